@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ImaginAI",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "imaginai", targets: ["imaginai"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Transport only: framing, message model, connection, dispatch. Knows nothing of stories.
+        .target(name: "JSONRPC"),
+        // Wire types: one Codable struct per method. Depends only on the transport's JSONValue and RequestType.
+        .target(name: "ImaginAIProtocol", dependencies: ["JSONRPC"]),
+        // Pure story logic (prompt assembly, triggering, budgeting). No I/O.
+        .target(name: "ImaginAICore"),
+        // Reading and writing other tools' card and scenario files. Pure, no I/O.
+        .target(name: "ImaginAIFormats", dependencies: ["ImaginAIProtocol", "ImaginAICore"]),
+        .target(
+            name: "ImaginAIStore",
+            dependencies: [
+                "ImaginAIProtocol", "ImaginAICore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "ImaginAIServer",
+            dependencies: [
+                "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "ImaginAIFormats", "ImaginAIStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "imaginai",
+            dependencies: [
+                "ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore", "ImaginAIFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
+        .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
+        .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
+        .testTarget(name: "ImaginAIStoreTests", dependencies: ["ImaginAIStore", "ImaginAIProtocol"]),
+        .testTarget(
+            name: "ImaginAIServerTests",
+            dependencies: ["ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore"]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["imaginai"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import ImaginAIServer
+print(ServerVersion.version)

@@ -1,0 +1,23 @@
+import Testing
+@testable import ImaginAICore
+
+@Test func keysAreTrimmedAndEmptiesDropped() {
+    #expect(TextNormalization.keys(["  Ann ", "", "   ", "black market", "Ann", "\u{00A0}Zoë\u{00A0}"])
+        == ["Ann", "black market", "Zoë"])
+}
+
+@Test func tagsDeduplicateCaseInsensitively() {
+    #expect(TextNormalization.tags(["Noir", "noir ", " Cyberpunk", ""]) == ["Noir", "Cyberpunk"])
+}
+
+@Test func commaListsSplitOnEveryComma() {
+    #expect(TextNormalization.splitCommaList("Greed,7 Sins, Seven Sins") == ["Greed", "7 Sins", " Seven Sins"])
+    #expect(TextNormalization.keys(TextNormalization.splitCommaList(" a ,, b,")) == ["a", "b"])
+}
+
+@Test func excerptCutsAtAWordAndFoldsLines() {
+    #expect(TextNormalization.excerpt("short\ntext") == "short text")
+    let long = String(repeating: "word ", count: 100)
+    let excerpt = TextNormalization.excerpt(long, limit: 22)
+    #expect(excerpt == "word word word word…")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import ImaginAIFormats
+
+@Test func formatNamesAreTheWireNames() {
+    #expect(CardFileFormat(rawValue: "aidungeon-worldinfo") == .aidungeonWorldInfo)
+}
