@@ -1,0 +1,328 @@
+import Foundation
+import Synchronization
+
+/// Where framed outgoing messages go. One `write` call carries one whole frame, so implementations only
+/// need to make each call atomic for messages never to interleave.
+public protocol MessageSink: Sendable {
+    func write(_ frame: [UInt8])
+}
+
+/// What a handler knows about the request it is answering, and how it talks back before its response.
+public struct RequestContext: Sendable {
+    public let id: RequestID
+    public let method: String
+    let connection: Connection
+
+    /// Sends a notification now: anything a handler sends goes out before that handler's response.
+    public func notify<Notification: NotificationType>(_ notification: Notification) {
+        connection.send(notification)
+    }
+}
+
+/// A JSON-RPC 2.0 endpoint with LSP lifecycle rules: it reads framed messages, runs each request in its
+/// own task, and writes responses through one sink. It knows nothing of what the methods mean.
+public final class Connection: Sendable {
+    public typealias Handler = @Sendable (_ params: JSONValue?, _ context: RequestContext) async throws -> [UInt8]
+    public typealias ErrorMapper = @Sendable (any Error) -> ResponseError?
+    public typealias Logger = @Sendable (_ level: LogLevel, _ message: String) -> Void
+
+    public enum LogLevel: Sendable { case debug, info, warning, error }
+
+    public struct Configuration: Sendable {
+        public var maxMessageBytes: Int
+        /// The code for a body over `maxMessageBytes` (the application may have its own "too large" code).
+        public var oversizeErrorCode: ErrorCode
+        public init(maxMessageBytes: Int = 16 << 20, oversizeErrorCode: ErrorCode = .invalidRequest) {
+            self.maxMessageBytes = maxMessageBytes
+            self.oversizeErrorCode = oversizeErrorCode
+        }
+    }
+
+    private enum Phase: Sendable { case uninitialized, running, shutDown }
+
+    private struct State: Sendable {
+        var phase: Phase = .uninitialized
+        var handlers: [String: Handler] = [:]
+        var inFlight: [RequestID: Task<Void, Never>] = [:]
+        var cancelled: Set<RequestID> = []
+        var exitRequested = false
+    }
+
+    public let configuration: Configuration
+    private let sink: any MessageSink
+    private let state = Mutex(State())
+    private let errorMapper: ErrorMapper
+    private let log: Logger
+
+    public init(
+        sink: any MessageSink,
+        configuration: Configuration = Configuration(),
+        errorMapper: @escaping ErrorMapper = { _ in nil },
+        log: @escaping Logger = { _, _ in }
+    ) {
+        self.sink = sink
+        self.configuration = configuration
+        self.errorMapper = errorMapper
+        self.log = log
+    }
+
+    // MARK: Registration
+
+    public func register(method: String, handler: @escaping Handler) {
+        state.withLock { $0.handlers[method] = handler }
+    }
+
+    /// Registers a typed handler: params are decoded into `Request` (absent or null params decode as
+    /// `{}`), and a decoding failure becomes -32602 naming the offending field.
+    public func register<Request: RequestType>(
+        _ type: Request.Type,
+        handler: @escaping @Sendable (Request, RequestContext) async throws -> Request.Response
+    ) {
+        register(method: Request.method) { params, context in
+            let request: Request = try ParamsDecoding.decode(Request.self, from: params)
+            let response = try await handler(request, context)
+            return Array(try JSONCoding.encode(response))
+        }
+    }
+
+    public var registeredMethods: [String] {
+        state.withLock { Array($0.handlers.keys).sorted() }
+    }
+
+    // MARK: Output
+
+    public func send<Notification: NotificationType>(_ notification: Notification) {
+        do {
+            let params = Array(try JSONCoding.encode(notification))
+            sink.write(Framing.frame(MessageEncoding.notification(method: Notification.method, params: params)))
+        } catch {
+            log(.error, "could not encode \(Notification.method) notification: \(error)")
+        }
+    }
+
+    private func writeBody(_ body: [UInt8]) {
+        sink.write(Framing.frame(body))
+    }
+
+    // MARK: Input
+
+    /// Reads framed input until it ends or `exit` arrives, then waits for requests still running.
+    /// Returns the exit code LSP prescribes: 0 after `shutdown`, 1 otherwise.
+    public func run<Input: AsyncSequence & Sendable>(input: Input) async -> Int32 where Input.Element == [UInt8] {
+        var parser = FrameParser(maxBodyBytes: configuration.maxMessageBytes)
+        do {
+            reading: for try await chunk in input {
+                parser.append(chunk)
+                while let event = parser.next() {
+                    handle(event)
+                    if state.withLock({ $0.exitRequested }) { break reading }
+                }
+            }
+        } catch {
+            log(.error, "input failed: \(error)")
+        }
+        if !parser.isIdle {
+            log(.warning, "input ended inside a message; the partial message is dropped")
+        }
+        await waitForInFlight(except: nil)
+        return state.withLock { $0.phase == .shutDown } ? 0 : 1
+    }
+
+    private func handle(_ event: FrameParser.Event) {
+        switch event {
+        case .message(let body):
+            switch MessageDecoding.decode(body) {
+            case .unreadable(let error):
+                writeBody(MessageEncoding.errorResponse(id: .null, error: error))
+            case .single(let message):
+                if let outcome = accept(message) {
+                    start(outcome) { [self] body in if let body { writeBody(body) } }
+                }
+            case .batch(let messages):
+                handleBatch(messages)
+            }
+        case .badHeader(let problem):
+            log(.warning, "bad header: \(problem)")
+            writeBody(MessageEncoding.errorResponse(id: .null, error: .invalidRequest("Invalid header: \(problem)")))
+        case .oversized(let length, let limit):
+            log(.warning, "skipped a \(length)-byte message (limit \(limit))")
+            let error = ResponseError(
+                code: configuration.oversizeErrorCode,
+                message: "Message of \(length) bytes is over the limit of \(limit) bytes; it was skipped unread"
+            )
+            writeBody(MessageEncoding.errorResponse(id: .null, error: error))
+        }
+    }
+
+    /// What to do with one message, decided in arrival order so lifecycle rules see messages in sequence.
+    private enum Outcome {
+        case respond(RequestID, ResponseError)
+        case run(RequestID, String, JSONValue?, Handler)
+        case shutdown(RequestID)
+    }
+
+    private func accept(_ message: IncomingMessage) -> Outcome? {
+        switch message {
+        case .invalid(let id, let error):
+            return .respond(id, error)
+        case .notification(let method, let params):
+            handleNotification(method, params)
+            return nil
+        case .request(let id, let method, let params):
+            return state.withLock { state -> Outcome in
+                if state.inFlight[id] != nil || state.cancelled.contains(id) {
+                    return .respond(id, .invalidRequest("Invalid request: id \(describe(id)) is already in use by a request still running"))
+                }
+                switch (state.phase, method) {
+                case (.uninitialized, "initialize"):
+                    state.phase = .running
+                case (.uninitialized, _):
+                    return .respond(id, ResponseError(code: .serverNotInitialized, message: "Server not initialized: send initialize first"))
+                case (.running, "initialize"):
+                    return .respond(id, .invalidRequest("Invalid request: initialize was already received"))
+                case (.running, "shutdown"):
+                    state.phase = .shutDown
+                    return .shutdown(id)
+                case (.shutDown, _):
+                    return .respond(id, .invalidRequest("Invalid request: the server is shutting down"))
+                case (.running, _):
+                    break
+                }
+                guard let handler = state.handlers[method] else {
+                    return .respond(id, .methodNotFound(method))
+                }
+                return .run(id, method, params, handler)
+            }
+        }
+    }
+
+    private func handleNotification(_ method: String, _ params: JSONValue?) {
+        switch method {
+        case ExitMethod.exit:
+            state.withLock { $0.exitRequested = true }
+        case ExitMethod.cancelRequest:
+            guard let id = params?["id"] else {
+                log(.warning, "$/cancelRequest without an id ignored")
+                return
+            }
+            let task = state.withLock { state -> Task<Void, Never>? in
+                guard let task = state.inFlight[id] else { return nil }
+                state.cancelled.insert(id)
+                return task
+            }
+            if let task {
+                task.cancel()
+            } else {
+                log(.debug, "$/cancelRequest for \(describe(id)), which is not running: ignored")
+            }
+        case "initialized":
+            break
+        default:
+            log(.debug, "notification \(method) ignored")
+        }
+    }
+
+    /// Runs an outcome; `deliver` receives the response body (nil never happens for requests).
+    private func start(_ outcome: Outcome, deliver: @escaping @Sendable ([UInt8]?) -> Void) {
+        switch outcome {
+        case .respond(let id, let error):
+            deliver(MessageEncoding.errorResponse(id: id, error: error))
+        case .shutdown(let id):
+            track(id) { [self] in
+                await waitForInFlight(except: id)
+                deliver(MessageEncoding.response(id: id, result: Array("null".utf8)))
+            }
+        case .run(let id, let method, let params, let handler):
+            let context = RequestContext(id: id, method: method, connection: self)
+            track(id) { [self] in
+                deliver(await execute(handler, params: params, context: context))
+            }
+        }
+    }
+
+    private func track(_ id: RequestID, _ work: @escaping @Sendable () async -> Void) {
+        // The task is registered under the lock before it can finish, so its own removal always finds it.
+        state.withLock { locked in
+            let task = Task { [self] in
+                await work()
+                state.withLock { state in
+                    state.inFlight[id] = nil
+                    state.cancelled.remove(id)
+                }
+            }
+            locked.inFlight[id] = task
+        }
+    }
+
+    private func execute(_ handler: Handler, params: JSONValue?, context: RequestContext) async -> [UInt8] {
+        do {
+            try Task.checkCancellation()
+            let result = try await handler(params, context)
+            return MessageEncoding.response(id: context.id, result: result)
+        } catch {
+            return MessageEncoding.errorResponse(id: context.id, error: responseError(for: error, method: context.method))
+        }
+    }
+
+    private func responseError(for error: any Error, method: String) -> ResponseError {
+        if let error = error as? ResponseError { return error }
+        if error is CancellationError {
+            return ResponseError(code: .requestCancelled, message: "Request cancelled")
+        }
+        if let mapped = errorMapper(error) { return mapped }
+        log(.error, "\(method) failed: \(error)")
+        return .internalError("Internal error in \(method): \(error)")
+    }
+
+    private func handleBatch(_ messages: [IncomingMessage]) {
+        let outcomes = messages.compactMap(accept)
+        guard !outcomes.isEmpty else { return }
+        let collector = BatchCollector(expected: outcomes.count) { [self] bodies in
+            writeBody(MessageEncoding.batch(bodies))
+        }
+        for outcome in outcomes {
+            start(outcome) { body in collector.add(body) }
+        }
+    }
+
+    private func waitForInFlight(except excluded: RequestID?) async {
+        while true {
+            let tasks = state.withLock { state in
+                state.inFlight.filter { $0.key != excluded }.map(\.value)
+            }
+            if tasks.isEmpty { return }
+            for task in tasks { await task.value }
+        }
+    }
+
+    private func describe(_ id: RequestID) -> String {
+        String(decoding: MessageEncoding.encodeValue(id), as: UTF8.self)
+    }
+}
+
+enum ExitMethod {
+    static let exit = "exit"
+    static let cancelRequest = "$/cancelRequest"
+}
+
+/// Gathers a batch's responses and writes them as one array once the last arrives.
+private final class BatchCollector: Sendable {
+    private struct Progress { var bodies: [[UInt8]] = []; var arrived = 0 }
+    private let progress = Mutex(Progress())
+    private let expected: Int
+    private let finish: @Sendable ([[UInt8]]) -> Void
+
+    init(expected: Int, finish: @escaping @Sendable ([[UInt8]]) -> Void) {
+        self.expected = expected
+        self.finish = finish
+    }
+
+    func add(_ body: [UInt8]?) {
+        let complete: [[UInt8]]? = progress.withLock { progress in
+            if let body { progress.bodies.append(body) }
+            progress.arrived += 1
+            return progress.arrived == expected ? progress.bodies : nil
+        }
+        if let complete { finish(complete) }
+    }
+}

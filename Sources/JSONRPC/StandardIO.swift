@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes frames to a file descriptor (stdout for the daemon), one whole frame per locked write, so
+/// concurrent senders never interleave. Nothing else in the process may write to that descriptor.
+public final class FileDescriptorSink: MessageSink {
+    private let descriptor: Mutex<Int32>
+
+    public init(descriptor: Int32 = 1) {
+        self.descriptor = Mutex(descriptor)
+        // A client that goes away must not kill us with SIGPIPE; the write fails with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    public func write(_ frame: [UInt8]) {
+        descriptor.withLock { fd in
+            frame.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    #if canImport(Glibc)
+                    let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    #else
+                    let written = Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    #endif
+                    if written < 0 {
+                        if errno == EINTR || errno == EAGAIN { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+}
+
+/// Reads a file descriptor (stdin for the daemon) on a dedicated thread, so a blocking read never holds
+/// a cooperative-pool thread, and yields what arrives as chunks until end of input.
+public enum FileDescriptorInput {
+    public static func chunks(descriptor: Int32 = 0, chunkSize: Int = 64 << 10) -> AsyncStream<[UInt8]> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                var buffer = [UInt8](repeating: 0, count: chunkSize)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { raw in
+                        read(descriptor, raw.baseAddress!, chunkSize)
+                    }
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    continuation.yield(Array(buffer[0..<count]))
+                }
+                continuation.finish()
+            }
+            thread.name = "imaginai-stdin"
+            thread.start()
+        }
+    }
+}
+
+/// An in-process client for a `Connection`: what rust-analyzer calls `Connection::memory()`. Tests drive
+/// a real server through it with no process and no pipe.
+public final class InMemoryClient: MessageSink {
+    private struct Inbox {
+        var parser = FrameParser(maxBodyBytes: .max)
+        var received: [JSONValue] = []
+        var waiters: [(predicate: @Sendable (JSONValue) -> Bool, continuation: CheckedContinuation<JSONValue, Never>)] = []
+    }
+
+    public let input: AsyncStream<[UInt8]>
+    private let continuation: AsyncStream<[UInt8]>.Continuation
+    private let inbox = Mutex(Inbox())
+
+    public init() {
+        (input, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+    }
+
+    /// Sends raw bytes to the server, exactly as given.
+    public func sendRaw(_ bytes: [UInt8]) {
+        continuation.yield(bytes)
+    }
+
+    /// Frames and sends a JSON body.
+    public func send(_ body: String) {
+        sendRaw(Framing.frame(Array(body.utf8)))
+    }
+
+    public func closeInput() {
+        continuation.finish()
+    }
+
+    /// The server's side: every frame it writes lands here.
+    public func write(_ frame: [UInt8]) {
+        let ready: [(CheckedContinuation<JSONValue, Never>, JSONValue)] = inbox.withLock { inbox in
+            inbox.parser.append(frame)
+            var ready: [(CheckedContinuation<JSONValue, Never>, JSONValue)] = []
+            while case .message(let body)? = inbox.parser.next() {
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { continue }
+                if let waiter = inbox.waiters.firstIndex(where: { $0.predicate(value) }) {
+                    ready.append((inbox.waiters.remove(at: waiter).continuation, value))
+                } else {
+                    inbox.received.append(value)
+                }
+            }
+            return ready
+        }
+        for (continuation, value) in ready { continuation.resume(returning: value) }
+    }
+
+    /// Waits for the first message (already received or still to come) that satisfies `predicate`, and
+    /// takes it out of the inbox.
+    public func receive(where predicate: @escaping @Sendable (JSONValue) -> Bool) async -> JSONValue {
+        await withCheckedContinuation { continuation in
+            let found: JSONValue? = inbox.withLock { inbox in
+                if let index = inbox.received.firstIndex(where: predicate) {
+                    return inbox.received.remove(at: index)
+                }
+                inbox.waiters.append((predicate, continuation))
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+
+    /// Waits for the response to request `id`.
+    public func response(to id: JSONValue) async -> JSONValue {
+        await receive { $0["id"] == id && $0["method"] == nil }
+    }
+
+    /// Everything received and not yet taken, in arrival order.
+    public func drain() -> [JSONValue] {
+        inbox.withLock { inbox in
+            defer { inbox.received.removeAll() }
+            return inbox.received
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import JSONRPC
+
+private struct Echo: RequestType {
+    static let method = "test/echo"
+    typealias Response = Echo
+    var text: String
+}
+
+/// A server with an echo method and a method that waits until cancelled, over an in-memory client.
+private func makeServer() -> (Connection, InMemoryClient, Task<Int32, Never>) {
+    let client = InMemoryClient()
+    let connection = Connection(sink: client, configuration: .init(maxMessageBytes: 1000))
+    connection.register(method: "initialize") { _, _ in Array(#"{"ok":true}"#.utf8) }
+    connection.register(Echo.self) { request, _ in request }
+    connection.register(method: "test/wait") { _, _ in
+        try await Task.sleep(for: .seconds(60))
+        return Array("null".utf8)
+    }
+    let run = Task { await connection.run(input: client.input) }
+    return (connection, client, run)
+}
+
+private func request(_ id: String, _ method: String, _ params: String = "{}") -> String {
+    #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#
+}
+
+@Test func requestsBeforeInitializeAreRejected() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "test/echo", #"{"text":"hi"}"#))
+    let response = await client.response(to: .int(1))
+    #expect(response["error"]?["code"] == .int(-32002))
+    client.closeInput()
+    #expect(await run.value == 1)
+}
+
+@Test func lifecycleFromInitializeToShutdown() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    #expect(await client.response(to: .int(1))["result"] == .object(["ok": .bool(true)]))
+    client.send(request("2", "initialize"))
+    #expect(await client.response(to: .int(2))["error"]?["code"] == .int(-32600))
+    client.send(request(#""s""#, "test/echo", #"{"text":"Zoë"}"#))
+    #expect(await client.response(to: .string("s"))["result"] == .object(["text": .string("Zoë")]))
+    client.send(request("3", "shutdown", "null"))
+    let shutdown = await client.response(to: .int(3))
+    #expect(shutdown["result"] == .null)
+    client.send(request("4", "test/echo", #"{"text":"late"}"#))
+    #expect(await client.response(to: .int(4))["error"]?["code"] == .int(-32600))
+    client.send(#"{"jsonrpc":"2.0","method":"exit"}"#)
+    #expect(await run.value == 0)
+}
+
+@Test func unknownMethodsAndBadParamsAreExplained() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send(request("2", "no/such"))
+    let unknown = await client.response(to: .int(2))
+    #expect(unknown["error"]?["code"] == .int(-32601))
+    #expect(unknown["error"]?["message"]?.stringValue?.contains("no/such") == true)
+    client.send(request("3", "test/echo", #"{"text":5}"#))
+    let bad = await client.response(to: .int(3))
+    #expect(bad["error"]?["code"] == .int(-32602))
+    #expect(bad["error"]?["data"]?["field"] == .string("text"))
+    client.closeInput()
+    #expect(await run.value == 1)
+}
+
+@Test func cancelEndsARunningRequestWithRequestCancelled() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send(request("9", "test/wait"))
+    // A duplicate id while the first is still running is refused, not run twice.
+    client.send(request("9", "test/echo", #"{"text":"dup"}"#))
+    #expect(await client.response(to: .int(9))["error"]?["code"] == .int(-32600))
+    client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":9}}"#)
+    let cancelled = await client.response(to: .int(9))
+    #expect(cancelled["error"]?["code"] == .int(-32800))
+    client.closeInput()
+    _ = await run.value
+}
+
+@Test func batchesAreAnsweredAsOneArrayWithoutNotificationEntries() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send("[" + request("2", "test/echo", #"{"text":"a"}"#) + #",{"jsonrpc":"2.0","method":"initialized"},"# + request("3", "nope") + "]")
+    let batch = await client.receive { $0.arrayValue != nil }
+    let ids = Set(batch.arrayValue?.compactMap { $0["id"] } ?? [])
+    #expect(ids == [.int(2), .int(3)])
+    client.send("[]")
+    #expect(await client.response(to: .null)["error"]?["code"] == .int(-32600))
+    client.closeInput()
+    _ = await run.value
+}
+
+@Test func brokenInputGetsErrorsAndTheServerKeepsServing() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send("{not json")
+    #expect(await client.response(to: .null)["error"]?["code"] == .int(-32700))
+    client.sendRaw(Array("Content-Type: nothing-else\r\n\r\n".utf8))
+    #expect(await client.response(to: .null)["error"]?["code"] == .int(-32600))
+    client.send(#"{"jsonrpc":"2.0","id":2,"method":"test/echo","params":{"text":"\#(String(repeating: "x", count: 2000))"}}"#)
+    let oversized = await client.response(to: .null)
+    #expect(oversized["error"]?["message"]?.stringValue?.contains("over the limit") == true)
+    client.send(request("3", "test/echo", #"{"text":"still here"}"#))
+    #expect(await client.response(to: .int(3))["result"]?["text"] == .string("still here"))
+    client.closeInput()
+    _ = await run.value
+}
+
+@Test func notificationsAreNeverAnswered() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send(#"{"jsonrpc":"2.0","method":"no/such/notification"}"#)
+    client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":12345}}"#)
+    client.send(request("2", "test/echo", #"{"text":"x"}"#))
+    _ = await client.response(to: .int(2))
+    #expect(client.drain().isEmpty)
+    client.closeInput()
+    _ = await run.value
+}

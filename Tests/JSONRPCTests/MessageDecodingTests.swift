@@ -1,0 +1,89 @@
+import Testing
+@testable import JSONRPC
+
+private func decode(_ text: String) -> IncomingBody { MessageDecoding.decode(Array(text.utf8)) }
+
+@Test func requestsKeepTheirIdsExactly() {
+    #expect(decode(#"{"jsonrpc":"2.0","id":7,"method":"m"}"#) == .single(.request(id: .int(7), method: "m", params: nil)))
+    #expect(decode(#"{"jsonrpc":"2.0","id":"abc","method":"m","params":null}"#)
+        == .single(.request(id: .string("abc"), method: "m", params: .null)))
+}
+
+@Test func notificationsHaveNoId() {
+    #expect(decode(#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#)
+        == .single(.notification(method: "initialized", params: .object([:]))))
+}
+
+@Test func invalidJSONIsAParseError() {
+    guard case .unreadable(let error) = decode(#"{"jsonrpc": "2.0", "#) else { Issue.record(); return }
+    #expect(error.code == .parseError)
+}
+
+@Test func invalidUTF8IsAParseError() {
+    guard case .unreadable(let error) = MessageDecoding.decode([0x7B, 0xFF, 0x7D]) else { Issue.record(); return }
+    #expect(error.code == .parseError)
+    #expect(error.message.contains("UTF-8"))
+}
+
+@Test func emptyBatchIsOneInvalidRequest() {
+    guard case .unreadable(let error) = decode("[]") else { Issue.record(); return }
+    #expect(error.code == .invalidRequest)
+}
+
+@Test(arguments: [
+    (#"1"#, "expected an object"),
+    (#"{"id":1,"method":"m"}"#, "jsonrpc"),
+    (#"{"jsonrpc":"1.0","id":1,"method":"m"}"#, "jsonrpc"),
+    (#"{"jsonrpc":"2.0","id":1}"#, "method"),
+    (#"{"jsonrpc":"2.0","id":1,"method":5}"#, "method"),
+    (#"{"jsonrpc":"2.0","id":1,"method":"m","params":3}"#, "params"),
+    (#"{"jsonrpc":"2.0","id":{"x":1},"method":"m"}"#, "id must be"),
+    (#"{"jsonrpc":"2.0","id":1,"result":null}"#, "response"),
+])
+func invalidRequestsSayWhatIsWrong(text: String, mention: String) {
+    guard case .single(.invalid(_, let error)) = decode(text) else { Issue.record("not invalid: \(text)"); return }
+    #expect(error.code == .invalidRequest)
+    #expect(error.message.contains(mention), "\(error.message)")
+}
+
+@Test func invalidRequestEchoesAReadableId() {
+    guard case .single(.invalid(let id, _)) = decode(#"{"jsonrpc":"1.0","id":"x","method":"m"}"#) else { Issue.record(); return }
+    #expect(id == .string("x"))
+}
+
+@Test func batchesDecodeElementByElement() {
+    guard case .batch(let items) = decode(#"[{"jsonrpc":"2.0","id":1,"method":"a"},2]"#) else { Issue.record(); return }
+    #expect(items.count == 2)
+    if case .invalid = items[1] {} else { Issue.record("second element should be invalid") }
+}
+
+@Test func responsesSpellOutNullResults() {
+    let body = MessageEncoding.response(id: .string("r1"), result: Array("null".utf8))
+    #expect(String(decoding: body, as: UTF8.self) == #"{"id":"r1","jsonrpc":"2.0","result":null}"#)
+}
+
+@Test func paramsErrorsNameTheFieldPath() {
+    struct Card: Decodable { var keys: [String] }
+    struct Params: Decodable { var cards: [Card] }
+    let params: JSONValue = .object(["cards": .array([
+        .object(["keys": .array([])]), .object(["keys": .array([])]), .object(["keys": .string("a,b")]),
+    ])])
+    do {
+        _ = try ParamsDecoding.decode(Params.self, from: params)
+        Issue.record("should fail")
+    } catch let error as ResponseError {
+        #expect(error.code == .invalidParams)
+        #expect(error.data == .object(["field": .string("cards[2].keys")]))
+        #expect(error.message.contains("got string"))
+    } catch { Issue.record("\(error)") }
+}
+
+@Test func missingParamsNameTheMissingField() {
+    struct Params: Decodable { var id: String }
+    do {
+        _ = try ParamsDecoding.decode(Params.self, from: nil)
+        Issue.record("should fail")
+    } catch let error as ResponseError {
+        #expect(error.data == .object(["field": .string("id")]))
+    } catch { Issue.record("\(error)") }
+}
