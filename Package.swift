@@ -52,7 +52,7 @@ let package = Package(
             name: "ImaginAIServerTests",
             dependencies: ["ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["imaginai"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

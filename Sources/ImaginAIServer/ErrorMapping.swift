@@ -1,0 +1,22 @@
+import Foundation
+import ImaginAIFormats
+import ImaginAIProtocol
+import ImaginAIStore
+
+/// Turns the errors of the layers below into the documented JSON-RPC errors.
+enum ErrorMapping {
+    static func responseError(for error: any Error) -> ResponseError? {
+        switch error {
+        case let error as StoreError:
+            switch error {
+            case .notFound(let kind, let id): return .notFound(kind: kind, id: id)
+            case .conflict(let message): return .conflict(message)
+            case .invalid(let field, let message): return .invalidParams("Invalid params: \(message)", field: field)
+            }
+        case let error as FormatError:
+            return .invalidParams(error.message, field: error.field)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import ImaginAIFormats
+import ImaginAIProtocol
+import ImaginAIStore
+import Logging
+
+/// The daemon: every protocol method wired to the store and the formats, over one JSON-RPC connection.
+public final class ImaginAIServer: Sendable {
+    public let connection: Connection
+    public let library: Library
+    private let logger: Logger
+
+    public init(database: AppDatabase, sink: any MessageSink, maxMessageBytes: Int = 16 << 20, logger: Logger) {
+        self.library = Library(database: database)
+        self.logger = logger
+        self.connection = Connection(
+            sink: sink,
+            configuration: .init(maxMessageBytes: maxMessageBytes, oversizeErrorCode: .tooLarge),
+            errorMapper: ErrorMapping.responseError(for:),
+            log: { [logger] level, message in logger.log(level: level.swiftLogLevel, "\(message)") }
+        )
+        registerHandlers()
+    }
+
+    /// Serves until input ends or `exit`; returns the process exit code.
+    public func run<Input: AsyncSequence & Sendable>(input: Input) async -> Int32 where Input.Element == [UInt8] {
+        await connection.run(input: input)
+    }
+
+    /// Every request method this server answers (lifecycle included), for `initialize` and conformance tests.
+    public var requestMethods: [String] {
+        (connection.registeredMethods + [ShutdownRequest.method]).sorted()
+    }
+
+    /// Notifications a client may send.
+    public static let clientNotifications = [
+        InitializedNotification.method, ExitNotification.method, CancelRequestNotification.method,
+    ]
+
+    private var database: AppDatabase { library.database }
+
+    /// Store calls block on SQLite (and, with two daemons on one file, on the other's write); running
+    /// them off the cooperative pool keeps a slow write from stalling every other request.
+    private func store<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
+        let database = self.database
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try work(database) })
+            }
+        }
+    }
+
+    private func library<T: Sendable>(_ work: @escaping @Sendable (Library) throws -> T) async throws -> T {
+        let library = self.library
+        return try await store { _ in try work(library) }
+    }
+
+    private func registerHandlers() {
+        let c = connection
+
+        c.register(InitializeRequest.self) { [self] request, _ in
+            if let client = request.clientInfo {
+                logger.info("client \(client.name) \(client.version ?? "")")
+            }
+            return InitializeResult(
+                serverInfo: ServerInfo(name: ServerVersion.name, version: ServerVersion.version),
+                protocolVersion: ServerVersion.protocolVersion,
+                capabilities: ServerCapabilities(
+                    methods: requestMethods,
+                    notifications: Self.clientNotifications,
+                    scenarioImportFormats: Library.scenarioImportFormats,
+                    scenarioExportFormats: Library.scenarioExportFormats,
+                    cardImportFormats: Library.cardImportFormats,
+                    cardExportFormats: Library.cardExportFormats,
+                    limits: ServerLimits(maxMessageBytes: c.configuration.maxMessageBytes, maxListLimit: Validation.maxListLimit)
+                )
+            )
+        }
+
+        // MARK: Scenarios
+        c.register(ScenarioListRequest.self) { [self] request, _ in
+            let limit = try Validation.limit(request.limit)
+            let offset = try Validation.offset(request.offset)
+            return try await store { try $0.listScenarios(query: request.query, tag: request.tag, limit: limit, offset: offset) }
+        }
+        c.register(ScenarioGetRequest.self) { [self] request, _ in
+            try await store { try $0.scenario(id: request.id) }
+        }
+        c.register(ScenarioCreateRequest.self) { [self] request, _ in
+            try Validation.name(request.scenario.name, field: "scenario.name")
+            try Validation.cards(request.scenario.cards, field: "scenario.cards")
+            return try await store { try $0.createScenario(request.scenario) }
+        }
+        c.register(ScenarioUpdateRequest.self) { [self] request, _ in
+            try Validation.name(request.changes.name, field: "changes.name")
+            try Validation.cards(request.changes.cards, field: "changes.cards")
+            return try await store { try $0.updateScenario(id: request.id, changes: request.changes) }
+        }
+        c.register(ScenarioDeleteRequest.self) { [self] request, _ in
+            try await store { try $0.deleteScenario(id: request.id) }
+            return DeleteResult(deleted: request.id)
+        }
+        c.register(ScenarioDuplicateRequest.self) { [self] request, _ in
+            try Validation.name(request.name, field: "name")
+            return try await store { try $0.duplicateScenario(id: request.id, name: request.name) }
+        }
+        c.register(ScenarioExportRequest.self) { [self] request, _ in
+            try await library { try $0.exportScenario(id: request.id, format: request.format) }
+        }
+        c.register(ScenarioImportRequest.self) { [self] request, _ in
+            try await library { try $0.importScenario(data: request.data, format: request.format) }
+        }
+
+        // MARK: Cards
+        c.register(CardCreateRequest.self) { [self] request, _ in
+            let owner = try Validation.owner(scenarioId: request.scenarioId, adventureId: request.adventureId)
+            try Validation.name(request.card.name, field: "card.name")
+            return try await store { try $0.createCard(owner: owner, draft: request.card) }
+        }
+        c.register(CardUpdateRequest.self) { [self] request, _ in
+            try Validation.name(request.changes.name, field: "changes.name")
+            return try await store { try $0.updateCard(id: request.id, changes: request.changes) }
+        }
+        c.register(CardDeleteRequest.self) { [self] request, _ in
+            try await store { try $0.deleteCard(id: request.id) }
+            return DeleteResult(deleted: request.id)
+        }
+        c.register(CardDuplicateRequest.self) { [self] request, _ in
+            try await store { try $0.duplicateCard(id: request.id) }
+        }
+        c.register(CardsExportRequest.self) { [self] request, _ in
+            let owner = try Validation.owner(scenarioId: request.scenarioId, adventureId: request.adventureId)
+            return try await library { try $0.exportCards(owner: owner, format: request.format) }
+        }
+        c.register(CardsImportRequest.self) { [self] request, _ in
+            let owner = try Validation.owner(scenarioId: request.scenarioId, adventureId: request.adventureId)
+            return try await library {
+                try $0.importCards(owner: owner, data: request.data, format: request.format, mode: request.mode ?? .append)
+            }
+        }
+
+        // MARK: Adventures
+        c.register(AdventureStartRequest.self) { [self] request, _ in
+            try Validation.name(request.name, field: "name")
+            return try await store { try $0.startAdventure(scenarioId: request.scenarioId, name: request.name) }
+        }
+        c.register(AdventureListRequest.self) { [self] request, _ in
+            let limit = try Validation.limit(request.limit)
+            let offset = try Validation.offset(request.offset)
+            return try await store { try $0.listAdventures(limit: limit, offset: offset) }
+        }
+        c.register(AdventureGetRequest.self) { [self] request, _ in
+            try await store { try $0.adventure(id: request.id) }
+        }
+        c.register(AdventureUpdateRequest.self) { [self] request, _ in
+            try Validation.name(request.changes.name, field: "changes.name")
+            return try await store { try $0.updateAdventure(id: request.id, changes: request.changes) }
+        }
+        c.register(AdventureDuplicateRequest.self) { [self] request, _ in
+            try Validation.name(request.name, field: "name")
+            return try await store { try $0.duplicateAdventure(id: request.id, name: request.name, upToTurn: request.upToTurn) }
+        }
+        c.register(AdventureDeleteRequest.self) { [self] request, _ in
+            try await store { try $0.deleteAdventure(id: request.id) }
+            return DeleteResult(deleted: request.id)
+        }
+        c.register(AdventureRestartRequest.self) { [self] request, _ in
+            try await store { try $0.restartAdventure(id: request.id) }
+        }
+
+        // MARK: Turns
+        c.register(TurnListRequest.self) { [self] request, _ in
+            let limit = try Validation.optionalLimit(request.limit)
+            return try await store { try $0.turns(adventureId: request.adventureId, limit: limit, beforeIndex: request.beforeIndex) }
+        }
+        c.register(TurnEditRequest.self) { [self] request, _ in
+            try await store { try $0.editTurn(id: request.id, text: request.text) }
+        }
+        c.register(TurnDeleteRequest.self) { [self] request, _ in
+            try await store { try $0.deleteTurn(id: request.id) }
+            return DeleteResult(deleted: request.id)
+        }
+
+        // MARK: Settings
+        c.register(SettingsGetRequest.self) { [self] _, _ in
+            try await store { try $0.settings() }
+        }
+        c.register(SettingsUpdateRequest.self) { [self] request, _ in
+            try Validation.settings(request.changes)
+            return try await store { try $0.updateSettings(request.changes) }
+        }
+    }
+}
+
+extension Connection.LogLevel {
+    var swiftLogLevel: Logger.Level {
+        switch self {
+        case .debug: return .debug
+        case .info: return .info
+        case .warning: return .warning
+        case .error: return .error
+        }
+    }
+}

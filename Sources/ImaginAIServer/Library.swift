@@ -1,0 +1,65 @@
+import Foundation
+import ImaginAIFormats
+import ImaginAIProtocol
+import ImaginAIStore
+
+/// The operations behind the protocol methods that do more than one store call, shared by the daemon's
+/// handlers and the command line so both behave the same.
+public struct Library: Sendable {
+    public let database: AppDatabase
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    public static let scenarioImportFormats = ["auto"] + ScenarioFileFormat.allCases.map(\.rawValue)
+    public static let scenarioExportFormats = ScenarioFiles.exportFormats.map(\.rawValue)
+    public static let cardImportFormats = ["auto"] + CardFileFormat.allCases.map(\.rawValue)
+    public static let cardExportFormats = CardFiles.exportFormats.map(\.rawValue)
+
+    public func importScenario(data: JSONValue, format: String?) throws -> Scenario {
+        let chosen = try Self.parseFormat(format, field: "format", allowed: Self.scenarioImportFormats, as: ScenarioFileFormat.self)
+        let imported = try ScenarioFiles.read(data, format: chosen)
+        var draft = imported.scenario
+        if draft.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            draft.name = "Imported scenario"
+        }
+        return try database.createScenario(draft)
+    }
+
+    public func exportScenario(id: String, format: String?) throws -> ExportResult {
+        let chosen = try Self.parseFormat(format ?? "imaginai", field: "format", allowed: Self.scenarioExportFormats, as: ScenarioFileFormat.self)
+            ?? .imaginai
+        let scenario = try database.scenario(id: id)
+        return ExportResult(format: chosen.rawValue, data: try ScenarioFiles.write(scenario, format: chosen))
+    }
+
+    public func importCards(owner: AppDatabase.CardOwner, data: JSONValue, format: String?, mode: CardImportMode) throws -> CardsImportResult {
+        let chosen = try Self.parseFormat(format, field: "format", allowed: Self.cardImportFormats, as: CardFileFormat.self)
+        // Check the owner first so a missing owner is -31001, not a parse complaint about the file.
+        _ = try database.cards(of: owner)
+        let imported = try CardFiles.read(data, format: chosen)
+        let cards = try database.importCards(owner: owner, drafts: imported.cards, mode: mode)
+        return CardsImportResult(cards: cards, imported: imported.cards.count, skipped: imported.skipped, format: imported.format.rawValue)
+    }
+
+    public func exportCards(owner: AppDatabase.CardOwner, format: String) throws -> ExportResult {
+        guard let chosen = try Self.parseFormat(format, field: "format", allowed: Self.cardExportFormats, as: CardFileFormat.self) else {
+            throw ResponseError.invalidParams("Invalid params: 'format' must be one of \(Self.cardExportFormats.joined(separator: ", "))", field: "format")
+        }
+        let cards = try database.cards(of: owner)
+        return ExportResult(format: chosen.rawValue, data: try CardFiles.write(cards, format: chosen))
+    }
+
+    /// `nil` or "auto" means detect; anything else must be one of `allowed`.
+    static func parseFormat<Format: RawRepresentable>(
+        _ name: String?, field: String, allowed: [String], as type: Format.Type
+    ) throws -> Format? where Format.RawValue == String {
+        guard let name, name != "auto" else { return nil }
+        guard allowed.contains(name), let format = Format(rawValue: name) else {
+            throw ResponseError.invalidParams(
+                "Invalid params: '\(field)' must be one of \(allowed.joined(separator: ", ")); got '\(name)'", field: field)
+        }
+        return format
+    }
+}

@@ -1,2 +1,0 @@
-import ImaginAIServer
-print(ServerVersion.version)

@@ -1,0 +1,156 @@
+import Foundation
+import JSONRPC
+import Synchronization
+import Testing
+
+/// The real `imaginai` binary, spawned as a child process and driven over its stdin/stdout pipes.
+final class Daemon: @unchecked Sendable {
+    let process = Process()
+    private let stdinPipe = Pipe()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let client = InMemoryClient()
+    private let rawOutput = Mutex<[UInt8]>([])
+    private let errorOutput = Mutex<[UInt8]>([])
+    private let nextID = Mutex(0)
+
+    static var binary: URL {
+        if let explicit = ProcessInfo.processInfo.environment["IMAGINAI_BIN"] {
+            return URL(fileURLWithPath: explicit)
+        }
+        // The test runner sits in the build products directory, next to the executable.
+        let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("imaginai")
+    }
+
+    init(arguments: [String] = [], database: String = ":memory:", environment: [String: String] = [:]) throws {
+        process.executableURL = Self.binary
+        process.arguments = arguments.isEmpty ? ["serve", "--db", database] : arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [client, rawOutput] handle in
+            let data = handle.availableData
+            guard !data.isEmpty else { return }
+            rawOutput.withLock { $0.append(contentsOf: data) }
+            client.write(Array(data))
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [errorOutput] handle in
+            let data = handle.availableData
+            errorOutput.withLock { $0.append(contentsOf: data) }
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    var stderr: String { String(decoding: errorOutput.withLock { $0 }, as: UTF8.self) }
+    var stdoutBytes: [UInt8] { rawOutput.withLock { $0 } }
+
+    func sendRaw(_ bytes: [UInt8]) {
+        try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
+    }
+
+    func send(body: String) {
+        sendRaw(Framing.frame(Array(body.utf8)))
+    }
+
+    func makeID() -> Int {
+        nextID.withLock { id in id += 1; return id }
+    }
+
+    /// Sends a request and waits for its response (the whole response object).
+    func request(_ method: String, _ params: JSONValue? = nil, timeout: Duration = .seconds(20)) async throws -> JSONValue {
+        let id = makeID()
+        var message: [String: JSONValue] = ["jsonrpc": "2.0", "id": .int(Int64(id)), "method": .string(method)]
+        if let params { message["params"] = params }
+        send(body: String(decoding: try JSONCoding.encode(JSONValue.object(message)), as: UTF8.self))
+        return try await response(to: .int(Int64(id)), timeout: timeout)
+    }
+
+    /// Sends a request and returns its result, failing the test on an error response.
+    func call(_ method: String, _ params: JSONValue? = nil) async throws -> JSONValue {
+        let response = try await request(method, params)
+        guard let result = response["result"] else {
+            throw DaemonError.unexpected("\(method) failed: \(response)")
+        }
+        return result
+    }
+
+    func notify(_ method: String, _ params: JSONValue? = nil) throws {
+        var message: [String: JSONValue] = ["jsonrpc": "2.0", "method": .string(method)]
+        if let params { message["params"] = params }
+        send(body: String(decoding: try JSONCoding.encode(JSONValue.object(message)), as: UTF8.self))
+    }
+
+    func response(to id: JSONValue, timeout: Duration = .seconds(20)) async throws -> JSONValue {
+        try await receive(timeout: timeout) { $0["id"] == id && $0["method"] == nil }
+    }
+
+    func receive(timeout: Duration = .seconds(20), where predicate: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
+        try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            group.addTask { [client] in await client.receive(where: predicate) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw DaemonError.timeout
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func initialize() async throws -> JSONValue {
+        let result = try await call("initialize", ["clientInfo": ["name": "end-to-end tests"]])
+        try notify("initialized")
+        return result
+    }
+
+    func closeInput() {
+        try? stdinPipe.fileHandleForWriting.close()
+    }
+
+    /// Waits for the process to end and returns its exit code.
+    func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { throw DaemonError.timeout }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+enum DaemonError: Error {
+    case timeout
+    case unexpected(String)
+}
+
+/// A fresh directory for one test's database files.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("imaginai-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+extension JSONValue: @retroactive ExpressibleByStringLiteral, @retroactive ExpressibleByDictionaryLiteral,
+    @retroactive ExpressibleByIntegerLiteral, @retroactive ExpressibleByArrayLiteral, @retroactive ExpressibleByBooleanLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import JSONRPC
+import Testing
+
+@Suite(.timeLimit(.minutes(2)))
+struct ErrorTests {
+    @Test func brokenInputGetsPreciseErrorsAndTheDaemonKeepsServing() async throws {
+        let daemon = try Daemon(arguments: ["serve", "--db", ":memory:", "--max-message-bytes", "4096"])
+        _ = try await daemon.initialize()
+
+        daemon.send(body: #"{"jsonrpc":"2.0","id":1,"method":"#)
+        let parse = try await daemon.response(to: .null)
+        #expect(parse["error"]?["code"] == .int(-32700))
+
+        daemon.send(body: "17")
+        #expect(try await daemon.response(to: .null)["error"]?["code"] == .int(-32600))
+
+        daemon.sendRaw(Array("Content-Length: twelve\r\n\r\n".utf8))
+        let header = try await daemon.response(to: .null)
+        #expect(header["error"]?["code"] == .int(-32600))
+        #expect(header["error"]?["message"]?.stringValue?.contains("Content-Length") == true)
+
+        daemon.send(body: #"{"jsonrpc":"2.0","id":2,"method":"scenario/create","params":{"scenario":{"name":"\#(String(repeating: "x", count: 5000))"}}}"#)
+        let big = try await daemon.response(to: .null)
+        #expect(big["error"]?["code"] == .int(-31004))
+
+        daemon.send(body: "[]")
+        #expect(try await daemon.response(to: .null)["error"]?["code"] == .int(-32600))
+
+        daemon.sendRaw([0x43, 0x6F, 0x6E, 0x74, 0x65, 0x6E, 0x74, 0x2D, 0x4C, 0x65, 0x6E, 0x67, 0x74, 0x68, 0x3A, 0x20, 0x33, 0x0D, 0x0A, 0x0D, 0x0A, 0x22, 0xFF, 0x22])
+        let utf8 = try await daemon.response(to: .null)
+        #expect(utf8["error"]?["code"] == .int(-32700))
+
+        let unknown = try await daemon.request("story/teleport")
+        #expect(unknown["error"]?["code"] == .int(-32601))
+        #expect(unknown["error"]?["message"]?.stringValue?.contains("story/teleport") == true)
+
+        // Still serving normally after all of that.
+        let list = try await daemon.call("scenario/list")
+        #expect(list["total"]?.intValue ?? 0 >= 1)
+    }
+
+    @Test func invalidParamsNameTheOffendingField() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let cases: [(String, JSONValue, String)] = [
+            ("scenario/get", [:], "id"),
+            ("scenario/get", ["id": 5], "id"),
+            ("scenario/create", ["scenario": ["name": "X", "cards": [["name": "a"], ["name": "b"], ["name": "c", "keys": "k1,k2"]]]], "scenario.cards[2].keys"),
+            ("scenario/create", ["scenario": ["name": "  "]], "scenario.name"),
+            ("scenario/create", ["scenario": ["name": "X", "visibility": "secret"]], "scenario.visibility"),
+            ("scenario/update", ["id": "x", "changes": ["tags": .null]], "changes.tags"),
+            ("settings/update", ["changes": ["maxOutputTokens": 801]], "changes.maxOutputTokens"),
+            ("settings/update", ["changes": ["maxOutputTokens": 49]], "changes.maxOutputTokens"),
+            ("settings/update", ["changes": ["responseHandling": "ignore"]], "changes.responseHandling"),
+            ("settings/update", ["changes": ["model": "nomodel"]], "changes.model"),
+            ("scenario/list", ["limit": 0], "limit"),
+            ("card/create", ["card": ["name": "x"]], "scenarioId"),
+            ("cards/export", ["scenarioId": "s", "format": "word"], "format"),
+            ("turn/list", ["adventureId": "a", "limit": -1], "limit"),
+        ]
+        for (method, params, field) in cases {
+            let response = try await daemon.request(method, params)
+            #expect(response["error"]?["code"] == .int(-32602), "\(method) \(params)")
+            #expect(response["error"]?["data"]?["field"] == .string(field), "\(method): \(response)")
+        }
+    }
+
+    @Test func missingThingsAreNotFoundWithKindAndId() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let cases: [(String, JSONValue, String)] = [
+            ("scenario/get", ["id": "scn_missing"], "scenario"),
+            ("scenario/update", ["id": "scn_missing", "changes": ["name": "X"]], "scenario"),
+            ("scenario/delete", ["id": "scn_missing"], "scenario"),
+            ("card/update", ["id": "card_missing", "changes": ["name": "X"]], "card"),
+            ("card/delete", ["id": "card_missing"], "card"),
+            ("adventure/start", ["scenarioId": "scn_missing"], "scenario"),
+            ("adventure/get", ["id": "adv_missing"], "adventure"),
+            ("turn/edit", ["id": "turn_missing", "text": "x"], "turn"),
+            ("turn/list", ["adventureId": "adv_missing"], "adventure"),
+            ("cards/import", ["adventureId": "adv_missing", "data": []], "adventure"),
+        ]
+        for (method, params, kind) in cases {
+            let response = try await daemon.request(method, params)
+            #expect(response["error"]?["code"] == .int(-31001), "\(method): \(response)")
+            #expect(response["error"]?["data"]?["kind"] == .string(kind), "\(method)")
+            #expect(response["error"]?["data"]?["id"] != nil)
+        }
+    }
+
+    @Test func restartingAnAdventureWithHistoryIsAConflict() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "C", "openingScene": "Once."]])
+        let adventure = try await daemon.call("adventure/start", ["scenarioId": scenario["id"]!])
+        let response = try await daemon.request("adventure/restart", ["id": adventure["id"]!])
+        #expect(response["error"]?["code"] == .int(-31002))
+    }
+
+    @Test func importOfSomethingThatIsNoFormatChangesNothing() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let before = try await daemon.call("scenario/list")
+        for data: JSONValue in [["foo": 1], "not json at all {", 42, [1, 2, 3]] {
+            let response = try await daemon.request("scenario/import", ["data": data])
+            #expect(response["error"]?["code"] == .int(-32602), "\(data)")
+        }
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Keep", "cards": [["name": "Old card"]]]])
+        let bad = try await daemon.request("cards/import", ["scenarioId": scenario["id"]!, "data": ["foo": 1], "mode": "replace"])
+        #expect(bad["error"]?["code"] == .int(-32602))
+        let after = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        #expect(after["cards"]?.arrayValue?.count == 1)
+        #expect(try await daemon.call("scenario/list")["total"]?.intValue == (before["total"]?.intValue ?? 0) + 1)
+    }
+}
