@@ -1,0 +1,61 @@
+import Foundation
+import JSONRPC
+import Testing
+
+/// The command-line mirrors: import a file, list, export, through the real binary.
+@Suite(.timeLimit(.minutes(2)))
+struct CommandLineTests {
+    func run(_ arguments: [String]) async throws -> (code: Int32, output: String, errors: String) {
+        let daemon = try Daemon(arguments: arguments)
+        let code = try await daemon.waitForExit()
+        try await Task.sleep(for: .milliseconds(50))
+        return (code, String(decoding: daemon.stdoutBytes, as: UTF8.self), daemon.stderr)
+    }
+
+    @Test func importListExportRoundTrip() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let seed = Fixtures.seedScenario.path
+        let imported = try await run(["import", seed, "--db", db])
+        #expect(imported.code == 0, "\(imported.errors)")
+        #expect(imported.output.contains("Neon Static"))
+        #expect(imported.output.contains("34 cards"))
+
+        let listed = try await run(["list", "--db", db])
+        #expect(listed.code == 0)
+        let line = listed.output.split(separator: "\n").first { $0.contains("Neon Static") }
+        let id = try #require(line?.split(separator: " ").first.map(String.init))
+
+        let exported = try await run(["export", id, "--db", db])
+        #expect(exported.code == 0)
+        let file = try JSONDecoder().decode(JSONValue.self, from: Data(exported.output.utf8))
+        #expect(file["scenario"]?["name"]?.stringValue?.hasPrefix("Neon Static") == true)
+
+        let output = directory.appendingPathComponent("seed.json").path
+        let seedExport = try await run(["export", id, "--db", db, "--format", "seed", "--output", output])
+        #expect(seedExport.code == 0)
+        let seedFile = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: output)))
+        #expect(seedFile["tags"]?.stringValue?.contains("noir") == true)
+    }
+
+    @Test func failuresAreOneReadableLine() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let missing = try await run(["export", "scn_nope", "--db", db])
+        #expect(missing.code != 0)
+        #expect(missing.errors.contains("no scenario with id scn_nope"))
+        let junk = directory.appendingPathComponent("junk.json")
+        try Data(#"{"hello": "world"}"#.utf8).write(to: junk)
+        let bad = try await run(["import", junk.path, "--db", db])
+        #expect(bad.code != 0)
+        #expect(!bad.errors.isEmpty)
+    }
+}
+
+enum Fixtures {
+    /// The repository root, found from this file's path; `shared/` lies beside it.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shared = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let seedScenario = shared.appendingPathComponent("seed/prototype-scenario-export.json")
+    static let formats = shared.appendingPathComponent("fixtures/formats")
+}

@@ -1,0 +1,115 @@
+import Foundation
+import JSONRPC
+import Testing
+
+@Suite(.timeLimit(.minutes(3)))
+struct ImportExportTests {
+    static let contract = MethodTests.contract
+
+    func text(_ url: URL) throws -> String {
+        try String(contentsOf: url, encoding: .utf8)
+    }
+
+    @Test func seedScenarioImportsAndRoundTripsLosslessly() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let imported = try await daemon.call("scenario/import", ["data": .string(try text(Fixtures.seedScenario))])
+        #expect(Self.contract.violations(result: imported, method: "scenario/import").isEmpty)
+        #expect(imported["cards"]?.arrayValue?.count == 34)
+        #expect(imported["tags"]?.arrayValue?.contains("noir") == true)
+        #expect(imported["id"] != "id-1749130243152-ka1jk6yby", "imports always get new ids")
+
+        let exported = try await daemon.call("scenario/export", ["id": imported["id"]!])
+        #expect(exported["format"] == "imaginai")
+        let again = try await daemon.call("scenario/import", ["data": exported["data"]!])
+        for field in ["name", "instructions", "plotEssentials", "authorsNotes", "openingScene", "playerDescription", "tags", "visibility"] {
+            #expect(again[field] == imported[field], "\(field) changed in the round trip")
+        }
+        let strip: (JSONValue) -> [JSONValue] = { cards in
+            cards.arrayValue!.map { card in
+                var object = card.objectValue!
+                object["id"] = nil
+                return .object(object)
+            }
+        }
+        #expect(strip(again["cards"]!) == strip(imported["cards"]!))
+        #expect(again["id"] != imported["id"])
+
+        // The same export handed over as the file's text, the way an editor reads a file.
+        let asText = String(decoding: try JSONCoding.encode(exported["data"]!), as: UTF8.self)
+        let third = try await daemon.call("scenario/import", ["data": .string(asText), "format": "imaginai"])
+        #expect(third["openingScene"] == imported["openingScene"])
+    }
+
+    /// Every AI Dungeon and SillyTavern file people published: each entry is imported or skipped with a reason.
+    @Test(arguments: [
+        "aidungeon-story-cards-destiny-ecos-de-la-oscuridad.json",
+        "aidungeon-story-cards-7-sins-tyrants.json",
+        "aidungeon-legacy-worldinfo-skyrim-factions.json",
+        "aidungeon-legacy-worldinfo-skyrim-npcs-ewijson.json",
+        "sillytavern-world-eldoria-2023.json",
+        "sillytavern-world-eldoria-2024.json",
+        "sillytavern-world-harry-potter-canon-chub.json",
+        "sillytavern-world-honkai-impact-rpg-chub.json",
+        "charcard-v3-world-narrator-st-export.json",
+        "charcard-v3-honkai-star-rail-rpg-minimal-book.json",
+        "novelai-lorebook-v6-alexandria-categories.lorebook",
+        "novelai-lorebook-v4-new-story-blank-export.lorebook",
+        "koboldai-story-worldinfo-half-life-2.json",
+        "agnai-memorybook-hogwarts-legacy-chub.json",
+    ])
+    func publishedCardFilesImportThroughTheDaemon(file: String) async throws {
+        let url = Fixtures.formats.appendingPathComponent(file)
+        let raw = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
+        let entries = Self.entryCount(raw)
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Import target", "cards": [["name": "Existing"]]]])
+        let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": .string(try text(url))])
+        #expect(Self.contract.violations(result: result, method: "cards/import").isEmpty)
+        let imported = result["imported"]?.intValue ?? -1
+        let skipped = result["skipped"]?.arrayValue ?? []
+        #expect(Int(imported) + skipped.count == entries, "\(file): \(imported) imported + \(skipped.count) skipped != \(entries)")
+        for entry in skipped { #expect(entry["reason"]?.stringValue?.isEmpty == false) }
+        #expect(result["cards"]?.arrayValue?.count == Int(imported) + 1, "append keeps the existing card")
+        for card in result["cards"]?.arrayValue ?? [] {
+            for key in card["keys"]?.arrayValue ?? [] {
+                let string = key.stringValue ?? ""
+                #expect(!string.isEmpty && string == string.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+
+        let replaced = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": raw, "mode": "replace"])
+        #expect(replaced["cards"]?.arrayValue?.count == Int(imported))
+    }
+
+    @Test(arguments: ["imaginai", "aidungeon", "sillytavern"])
+    func exportedCardsImportBackIntoAnAdventure(format: String) async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Export", "openingScene": "Hi.", "cards": [
+            ["name": "Ann", "type": "character", "description": "A gardener.", "keys": ["Ann", "gardener"]],
+            ["name": "Black market", "type": "location", "description": "Stalls under the bridge.", "keys": ["black market"]],
+        ]]])
+        let exported = try await daemon.call("cards/export", ["scenarioId": scenario["id"]!, "format": .string(format)])
+        #expect(Self.contract.violations(result: exported, method: "cards/export").isEmpty)
+        let adventure = try await daemon.call("adventure/start", ["scenarioId": scenario["id"]!])
+        let result = try await daemon.call("cards/import", ["adventureId": adventure["id"]!, "data": exported["data"]!, "format": .string(format), "mode": "replace"])
+        #expect(result["format"] == .string(format))
+        let cards = result["cards"]?.arrayValue ?? []
+        #expect(cards.map { $0["name"]! } == ["Ann", "Black market"])
+        #expect(cards.map { $0["description"]! } == ["A gardener.", "Stalls under the bridge."])
+        #expect(cards.first?["keys"] == ["Ann", "gardener"])
+    }
+
+    /// How many entries a fixture holds, counted straight from its JSON.
+    static func entryCount(_ value: JSONValue) -> Int {
+        if let array = value.arrayValue { return array.count }
+        if let entries = value["entries"] {
+            return entries.arrayValue?.count ?? entries.objectValue?.count ?? 0
+        }
+        if let book = value["data"]?["character_book"]?["entries"]?.arrayValue { return book.count }
+        if let worldInfo = value["worldinfo"]?.arrayValue { return worldInfo.count }
+        return 0
+    }
+}
