@@ -9,6 +9,8 @@ Run it after editing either file:
 It checks that:
   * every schema in openrpc.json is a valid JSON Schema (draft-07) and uses only the keywords the Swift
     test validator (Tests/EndToEndTests/JSONSchemaValidator.swift) understands, and every $ref resolves;
+  * the document only uses the fields the OpenRPC 1.2.6 meta-schema allows (x- extensions where it
+    allows them; error objects are just {code, message, data});
   * every method has params, a result and (requests) errors, and a `### \\`method\\`` section with an
     example in PROTOCOL.md;
   * every ```json block in PROTOCOL.md is valid JSON and a JSON-RPC message; each request's params
@@ -133,6 +135,28 @@ def check_document():
             problem(f"{name}: no '### `{name}`' section in PROTOCOL.md")
 
 
+def check_openrpc_structure():
+    """The object fields OpenRPC 1.2.6 (open-rpc/meta-schema) allows; it rejects anything else."""
+    def only(obj, allowed, where, extensions=True):
+        for key in obj:
+            if key not in allowed and not (extensions and key.startswith("x-")):
+                problem(f"{where}: field {key!r} is not allowed by OpenRPC 1.2.6")
+    only(DOC, {"openrpc", "info", "servers", "methods", "components"}, "document")
+    only(DOC["info"], {"title", "description", "termsOfService", "version", "contact", "license"}, "info")
+    only(DOC.get("components", {}), {"schemas", "links", "errors", "examples", "examplePairings",
+                                     "contentDescriptors", "tags"}, "components", extensions=False)
+    for name, error in DOC.get("components", {}).get("errors", {}).items():
+        only(error, {"code", "message", "data"}, f"components.errors.{name}", extensions=False)
+    for method in DOC["methods"]:
+        name = method.get("name", "?")
+        only(method, {"name", "description", "summary", "tags", "paramStructure", "params", "result", "errors",
+                      "links", "examples", "deprecated"}, name)
+        for descriptor in method.get("params", []) + [method.get("result", {})]:
+            only(descriptor, {"name", "description", "summary", "schema", "required", "deprecated"}, f"{name} descriptor")
+            if "name" not in descriptor or "schema" not in descriptor:
+                problem(f"{name}: every content descriptor needs name and schema")
+
+
 def method_errors(method):
     codes = set()
     for error in method.get("errors", []):
@@ -248,6 +272,7 @@ def check_params(label, name, message, validator, escape, expect_valid):
 
 def main():
     check_document()
+    check_openrpc_structure()
     count = check_examples()
     for text in problems:
         print(text)
