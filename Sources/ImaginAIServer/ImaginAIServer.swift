@@ -32,6 +32,9 @@ public final class ImaginAIServer: Sendable {
         (connection.registeredMethods + [ShutdownRequest.method]).sorted()
     }
 
+    /// Notifications this server sends to the client (streamed story text arrives with the story methods).
+    public static let serverNotifications: [String] = []
+
     /// Notifications a client may send.
     public static let clientNotifications = [
         InitializedNotification.method, ExitNotification.method, CancelRequestNotification.method,
@@ -43,6 +46,7 @@ public final class ImaginAIServer: Sendable {
     /// them off the cooperative pool keeps a slow write from stalling every other request.
     private func store<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
         let database = self.database
+        try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try work(database) })
@@ -67,7 +71,7 @@ public final class ImaginAIServer: Sendable {
                 protocolVersion: ServerVersion.protocolVersion,
                 capabilities: ServerCapabilities(
                     methods: requestMethods,
-                    notifications: Self.clientNotifications,
+                    notifications: Self.serverNotifications,
                     scenarioImportFormats: Library.scenarioImportFormats,
                     scenarioExportFormats: Library.scenarioExportFormats,
                     cardImportFormats: Library.cardImportFormats,
