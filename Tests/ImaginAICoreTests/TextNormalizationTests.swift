@@ -21,3 +21,16 @@ import Testing
     let excerpt = TextNormalization.excerpt(long, limit: 22)
     #expect(excerpt == "word word word word…")
 }
+
+@Test func tokenEstimatesFollowTheDocumentedRule() {
+    #expect(TokenEstimator.estimate("") == 0)
+    #expect(TokenEstimator.estimate("the") == 1)
+    #expect(TokenEstimator.estimate("lantern") == 2)
+    #expect(TokenEstimator.estimate("You open the door.") == 5)
+    #expect(TokenEstimator.estimate("東京") == 2)
+    #expect(TokenEstimator.estimate("🐉!") == 3)
+    // Ordinary English prose lands near the usual four characters per token.
+    let prose = "The rain taps a slow rhythm against the window while you sort the letters on your desk."
+    let estimate = TokenEstimator.estimate(prose)
+    #expect((18...26).contains(estimate), "\(estimate)")
+}
