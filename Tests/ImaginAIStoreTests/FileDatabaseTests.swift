@@ -110,6 +110,48 @@ import ImaginAIProtocol
         #expect(try one.integrityCheck() == "ok")
     }
 
+    static let sqliteCLI = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3", "/opt/homebrew/bin/sqlite3"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Another process (the sqlite3 shell) holds the write lock for a moment: our write waits for it
+    /// (busy timeout) instead of failing, and both writes land.
+    @Test(.enabled(if: sqliteCLI != nil))
+    func writesWaitForAnotherProcessHoldingTheLock() throws {
+        let (directory, path) = temporaryPath()
+        defer { removeTemporary(directory) }
+        let db = try AppDatabase.open(path: path)
+        let flag = directory.appendingPathComponent("locked").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.sqliteCLI!)
+        process.arguments = [path]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("""
+            .timeout 10000
+            BEGIN IMMEDIATE;
+            INSERT INTO appState (key, value) VALUES ('otherProcess', 'was here');
+            .shell touch '\(flag)'
+            .shell sleep 0.4
+            COMMIT;
+
+            """.utf8))
+        try input.fileHandleForWriting.close()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: flag) && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(FileManager.default.fileExists(atPath: flag))
+        let start = ContinuousClock.now
+        let s = try db.createScenario(ScenarioDraft(name: "after the lock"))
+        #expect(ContinuousClock.now - start > .milliseconds(100))
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try db.scenario(id: s.id).name == "after the lock")
+        #expect(try db.count("SELECT COUNT(*) FROM appState WHERE key = 'otherProcess'") == 1)
+    }
+
     @Test func concurrentFirstOpensOfAFreshFileSeedOnce() async throws {
         let (directory, path) = temporaryPath()
         defer { removeTemporary(directory) }
