@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import ImaginAICore
+import ImaginAIProtocol
+
+/// The app's database: scenarios, their cards, adventures and their turns, settings.
+///
+/// One instance owns one GRDB writer (a `DatabasePool` in WAL mode on disk, a `DatabaseQueue` in
+/// memory). Every write method is one IMMEDIATE transaction, so several processes can share a file.
+public final class AppDatabase: Sendable {
+    /// Who a card belongs to.
+    public enum CardOwner: Sendable, Equatable {
+        case scenario(String)
+        case adventure(String)
+    }
+
+    let writer: any DatabaseWriter
+    let clock: StoreClock
+
+    init(writer: any DatabaseWriter, seedSample: Bool = true, clock: StoreClock = .shared) throws {
+        self.writer = writer
+        self.clock = clock
+        try Self.migrate(writer)
+        if seedSample {
+            try seedSampleIfNeeded()
+        }
+    }
+
+    /// Opens (creating if needed) the database at `path`; `":memory:"` gives an in-memory database.
+    public static func open(path: String) throws -> AppDatabase {
+        if path == ":memory:" { return try inMemory() }
+        try prepareFile(at: path)
+        var attempt = 0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: makeConfiguration())
+                return try AppDatabase(writer: pool)
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 5
+            {
+                // Switching a fresh file to WAL races with another process doing the same: try again.
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
+    }
+
+    /// A fresh in-memory database (seeded with the sample scenario, like a new file).
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(writer: DatabaseQueue(configuration: makeConfiguration()))
+    }
+
+    /// The configuration of every connection.
+    static func makeConfiguration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        // Another process may hold the write lock: wait for it rather than fail.
+        config.busyMode = .timeout(10)
+        // Write transactions are IMMEDIATE: GRDB begins non-read-only transactions with
+        // `BEGIN IMMEDIATE` unless told otherwise (Database.beginTransaction), which takes the write lock
+        // up front, so two processes never deadlock upgrading a read lock.
+        config.label = "ImaginAIStore"
+        config.prepareDatabase { db in
+            db.add(function: foldFunction)
+            db.add(function: newIdFunction)
+        }
+        return config
+    }
+
+    /// `imaginai_fold(text)`: Unicode lowercase, for case-insensitive search (SQLite's LIKE folds ASCII only).
+    static let foldFunction = DatabaseFunction("imaginai_fold", argumentCount: 1, pure: true) { values in
+        guard let string = String.fromDatabaseValue(values[0]) else { return nil }
+        return string.lowercased()
+    }
+
+    /// `imaginai_new_id(prefix)`: a fresh random id, for copying many rows in one SQL statement.
+    static let newIdFunction = DatabaseFunction("imaginai_new_id", argumentCount: 1, pure: false) { values in
+        guard let prefix = String.fromDatabaseValue(values[0]) else { return nil }
+        return Identifier.make(prefix)
+    }
+
+    /// Creates missing parent directories (owner-only) and a new, empty file readable and writable by the
+    /// owner only. SQLite gives its -wal and -shm files the database file's permissions.
+    static func prepareFile(at path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: directory.path) {
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+        } else if errno != EEXIST {
+            throw CocoaError(.fileWriteUnknown, userInfo: [
+                NSFilePathErrorKey: path,
+                NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO),
+            ])
+        }
+    }
+
+    /// Applies the migrations. Two processes opening a fresh file at once may both see "v1" as pending;
+    /// the loser's migration fails (its tables exist by then): it then checks that the winner completed
+    /// the migrations, and carries on.
+    static func migrate(_ writer: any DatabaseWriter) throws {
+        let migrator = self.migrator
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch {
+                attempt += 1
+                if try writer.read(migrator.hasCompletedMigrations) { return }
+                if attempt >= 5 { throw error }
+            }
+        }
+    }
+
+    /// The identifiers of the applied migrations, oldest first.
+    func appliedMigrations() throws -> [String] {
+        try writer.read { try Self.migrator.appliedMigrations($0) }
+    }
+
+    static let sampleSeededKey = "sampleSeeded"
+
+    /// On the first open of a database, inserts the built-in sample scenario, once: the flag is set in
+    /// the same IMMEDIATE transaction, so deleting the sample never brings it back, and two processes
+    /// opening a fresh file together seed it once.
+    func seedSampleIfNeeded() throws {
+        try writer.write { db in
+            if try AppStateRecord.fetchOne(db, key: Self.sampleSeededKey) != nil { return }
+            _ = try insertScenario(db, draft: SampleScenario.draft, now: clock.now())
+            try AppStateRecord(key: Self.sampleSeededKey, value: "true").insert(db)
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import GRDB
+import ImaginAICore
+import ImaginAIProtocol
+
+extension AppDatabase {
+    // MARK: Cards
+
+    /// The owner's cards in position order.
+    public func cards(of owner: CardOwner) throws -> [Card] {
+        try writer.read { db in
+            try requireOwner(db, owner)
+            return try fetchCards(db, owner: owner)
+        }
+    }
+
+    /// Appends a card at the end of the owner's list.
+    public func createCard(owner: CardOwner, draft: CardDraft) throws -> Card {
+        try writer.write { db in
+            try requireOwner(db, owner)
+            let record = CardRecord(
+                id: Identifier.make(Identifier.card), owner: owner, position: try nextPosition(db, owner: owner),
+                draft: draft)
+            try record.insert(db)
+            try touchOwner(db, owner, now: clock.now())
+            return record.card
+        }
+    }
+
+    /// A partial update: absent fields are kept.
+    public func updateCard(id: String, changes: CardChanges) throws -> Card {
+        try writer.write { db in
+            var record = try requireCard(db, id: id)
+            if let v = changes.type { record.type = v }
+            if let v = changes.name { record.name = v }
+            if let v = changes.description { record.description = v }
+            if let v = changes.keys { record.keys = TextNormalization.keys(v) }
+            try record.update(db)
+            try touchOwner(db, record.owner, now: clock.now())
+            return record.card
+        }
+    }
+
+    /// Deletes the card; the later cards move up one position.
+    public func deleteCard(id: String) throws {
+        try writer.write { db in
+            let record = try requireCard(db, id: id)
+            try record.delete(db)
+            let owner = record.owner
+            try db.execute(
+                sql: "UPDATE card SET position = position - 1 WHERE \(owner.columnName) = ? AND position > ?",
+                arguments: [owner.id, record.position])
+            try touchOwner(db, owner, now: clock.now())
+        }
+    }
+
+    /// A copy named "<name> (copy)", with the same owner, placed right after the original.
+    public func duplicateCard(id: String) throws -> Card {
+        try writer.write { db in
+            var record = try requireCard(db, id: id)
+            let owner = record.owner
+            try db.execute(
+                sql: "UPDATE card SET position = position + 1 WHERE \(owner.columnName) = ? AND position > ?",
+                arguments: [owner.id, record.position])
+            record.id = Identifier.make(Identifier.card)
+            record.name = "\(record.name) (copy)"
+            record.position += 1
+            try record.insert(db)
+            try touchOwner(db, owner, now: clock.now())
+            return record.card
+        }
+    }
+
+    /// Adds many cards in one transaction: after the existing ones (`append`) or instead of them
+    /// (`replace`). Imported cards always get new ids. Returns the owner's whole list.
+    public func importCards(owner: CardOwner, drafts: [CardDraft], mode: CardImportMode) throws -> [Card] {
+        try writer.write { db in
+            try requireOwner(db, owner)
+            var position: Int
+            switch mode {
+            case .append:
+                position = try nextPosition(db, owner: owner)
+            case .replace:
+                try db.execute(sql: "DELETE FROM card WHERE \(owner.columnName) = ?", arguments: [owner.id])
+                position = 0
+            }
+            for draft in drafts {
+                try CardRecord(id: Identifier.make(Identifier.card), owner: owner, position: position, draft: draft)
+                    .insert(db)
+                position += 1
+            }
+            try touchOwner(db, owner, now: clock.now())
+            return try fetchCards(db, owner: owner)
+        }
+    }
+
+    // MARK: Helpers
+
+    func fetchCards(_ db: Database, owner: CardOwner) throws -> [Card] {
+        try CardRecord
+            .filter(Column(owner.columnName) == owner.id)
+            .order(CardRecord.Columns.position, Column.rowID)
+            .fetchAll(db)
+            .map(\.card)
+    }
+
+    func requireCard(_ db: Database, id: String) throws -> CardRecord {
+        guard let record = try CardRecord.fetchOne(db, key: id) else {
+            throw StoreError.notFound(kind: "card", id: id)
+        }
+        return record
+    }
+
+    func requireOwner(_ db: Database, _ owner: CardOwner) throws {
+        let exists: Bool
+        switch owner {
+        case .scenario(let id): exists = try ScenarioRecord.exists(db, key: id)
+        case .adventure(let id): exists = try AdventureRecord.exists(db, key: id)
+        }
+        if !exists { throw StoreError.notFound(kind: owner.kind, id: owner.id) }
+    }
+
+    /// Bumps the owner's updatedAt.
+    func touchOwner(_ db: Database, _ owner: CardOwner, now: String) throws {
+        try db.execute(sql: "UPDATE \(owner.kind) SET updatedAt = ? WHERE id = ?", arguments: [now, owner.id])
+    }
+
+    func nextPosition(_ db: Database, owner: CardOwner) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT MAX(position) + 1 FROM card WHERE \(owner.columnName) = ?", arguments: [owner.id]
+        ) ?? 0
+    }
+}
+
+extension AppDatabase.CardOwner {
+    var id: String {
+        switch self {
+        case .scenario(let id), .adventure(let id): id
+        }
+    }
+
+    /// The wire name of the owner's kind, which is also its table's name.
+    var kind: String {
+        switch self {
+        case .scenario: "scenario"
+        case .adventure: "adventure"
+        }
+    }
+
+    /// The card column that points at this kind of owner.
+    var columnName: String {
+        switch self {
+        case .scenario: "scenarioId"
+        case .adventure: "adventureId"
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import GRDB
+import ImaginAICore
+import ImaginAIProtocol
+
+// Database records: plain Codable structs, one per table, internal to the module. `[String]` properties
+// (tags, keys) are stored by GRDB as JSON text; enums are stored as their raw strings.
+
+struct ScenarioRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "scenario"
+
+    var id: String
+    var name: String
+    var instructions: String
+    var plotEssentials: String
+    var authorsNotes: String
+    var openingScene: String
+    var playerDescription: String
+    var tags: [String]
+    var visibility: String
+    var createdAt: String
+    var updatedAt: String
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let updatedAt = Column(CodingKeys.updatedAt)
+    }
+
+    func scenario(cards: [Card]) -> Scenario {
+        Scenario(
+            id: id, name: name, instructions: instructions, plotEssentials: plotEssentials,
+            authorsNotes: authorsNotes, openingScene: openingScene, playerDescription: playerDescription,
+            tags: tags, visibility: Visibility(rawValue: visibility) ?? .private, cards: cards,
+            createdAt: createdAt, updatedAt: updatedAt
+        )
+    }
+}
+
+struct CardRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "card"
+
+    var id: String
+    /// Exactly one of `scenarioId` and `adventureId` is set (a CHECK constraint says so).
+    var scenarioId: String?
+    var adventureId: String?
+    var position: Int
+    var type: String
+    var name: String
+    var description: String
+    var keys: [String]
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let scenarioId = Column(CodingKeys.scenarioId)
+        static let adventureId = Column(CodingKeys.adventureId)
+        static let position = Column(CodingKeys.position)
+    }
+
+    init(id: String, owner: AppDatabase.CardOwner, position: Int, draft: CardDraft) {
+        self.id = id
+        switch owner {
+        case .scenario(let ownerId): scenarioId = ownerId; adventureId = nil
+        case .adventure(let ownerId): scenarioId = nil; adventureId = ownerId
+        }
+        self.position = position
+        type = draft.type
+        name = draft.name
+        description = draft.description
+        keys = TextNormalization.keys(draft.keys)
+    }
+
+    var owner: AppDatabase.CardOwner {
+        if let scenarioId { return .scenario(scenarioId) }
+        return .adventure(adventureId ?? "")
+    }
+
+    var card: Card { Card(id: id, type: type, name: name, description: description, keys: keys) }
+}
+
+struct AdventureRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "adventure"
+
+    var id: String
+    var scenarioId: String?
+    var scenarioName: String
+    var name: String
+    var instructions: String
+    var plotEssentials: String
+    var authorsNotes: String
+    var openingScene: String
+    var playerDescription: String
+    var tags: [String]
+    var createdAt: String
+    var updatedAt: String
+    var lastPlayedAt: String
+
+    func adventure(cards: [Card], turnCount: Int) -> Adventure {
+        Adventure(
+            id: id, scenarioId: scenarioId, scenarioName: scenarioName, name: name, instructions: instructions,
+            plotEssentials: plotEssentials, authorsNotes: authorsNotes, openingScene: openingScene,
+            playerDescription: playerDescription, tags: tags, cards: cards, createdAt: createdAt,
+            updatedAt: updatedAt, lastPlayedAt: lastPlayedAt, turnCount: turnCount
+        )
+    }
+}
+
+struct TurnRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "turn"
+
+    var id: String
+    var adventureId: String
+    /// The turn's `index` on the wire; 0..n-1, contiguous within an adventure.
+    var turnIndex: Int
+    var role: String
+    var action: String?
+    var text: String
+    var createdAt: String
+
+    enum Columns {
+        static let adventureId = Column(CodingKeys.adventureId)
+        static let turnIndex = Column(CodingKeys.turnIndex)
+    }
+
+    var turn: Turn {
+        Turn(
+            id: id, index: turnIndex, role: TurnRole(rawValue: role) ?? .ai,
+            action: action.flatMap(ActionKind.init(rawValue:)), text: text, createdAt: createdAt
+        )
+    }
+}
+
+/// One user setting; `value` is the JSON encoding of the setting's value.
+struct SettingRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "setting"
+    var key: String
+    var value: String
+}
+
+/// Bookkeeping flags of the store itself (e.g. `sampleSeeded`).
+struct AppStateRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "appState"
+    var key: String
+    var value: String
+}
+
+/// A row of the scenario list: the summary columns plus a computed card count.
+struct ScenarioSummaryRow: Decodable, FetchableRecord {
+    var id: String
+    var name: String
+    var playerDescription: String
+    var tags: [String]
+    var visibility: String
+    var cardCount: Int
+    var createdAt: String
+    var updatedAt: String
+
+    var summary: ScenarioSummary {
+        ScenarioSummary(
+            id: id, name: name, playerDescription: playerDescription, tags: tags,
+            visibility: Visibility(rawValue: visibility) ?? .private, cardCount: cardCount,
+            createdAt: createdAt, updatedAt: updatedAt
+        )
+    }
+}
+
+/// A row of the adventure list: summary columns, turn count and the latest turn's text.
+struct AdventureSummaryRow: Decodable, FetchableRecord {
+    var id: String
+    var scenarioId: String?
+    var scenarioName: String
+    var name: String
+    var createdAt: String
+    var updatedAt: String
+    var lastPlayedAt: String
+    var turnCount: Int
+    var latestText: String?
+
+    var summary: AdventureSummary {
+        AdventureSummary(
+            id: id, scenarioId: scenarioId, scenarioName: scenarioName, name: name, createdAt: createdAt,
+            updatedAt: updatedAt, lastPlayedAt: lastPlayedAt, turnCount: turnCount,
+            excerpt: TextNormalization.excerpt(latestText ?? "")
+        )
+    }
+}

@@ -1,0 +1,86 @@
+import GRDB
+
+extension AppDatabase {
+    /// The schema's history. Append-only: never edit a migration that has shipped; add "v2", "v3"…
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "scenario") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("instructions", .text).notNull().defaults(to: "")
+                t.column("plotEssentials", .text).notNull().defaults(to: "")
+                t.column("authorsNotes", .text).notNull().defaults(to: "")
+                t.column("openingScene", .text).notNull().defaults(to: "")
+                t.column("playerDescription", .text).notNull().defaults(to: "")
+                t.column("tags", .jsonText).notNull().defaults(to: "[]")  // JSON array of strings
+                t.column("visibility", .text).notNull().defaults(to: "private")
+                    .check(sql: "visibility IN ('private', 'unlisted', 'public')")
+                t.column("createdAt", .text).notNull()
+                t.column("updatedAt", .text).notNull()
+            }
+            // The scenario list is ordered by updatedAt desc (ties: rowid desc, i.e. newest insert first).
+            try db.create(index: "scenario_on_updatedAt", on: "scenario", columns: ["updatedAt"])
+
+            try db.create(table: "adventure") { t in
+                t.primaryKey("id", .text)
+                // Null once the scenario is deleted: the adventure is an independent copy.
+                t.column("scenarioId", .text).references("scenario", onDelete: .setNull)
+                t.column("scenarioName", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("instructions", .text).notNull().defaults(to: "")
+                t.column("plotEssentials", .text).notNull().defaults(to: "")
+                t.column("authorsNotes", .text).notNull().defaults(to: "")
+                t.column("openingScene", .text).notNull().defaults(to: "")
+                t.column("playerDescription", .text).notNull().defaults(to: "")
+                t.column("tags", .jsonText).notNull().defaults(to: "[]")
+                t.column("createdAt", .text).notNull()
+                t.column("updatedAt", .text).notNull()
+                t.column("lastPlayedAt", .text).notNull()
+            }
+            try db.create(index: "adventure_on_lastPlayedAt", on: "adventure", columns: ["lastPlayedAt"])
+            try db.create(index: "adventure_on_scenarioId", on: "adventure", columns: ["scenarioId"])
+
+            try db.create(table: "card") { t in
+                t.primaryKey("id", .text)
+                t.column("scenarioId", .text).references("scenario", onDelete: .cascade)
+                t.column("adventureId", .text).references("adventure", onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("type", .text).notNull().defaults(to: "other")
+                t.column("name", .text).notNull()
+                t.column("description", .text).notNull().defaults(to: "")
+                t.column("keys", .jsonText).notNull().defaults(to: "[]")  // JSON array of strings
+                // A card belongs to exactly one scenario or one adventure.
+                t.check(sql: "(scenarioId IS NULL) <> (adventureId IS NULL)")
+            }
+            try db.create(index: "card_on_scenarioId_position", on: "card", columns: ["scenarioId", "position"])
+            try db.create(index: "card_on_adventureId_position", on: "card", columns: ["adventureId", "position"])
+
+            try db.create(table: "turn") { t in
+                t.primaryKey("id", .text)
+                t.column("adventureId", .text).notNull().references("adventure", onDelete: .cascade)
+                // No CHECK (turnIndex >= 0): deleting a turn shifts later ones through negative values.
+                t.column("turnIndex", .integer).notNull()
+                t.column("role", .text).notNull().check(sql: "role IN ('player', 'ai')")
+                t.column("action", .text).check(sql: "action IN ('do', 'say', 'story')")
+                t.column("text", .text).notNull()
+                t.column("createdAt", .text).notNull()
+                // Also the index for every lookup by adventure, by (adventure, index) and for MAX(index).
+                t.uniqueKey(["adventureId", "turnIndex"])
+            }
+
+            try db.create(table: "setting") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .jsonText).notNull()  // the setting's value, JSON encoded
+            }
+
+            try db.create(table: "appState") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+        }
+
+        return migrator
+    }
+}
