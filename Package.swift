@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
         .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
-        .testTarget(name: "ImaginAIStoreTests", dependencies: ["ImaginAIStore", "ImaginAIProtocol"]),
+        .testTarget(name: "ImaginAIStoreTests", dependencies: ["ImaginAIStore", "ImaginAIProtocol", "ImaginAICore"]),
         .testTarget(
             name: "ImaginAIServerTests",
             dependencies: ["ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore"]

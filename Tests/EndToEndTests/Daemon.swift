@@ -10,8 +10,8 @@ final class Daemon: @unchecked Sendable {
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
     private let client = InMemoryClient()
-    private let rawOutput = Mutex<[UInt8]>([])
-    private let errorOutput = Mutex<[UInt8]>([])
+    private let rawOutput = ByteBuffer()
+    private let errorOutput = ByteBuffer()
     private let nextID = Mutex(0)
 
     static var binary: URL {
@@ -35,12 +35,12 @@ final class Daemon: @unchecked Sendable {
         stdoutPipe.fileHandleForReading.readabilityHandler = { [client, rawOutput] handle in
             let data = handle.availableData
             guard !data.isEmpty else { return }
-            rawOutput.withLock { $0.append(contentsOf: data) }
+            rawOutput.append(data)
             client.write(Array(data))
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { [errorOutput] handle in
             let data = handle.availableData
-            errorOutput.withLock { $0.append(contentsOf: data) }
+            errorOutput.append(data)
         }
         try process.run()
     }
@@ -49,8 +49,8 @@ final class Daemon: @unchecked Sendable {
         if process.isRunning { process.terminate() }
     }
 
-    var stderr: String { String(decoding: errorOutput.withLock { $0 }, as: UTF8.self) }
-    var stdoutBytes: [UInt8] { rawOutput.withLock { $0 } }
+    var stderr: String { String(decoding: errorOutput.bytes, as: UTF8.self) }
+    var stdoutBytes: [UInt8] { rawOutput.bytes }
 
     func sendRaw(_ bytes: [UInt8]) {
         try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
@@ -131,6 +131,13 @@ final class Daemon: @unchecked Sendable {
     }
 }
 
+/// Bytes appended from a pipe's handler thread and read from the test.
+final class ByteBuffer: Sendable {
+    private let storage = Mutex<[UInt8]>([])
+    func append(_ data: Data) { storage.withLock { $0.append(contentsOf: data) } }
+    var bytes: [UInt8] { storage.withLock { $0 } }
+}
+
 enum DaemonError: Error {
     case timeout
     case unexpected(String)
@@ -141,16 +148,4 @@ func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("imaginai-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
-}
-
-extension JSONValue: @retroactive ExpressibleByStringLiteral, @retroactive ExpressibleByDictionaryLiteral,
-    @retroactive ExpressibleByIntegerLiteral, @retroactive ExpressibleByArrayLiteral, @retroactive ExpressibleByBooleanLiteral
-{
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int64) { self = .int(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
-    }
 }

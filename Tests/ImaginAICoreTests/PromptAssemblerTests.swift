@@ -39,7 +39,7 @@ private func assemble(_ turns: [PromptTurn], action: (PlayerActionKind, String)?
     turns[9].text = "Ann waves."
     let prompt = try assemble(turns)
     #expect(prompt.firedCards.map(\.name) == ["Ann", "Mill"])
-    #expect(prompt.firedCards.allSatisfy(\.included))
+    #expect(prompt.firedCards.allSatisfy { $0.included })
     let deeper = try assemble(turns, scanDepth: 9)
     #expect(deeper.firedCards.map(\.name) == ["Ann", "Mill", "Glass key"])
     let fromAction = try assemble(history(2), action: (.say, "where is the glass key?"))

@@ -97,7 +97,3 @@ private final class IDSource: Sendable {
         #expect(response["error"]?["data"]?["field"] == .string(field), "\(method): \(response)")
     }
 }
-
-extension JSONValue: @retroactive ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-}
