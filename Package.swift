@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "imaginai", targets: ["imaginai"]),
+        .executable(name: "imaginai-bench", targets: ["imaginai-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -43,6 +44,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
+        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),

@@ -1,0 +1,280 @@
+import Foundation
+import JSONRPC
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a measurement could not be taken. The message ends up in the table cell instead of a figure.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Monotonic time in nanoseconds (CLOCK_MONOTONIC): immune to wall-clock changes during the run.
+func monotonicNanos() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// A point in monotonic time `seconds` from now.
+func deadline(in seconds: Double) -> UInt64 {
+    monotonicNanos() + UInt64(seconds * 1e9)
+}
+
+/// Every child the bench has started and not yet reaped, so an interrupt or the watchdog can kill them.
+final class ChildRegistry: Sendable {
+    static let shared = ChildRegistry()
+    private let pids = Mutex<Set<Int32>>([])
+
+    func add(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
+    func remove(_ pid: Int32) { _ = pids.withLock { $0.remove(pid) } }
+
+    /// SIGKILLs exactly the children this process started (by pid, never by name).
+    func killAll() {
+        for pid in pids.withLock({ $0 }) { kill(pid, SIGKILL) }
+    }
+}
+
+/// Frames arriving from a child, handed from the reader thread to the measuring thread.
+///
+/// In the normal mode every body is queued for `next`. In counting mode (used for pipelined throughput,
+/// where 10,000 responses of ~10 KB would otherwise be kept) bodies are only counted and checked.
+final class Inbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [[UInt8]] = []
+    private var head = 0
+    private var counting = false
+    private var counted = 0
+    private var failed = 0
+    private var firstFailure: String?
+    private var closed = false
+    private var badFrames = 0
+
+    /// Called on the reader thread for each complete frame.
+    func deliver(_ body: [UInt8]) {
+        condition.lock()
+        if counting {
+            counted += 1
+            if !Inbox.looksLikeResult(body) {
+                failed += 1
+                if firstFailure == nil { firstFailure = String(decoding: body.prefix(300), as: UTF8.self) }
+            }
+        } else {
+            queue.append(body)
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    func noteBadFrame() {
+        condition.lock()
+        badFrames += 1
+        condition.unlock()
+    }
+
+    /// Called on the reader thread when the child's stdout reaches end of file.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
+    }
+
+    /// The next queued body, waiting for it until `deadline` (monotonic ns).
+    func next(until deadline: UInt64, what: @autoclosure () -> String) throws -> [UInt8] {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == queue.count {
+            if closed { throw BenchError("child closed its output while waiting for \(what())") }
+            try wait(until: deadline, what: what())
+        }
+        let body = queue[head]
+        head += 1
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return body
+    }
+
+    func startCounting() {
+        condition.lock()
+        counting = true
+        counted = 0
+        failed = 0
+        firstFailure = nil
+        condition.unlock()
+    }
+
+    /// Waits until `expected` bodies have been counted, then leaves counting mode.
+    /// Returns how many were not results (error responses), and the first of those.
+    func finishCounting(expected: Int, until deadline: UInt64, what: @autoclosure () -> String) throws -> (failed: Int, first: String?) {
+        condition.lock()
+        defer {
+            counting = false
+            condition.unlock()
+        }
+        while counted < expected {
+            if closed { throw BenchError("child closed its output after \(counted) of \(expected) \(what())") }
+            try wait(until: deadline, what: "\(what()) (\(counted) of \(expected) received)")
+        }
+        return (failed, firstFailure)
+    }
+
+    /// Must be called with the lock held.
+    private func wait(until deadline: UInt64, what: String) throws {
+        let now = monotonicNanos()
+        guard now < deadline else { throw BenchError("timed out waiting for \(what)") }
+        let seconds = Double(deadline - now) / 1e9
+        _ = condition.wait(until: Date(timeIntervalSinceNow: min(seconds, 1.0)))
+    }
+
+    /// The daemon writes success responses as `{"id":…,"jsonrpc":"2.0","result":…}` and errors as
+    /// `{"error":…}`, so the prefix tells them apart without parsing 10 KB of JSON per response.
+    /// `cat` echoes whatever we sent, and the bench's echo frames are built to start the same way.
+    static func looksLikeResult(_ body: [UInt8]) -> Bool {
+        body.starts(with: resultPrefix)
+    }
+
+    static let resultPrefix = Array(#"{"id":"#.utf8)
+}
+
+/// A child process with its stdin and stdout on pipes; a dedicated thread reads stdout and splits it
+/// into frames with `FrameParser`.
+final class Child {
+    let name: String
+    let process = Process()
+    let inbox = Inbox()
+    let pid: Int32
+    private let stdinPipe = Pipe()
+    private let stdoutPipe = Pipe()
+    private var stdinOpen = true
+    private(set) var exitStatus: Int32?
+
+    /// Starts `executable`. `stderrPath` receives the child's stderr (so a failing daemon can be diagnosed);
+    /// nil sends it to /dev/null.
+    init(name: String, executable: String, arguments: [String], stderrPath: String?) throws {
+        self.name = name
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        if let stderrPath, FileManager.default.createFile(atPath: stderrPath, contents: nil),
+           let handle = FileHandle(forWritingAtPath: stderrPath) {
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
+        do {
+            try process.run()
+        } catch {
+            throw BenchError("could not start \(executable): \(error)")
+        }
+        pid = process.processIdentifier
+        ChildRegistry.shared.add(pid)
+        // The child's ends must not stay open here, or its stdout would never reach end of file.
+        // (Foundation closes them already; closing through the same handle again is a no-op.)
+        try? stdinPipe.fileHandleForReading.close()
+        try? stdoutPipe.fileHandleForWriting.close()
+
+        let descriptor = stdoutPipe.fileHandleForReading.fileDescriptor
+        let inbox = self.inbox
+        let thread = Thread {
+            var parser = FrameParser(maxBodyBytes: 256 << 20)
+            var buffer = [UInt8](repeating: 0, count: 256 << 10)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress!, raw.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                parser.append(buffer[0..<count])
+                while let event = parser.next() {
+                    switch event {
+                    case .message(let body): inbox.deliver(body)
+                    case .badHeader, .oversized: inbox.noteBadFrame()
+                    }
+                }
+            }
+            inbox.close()
+        }
+        thread.name = "bench-reader-\(name)"
+        thread.start()
+    }
+
+    /// Writes all of `bytes` to the child's stdin (blocking while the pipe is full).
+    func send(_ bytes: [UInt8]) throws {
+        let descriptor = stdinPipe.fileHandleForWriting.fileDescriptor
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw BenchError("writing to \(name) failed: \(String(cString: strerror(errno)))")
+                }
+                offset += written
+            }
+        }
+    }
+
+    func closeInput() {
+        guard stdinOpen else { return }
+        stdinOpen = false
+        try? stdinPipe.fileHandleForWriting.close()
+    }
+
+    /// `/proc/PID/status` figures in KiB: VmRSS (resident now) and VmHWM (peak resident).
+    func memory() -> (rssKiB: Int, hwmKiB: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        var rss: Int?
+        var hwm: Int?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" })
+            guard parts.count >= 2 else { continue }
+            if parts[0] == "VmRSS" { rss = Int(parts[1]) }
+            if parts[0] == "VmHWM" { hwm = Int(parts[1]) }
+        }
+        guard let rss, let hwm else { return nil }
+        return (rss, hwm)
+    }
+
+    /// Closes stdin and waits up to `grace` seconds for the child to exit on its own, then SIGKILLs it.
+    /// Also waits (briefly) for the reader thread to see end of file.
+    func stop(grace: Double) {
+        closeInput()
+        if !waitForExit(seconds: grace) {
+            kill(pid, SIGKILL)
+            _ = waitForExit(seconds: 5)
+        }
+        if !process.isRunning {
+            exitStatus = process.terminationStatus
+            ChildRegistry.shared.remove(pid)
+        }
+        let end = deadline(in: 2)
+        while !inbox.isClosed && monotonicNanos() < end { usleep(1000) }
+    }
+
+    private func waitForExit(seconds: Double) -> Bool {
+        let end = deadline(in: seconds)
+        while process.isRunning {
+            if monotonicNanos() >= end { return false }
+            usleep(500)
+        }
+        return true
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(pid, SIGKILL)
+        }
+    }
+}
