@@ -20,6 +20,8 @@ struct Options {
     var batch = 250
     /// Whole-run limit: the watchdog kills the children and exits after this many seconds.
     var budget: Double = 900
+    /// Seconds to wait for an `initialize` response before calling the start failed.
+    var initializeTimeout: Double = 30
 
     static let usage = """
         USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE]
@@ -74,6 +76,7 @@ struct Options {
             options.pipelined = 1000
             options.scenarios = 500
             options.budget = 60
+            options.initializeTimeout = 5
         }
         if let n = explicit["--cold-runs"] { options.coldRuns = n }
         if let n = explicit["--round-trips"] { options.roundTrips = n; options.warmup = min(options.warmup, max(10, n / 10)) }

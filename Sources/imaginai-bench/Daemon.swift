@@ -7,6 +7,8 @@ final class DaemonClient {
     private var nextID: Int64 = 1
     /// Seconds to wait for any single response before giving up.
     var responseTimeout: Double = 15
+    /// Set when a response did not come: the goodbye then skips straight to killing the child.
+    private var unresponsive = false
 
     init(child: Child) {
         self.child = child
@@ -45,7 +47,13 @@ final class DaemonClient {
     func call(_ method: String, _ params: JSONValue? = nil, timeout: Double? = nil) throws -> JSONValue {
         let id = takeID()
         try child.send(Self.frame(id: id, method: method, params: params))
-        let body = try child.inbox.next(until: deadline(in: timeout ?? responseTimeout), what: "the \(method) response")
+        let body: [UInt8]
+        do {
+            body = try child.inbox.next(until: deadline(in: timeout ?? responseTimeout), what: "the \(method) response")
+        } catch {
+            unresponsive = true
+            throw error
+        }
         return try Self.result(of: body, method: method, expecting: id)
     }
 
@@ -77,11 +85,15 @@ final class DaemonClient {
     /// LSP-style goodbye: `shutdown`, then the `exit` notification, then end of input; the child is
     /// SIGKILLed if it has not exited within a few seconds.
     func shutdown() {
+        if unresponsive {
+            child.stop(grace: 0.2)
+            return
+        }
         if !child.inbox.isClosed {
-            if (try? call("shutdown", nil, timeout: 10)) != nil {
+            if (try? call("shutdown", nil, timeout: 5)) != nil {
                 try? child.send(Self.notificationFrame(method: "exit"))
             }
         }
-        child.stop(grace: 5)
+        child.stop(grace: unresponsive ? 0.2 : 5)
     }
 }

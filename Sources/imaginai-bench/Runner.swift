@@ -72,7 +72,9 @@ struct Runner {
         ]
         for (name, pick, target) in figures {
             rows.append(Row(
-                measure: "cold start \(name): spawn → `initialize` response (\(runs) runs, new DB file each)",
+                measure: name == "p50"
+                    ? "cold start p50: spawn → `initialize` response (\(runs) runs, new DB file each)"
+                    : "cold start \(name)",
                 imaginai: cell(daemonResult) { Format.ms(pick($0)) },
                 baseline: "cat: " + cell(catResult) { Format.ms(pick($0)) },
                 target: target))
@@ -90,7 +92,7 @@ struct Runner {
         defer { client.shutdown() }
         let result: JSONValue
         do {
-            result = try client.initialize(timeout: 30)
+            result = try client.initialize(timeout: options.initializeTimeout)
         } catch {
             throw BenchError("\(error)\(stderrTail(directory + "/stderr.log"))")
         }
@@ -124,7 +126,7 @@ struct Runner {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let client = try DaemonClient.spawn(daemon: daemon, database: directory + "/bench.sqlite", logPath: directory + "/stderr.log")
             defer { client.shutdown() }
-            try client.initialize(timeout: 30)
+            try client.initialize(timeout: options.initializeTimeout)
             let created = try client.call(
                 "scenario/create", Payloads.scenarioCreateParams(name: "Round trip", cardCount: 20, seed: 7))
             guard let id = created["id"]?.stringValue else { throw BenchError("scenario/create returned no id") }
@@ -265,7 +267,7 @@ struct Runner {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let client = try DaemonClient.spawn(daemon: daemon, database: database, logPath: directory + "/stderr.log")
             defer { client.shutdown() }
-            try client.initialize(timeout: 30)
+            try client.initialize(timeout: options.initializeTimeout)
             idle = Result { try Self.memory(of: client.child) }
 
             let cardsPerScenario = 4
@@ -292,11 +294,16 @@ struct Runner {
                 return monotonicNanos() - start
             }
             loaded = Result { try Self.memory(of: client.child) }
-            databaseBytes = ["", "-wal", "-shm"].compactMap {
+            let sizes = ["", "-wal", "-shm"].compactMap {
                 (try? FileManager.default.attributesOfItem(atPath: database + $0))?[.size] as? Int
-            }.reduce(0, +)
+            }
+            databaseBytes = sizes.isEmpty ? nil : sizes.reduce(0, +)
         } catch {
-            idle = .failure(BenchError("\(error)\(stderrTail(directory + "/stderr.log"))"))
+            // Whatever had not been measured yet fails for the same reason.
+            let failure = BenchError("\(error)\(stderrTail(directory + "/stderr.log"))")
+            if case .failure = idle { idle = .failure(failure) }
+            if case .failure = createTime { createTime = .failure(failure) }
+            if case .failure = loaded { loaded = .failure(failure) }
         }
         try? FileManager.default.removeItem(atPath: directory)
 
