@@ -40,6 +40,24 @@ struct ErrorTests {
         #expect(list["total"]?.intValue ?? 0 >= 1)
     }
 
+    @Test func batchesAreAnsweredAsBatches() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        daemon.send(body: #"[{"jsonrpc":"2.0","id":"b1","method":"settings/get"},{"jsonrpc":"2.0","method":"initialized"},{"jsonrpc":"2.0","id":"b2","method":"scenario/get","params":{"id":"scn_none"}},{"jsonrpc":"2.0","id":"b3","method":"nope"},5]"#)
+        let batch = try await daemon.receive { $0.arrayValue != nil }
+        let responses = batch.arrayValue ?? []
+        #expect(responses.count == 4, "three requests and one invalid element; the notification gets nothing")
+        let byID = Dictionary(responses.map { ($0["id"] ?? .null, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byID["b1"]?["result"]?["model"] != nil)
+        #expect(byID["b2"]?["error"]?["code"] == .int(-31001))
+        #expect(byID["b3"]?["error"]?["code"] == .int(-32601))
+        #expect(byID[.null]?["error"]?["code"] == .int(-32600))
+        daemon.send(body: #"[{"jsonrpc":"2.0","method":"initialized"}]"#)
+        // A batch of notifications gets no answer: the next response is the next request's.
+        let next = try await daemon.request("settings/get")
+        #expect(next["result"] != nil)
+    }
+
     @Test func invalidParamsNameTheOffendingField() async throws {
         let daemon = try Daemon()
         _ = try await daemon.initialize()

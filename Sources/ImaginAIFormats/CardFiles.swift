@@ -1,0 +1,319 @@
+import Foundation
+import ImaginAICore
+import ImaginAIProtocol
+
+/// Cards read from a file, with the entries that could not become cards and why.
+public struct CardImport: Sendable {
+    public var format: CardFileFormat
+    public var cards: [CardDraft]
+    public var skipped: [SkippedEntry]
+}
+
+/// Reading and writing story-card files of other tools. The mapping of each format is described in
+/// `MAPPINGS.md` beside this file (and in Protocol/PROTOCOL.md).
+public enum CardFiles {
+    public static let exportFormats: [CardFileFormat] = [.imaginai, .aidungeon, .sillytavern]
+
+    /// `format` nil means detect it. A bad entry is skipped with its reason; data that is not the format
+    /// at all is a `FormatError` and nothing is read.
+    public static func read(_ data: JSONValue, format: CardFileFormat?) throws(FormatError) -> CardImport {
+        let json = try FileInput.json(data)
+        let chosen: CardFileFormat
+        if let format {
+            guard let entries = CardEntries.entries(of: json, as: format) else {
+                throw FormatError("Invalid params: 'data' is not \(describe(format)) (\(CardEntries.expectation(format)))")
+            }
+            return CardEntries.convert(entries, format: format, in: json)
+        }
+        guard let detected = detect(json) else {
+            throw FormatError(
+                "Invalid params: 'data' matches no card format ImaginAI reads (tried "
+                    + CardFileFormat.allCases.map(describe).joined(separator: ", ") + ")")
+        }
+        chosen = detected
+        return CardEntries.convert(CardEntries.entries(of: json, as: chosen) ?? [], format: chosen, in: json)
+    }
+
+    public static func detect(_ json: JSONValue) -> CardFileFormat? {
+        let order: [CardFileFormat] = [.imaginai, .characterCard, .agnai, .novelai, .sillytavern, .koboldai, .aidungeonWorldInfo, .aidungeon]
+        return order.first { CardEntries.entries(of: json, as: $0) != nil }
+    }
+
+    public static func write(_ cards: [Card], format: CardFileFormat) throws(FormatError) -> JSONValue {
+        switch format {
+        case .imaginai:
+            return .object([
+                "format": .string(ImaginAIFile.cardsMarker), "version": .int(ImaginAIFile.version),
+                "cards": .array(cards.map(ImaginAIFile.cardJSON)),
+            ])
+        case .aidungeon:
+            return .array(cards.map { card in
+                .object([
+                    "keys": .string(card.keys.joined(separator: ", ")),
+                    "value": .string(card.description),
+                    "type": .string(card.type),
+                    "title": .string(card.name),
+                    "description": .string(""),
+                    "useForCharacterCreation": .bool(false),
+                ])
+            })
+        case .sillytavern:
+            var entries: [String: JSONValue] = [:]
+            for (index, card) in cards.enumerated() {
+                entries[String(index)] = .object([
+                    "uid": .int(Int64(index)),
+                    "key": .array(card.keys.map(JSONValue.string)),
+                    "keysecondary": .array([]),
+                    "comment": .string(card.name),
+                    "content": .string(card.description),
+                    "constant": .bool(false),
+                    "selective": .bool(true),
+                    "selectiveLogic": .int(0),
+                    "order": .int(100),
+                    "position": .int(0),
+                    "disable": .bool(false),
+                    "addMemo": .bool(true),
+                    "displayIndex": .int(Int64(index)),
+                    "probability": .int(100),
+                    "useProbability": .bool(true),
+                    "depth": .int(4),
+                    "group": .string(""),
+                    "excludeRecursion": .bool(false),
+                ])
+            }
+            return .object(["entries": .object(entries)])
+        default:
+            throw FormatError(
+                "Invalid params: cards cannot be exported as '\(format.rawValue)'; use one of "
+                    + exportFormats.map(\.rawValue).joined(separator: ", "),
+                field: "format")
+        }
+    }
+
+    static func describe(_ format: CardFileFormat) -> String {
+        switch format {
+        case .imaginai: return "an ImaginAI card file"
+        case .aidungeon: return "AI Dungeon story cards"
+        case .aidungeonWorldInfo: return "AI Dungeon world info"
+        case .sillytavern: return "a SillyTavern world"
+        case .characterCard: return "a character card with a book"
+        case .novelai: return "a NovelAI lorebook"
+        case .koboldai: return "a KoboldAI story"
+        case .agnai: return "an Agnai memory book"
+        }
+    }
+}
+
+/// Finding each format's entries and turning each entry into a card or a reason to skip it.
+enum CardEntries {
+    static func expectation(_ format: CardFileFormat) -> String {
+        switch format {
+        case .imaginai: return #"expected {"format": "imaginai.cards", "cards": [...]}"#
+        case .aidungeon: return "expected an array of {keys, value, type, title}"
+        case .aidungeonWorldInfo: return "expected an array of {keys, entry}"
+        case .sillytavern: return #"expected {"entries": {"0": {key, content, ...}}}"#
+        case .characterCard: return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}"#
+        case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]}"
+        case .koboldai: return "expected {worldinfo: [{key, content}]}"
+        case .agnai: return #"expected {"kind": "memory", "entries": [{name, entry, keywords}]}"#
+        }
+    }
+
+    /// The entries of `json` read as `format`, or nil when `json` is not that format at all (no element
+    /// looks like one of its entries).
+    static func entries(of json: JSONValue, as format: CardFileFormat) -> [JSONValue]? {
+        let found: [JSONValue]?
+        let looksLikeEntry: (JSONValue) -> Bool
+        switch format {
+        case .imaginai:
+            guard [ImaginAIFile.cardsMarker, ImaginAIFile.scenarioMarker].contains(json.text("format")) else { return nil }
+            found = json["cards"]?.arrayValue ?? json["scenario"]?["cards"]?.arrayValue
+            looksLikeEntry = { $0.objectValue != nil }
+            if found?.isEmpty == true { return [] }
+        case .aidungeon:
+            found = json.arrayValue
+            looksLikeEntry = { $0["value"] != nil || $0["title"] != nil }
+        case .aidungeonWorldInfo:
+            found = json.arrayValue
+            looksLikeEntry = { $0["entry"] != nil && $0["keys"] != nil }
+        case .sillytavern:
+            guard let entries = json["entries"]?.objectValue else { return nil }
+            // Object keys are numbers in file order; sort numerically so indexes follow the file.
+            found = entries.sorted { (Int($0.key) ?? .max, $0.key) < (Int($1.key) ?? .max, $1.key) }.map(\.value)
+            looksLikeEntry = { $0["content"] != nil && ($0["key"] != nil || $0["keys"] != nil) }
+            if found?.isEmpty == true { return [] }
+        case .characterCard:
+            guard json.text("spec").hasPrefix("chara_card_") else { return nil }
+            found = json["data"]?["character_book"]?["entries"]?.arrayValue ?? []
+            looksLikeEntry = { _ in true }
+            if found?.isEmpty == true { return [] }
+        case .novelai:
+            guard json["lorebookVersion"] != nil else { return nil }
+            found = json["entries"]?.arrayValue ?? []
+            looksLikeEntry = { _ in true }
+            if found?.isEmpty == true { return [] }
+        case .koboldai:
+            guard let worldInfo = json["worldinfo"]?.arrayValue else { return nil }
+            found = worldInfo
+            looksLikeEntry = { $0["content"] != nil }
+            if worldInfo.isEmpty { return [] }
+        case .agnai:
+            guard json.text("kind") == "memory" else { return nil }
+            found = json["entries"]?.arrayValue ?? []
+            looksLikeEntry = { _ in true }
+            if found?.isEmpty == true { return [] }
+        }
+        guard let found, found.contains(where: looksLikeEntry) else { return nil }
+        return found
+    }
+
+    static func convert(_ entries: [JSONValue], format: CardFileFormat, in json: JSONValue) -> CardImport {
+        var cards: [CardDraft] = []
+        var skipped: [SkippedEntry] = []
+        let categories = novelAICategories(json)
+        for (index, entry) in entries.enumerated() {
+            switch card(from: entry, format: format, categories: categories) {
+            case .success(let card): cards.append(card)
+            case .failure(let reason): skipped.append(SkippedEntry(index: index, reason: reason.text))
+            }
+        }
+        return CardImport(format: format, cards: cards, skipped: skipped)
+    }
+
+    struct Reason: Error { var text: String }
+
+    static func card(from entry: JSONValue, format: CardFileFormat, categories: [String: String] = [:]) -> Result<CardDraft, Reason> {
+        guard entry.objectValue != nil else {
+            return .failure(Reason(text: "entry is \(entry.typeName), not an object"))
+        }
+        var name = ""
+        var type = ""
+        var description = ""
+        var keys: [String] = []
+        var droppedKeys: [String] = []
+        switch format {
+        case .imaginai:
+            // Our own files are the user's words as written: kept exactly, keyless and empty cards too.
+            guard !entry.text("name").trimmingWhitespace().isEmpty else {
+                return .failure(Reason(text: "no name"))
+            }
+            let type = entry.text("type")
+            return .success(CardDraft(
+                type: type.isEmpty ? CardDraft.defaultType : type, name: entry.text("name"),
+                description: entry.text("description"), keys: TextNormalization.keys(entry.keyList("keys"))))
+        case .aidungeon:
+            name = entry.text("title")
+            type = entry.text("type")
+            description = entry.text("value")
+            keys = entry.keyList("keys")
+        case .aidungeonWorldInfo:
+            description = entry.text("entry")
+            (keys, droppedKeys) = LegacyKeys.convert(entry.keyList("keys"))
+            type = "lore"
+        case .sillytavern, .characterCard:
+            if entry.isTrue("disable") || entry.isFalse("enabled") {
+                return .failure(Reason(text: "disabled in the source file"))
+            }
+            name = entry.text("comment").isEmpty ? entry.text("name") : entry.text("comment")
+            description = entry.text("content")
+            keys = entry.keyList("key") + entry.keyList("keys")
+            type = "lore"
+        case .novelai:
+            if entry.isFalse("enabled") { return .failure(Reason(text: "disabled in the source file")) }
+            name = entry.text("displayName")
+            description = entry.text("text")
+            keys = entry.keyList("keys")
+            type = categories[entry.text("category")] ?? "lore"
+        case .koboldai:
+            name = entry.text("comment")
+            description = entry.text("content")
+            keys = entry.keyList("key") + entry.keyList("keysecondary")
+            type = "lore"
+        case .agnai:
+            if entry.isFalse("enabled") { return .failure(Reason(text: "disabled in the source file")) }
+            name = entry.text("name")
+            description = entry.text("entry").isEmpty ? entry.text("content") : entry.text("entry")
+            keys = entry.keyList("keywords") + entry.keyList("keys")
+            type = "lore"
+        }
+        keys = TextNormalization.keys(keys)
+        description = description.trimmingWhitespace()
+        guard !description.isEmpty else {
+            return .failure(Reason(text: "no text: the entry's content is empty"))
+        }
+        guard !keys.isEmpty else {
+            let why = droppedKeys.isEmpty ? "" : " (\(droppedKeys.joined(separator: ", ")) could not be used)"
+            return .failure(Reason(text: "no trigger keys\(why): a card without keys would never be sent to the model"))
+        }
+        name = foldedName(name)
+        // Numeric names (Agnai's "0", "1") and empty ones say nothing: name the card after its first key.
+        if name.isEmpty || name.allSatisfy(\.isNumber) {
+            name = displayName(fromKey: keys[0]) ?? String(description.prefix(40)).trimmingWhitespace()
+        }
+        type = type.trimmingWhitespace()
+        return .success(CardDraft(type: type.isEmpty ? CardDraft.defaultType : type, name: name, description: description, keys: keys))
+    }
+
+    /// Names from other tools may hold line breaks ("Edit to enable \nAuto-Cards"): fold them to spaces.
+    static func foldedName(_ name: String) -> String {
+        name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// A readable name from a key: plain keys as written; for a regex key, its first literal alternative.
+    static func displayName(fromKey key: String) -> String? {
+        guard key.hasPrefix("/"), let close = key.lastIndex(of: "/"), close != key.startIndex else {
+            // Keys are often written in lower case ("eldoria"); a name reads better capitalised.
+            return key.prefix(1).uppercased() + key.dropFirst()
+        }
+        let body = key[key.index(after: key.startIndex)..<close]
+        let literal = body.split(separator: "|").first.map { part in
+            part.filter { !"()[]?*+\\^$.{}".contains($0) }
+        } ?? ""
+        let trimmed = literal.trimmingWhitespace()
+        return trimmed.isEmpty ? nil : trimmed.capitalized
+    }
+
+    static func novelAICategories(_ json: JSONValue) -> [String: String] {
+        var names: [String: String] = [:]
+        for category in json["categories"]?.arrayValue ?? [] {
+            let id = category.text("id")
+            let name = category.text("name").trimmingWhitespace()
+            if !id.isEmpty && !name.isEmpty { names[id] = name.lowercased() }
+        }
+        return names
+    }
+}
+
+/// AI Dungeon's scripted world info (EWIJSON) writes keys as regex bodies with an attribute suffix,
+/// `(m(é|e)lanie|arch(-| |)mage)#[t=5l=5]`. Those become ImaginAI regex keys `/…/i`; plain keys stay plain.
+enum LegacyKeys {
+    static let regexCharacters: Set<Character> = ["(", ")", "|", "[", "]", "?", "*", "+", "\\", "^", "$", "{", "}"]
+
+    /// Returns the usable keys and the ones that had to be dropped.
+    static func convert(_ raw: [String]) -> ([String], [String]) {
+        var keys: [String] = []
+        var dropped: [String] = []
+        for key in raw {
+            var body = key
+            if let suffix = body.range(of: "#[") { body = String(body[..<suffix.lowerBound]) }
+            body = body.trimmingWhitespace()
+            guard !body.isEmpty else { continue }
+            guard body.contains(where: regexCharacters.contains) else {
+                keys.append(body)
+                continue
+            }
+            // An empty alternative, as in "(gray fox|)", would match everywhere: drop it.
+            var pattern = body
+            for (empty, replacement) in [("|)", ")"), ("(|", "("), ("||", "|")] {
+                while pattern.contains(empty) { pattern = pattern.replacingOccurrences(of: empty, with: replacement) }
+            }
+            let candidate = "/\(pattern)/i"
+            if TriggerMatcher.invalidKeys([candidate]).isEmpty {
+                keys.append(candidate)
+            } else {
+                dropped.append(key)
+            }
+        }
+        return (keys, dropped)
+    }
+}

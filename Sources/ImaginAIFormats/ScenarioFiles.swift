@@ -1,0 +1,183 @@
+import Foundation
+import ImaginAICore
+import ImaginAIProtocol
+
+public struct ScenarioImport: Sendable {
+    public var format: ScenarioFileFormat
+    public var scenario: ScenarioDraft
+    public var skipped: [SkippedEntry]
+}
+
+/// ImaginAI's own lossless files.
+enum ImaginAIFile {
+    static let scenarioMarker = "imaginai.scenario"
+    static let cardsMarker = "imaginai.cards"
+    static let version: Int64 = 1
+
+    static func cardJSON(_ card: Card) -> JSONValue {
+        .object([
+            "id": .string(card.id), "type": .string(card.type), "name": .string(card.name),
+            "description": .string(card.description), "keys": .array(card.keys.map(JSONValue.string)),
+        ])
+    }
+}
+
+public enum ScenarioFiles {
+    public static let exportFormats: [ScenarioFileFormat] = [.imaginai, .seed]
+
+    public static func read(_ data: JSONValue, format: ScenarioFileFormat?) throws(FormatError) -> ScenarioImport {
+        let json = try FileInput.json(data)
+        let chosen: ScenarioFileFormat
+        if let format {
+            chosen = format
+        } else if let detected = detect(json) {
+            chosen = detected
+        } else {
+            throw FormatError(
+                "Invalid params: 'data' matches no scenario or card format ImaginAI reads (tried "
+                    + ScenarioFileFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        switch chosen {
+        case .imaginai:
+            guard json.text("format") == ImaginAIFile.scenarioMarker, let scenario = json["scenario"], scenario.objectValue != nil else {
+                throw FormatError(#"Invalid params: 'data' is not an ImaginAI scenario file (expected {"format": "imaginai.scenario", "scenario": {...}})"#)
+            }
+            return try fields(of: scenario, format: .imaginai)
+        case .seed:
+            guard looksLikeSeed(json) else {
+                throw FormatError("Invalid params: 'data' is not a prototype scenario file (expected {name, instructions, openingScene, cards, ...})")
+            }
+            return try fields(of: json, format: .seed)
+        default:
+            return try fromCardFile(json, format: chosen)
+        }
+    }
+
+    public static func detect(_ json: JSONValue) -> ScenarioFileFormat? {
+        if json.text("format") == ImaginAIFile.scenarioMarker { return .imaginai }
+        if looksLikeSeed(json) { return .seed }
+        guard let cards = CardFiles.detect(json) else { return nil }
+        return ScenarioFileFormat.allCases.first { $0.cardFormat == cards }
+    }
+
+    public static func write(_ scenario: Scenario, format: ScenarioFileFormat) throws(FormatError) -> JSONValue {
+        switch format {
+        case .imaginai:
+            return .object([
+                "format": .string(ImaginAIFile.scenarioMarker), "version": .int(ImaginAIFile.version),
+                "scenario": .object([
+                    "id": .string(scenario.id), "name": .string(scenario.name),
+                    "instructions": .string(scenario.instructions), "plotEssentials": .string(scenario.plotEssentials),
+                    "authorsNotes": .string(scenario.authorsNotes), "openingScene": .string(scenario.openingScene),
+                    "playerDescription": .string(scenario.playerDescription),
+                    "tags": .array(scenario.tags.map(JSONValue.string)),
+                    "visibility": .string(scenario.visibility.rawValue),
+                    "cards": .array(scenario.cards.map(ImaginAIFile.cardJSON)),
+                    "createdAt": .string(scenario.createdAt), "updatedAt": .string(scenario.updatedAt),
+                ]),
+            ])
+        case .seed:
+            return .object([
+                "id": .string(scenario.id), "name": .string(scenario.name),
+                "instructions": .string(scenario.instructions), "plotEssentials": .string(scenario.plotEssentials),
+                "authorsNotes": .string(scenario.authorsNotes), "openingScene": .string(scenario.openingScene),
+                "playerDescription": .string(scenario.playerDescription),
+                "tags": .string(scenario.tags.joined(separator: ", ")),
+                "visibility": .string(scenario.visibility.rawValue),
+                "cards": .array(scenario.cards.map { card in
+                    .object([
+                        "id": .string(card.id), "type": .string(card.type), "name": .string(card.name),
+                        "description": .string(card.description), "keys": .string(card.keys.joined(separator: ", ")),
+                    ])
+                }),
+            ])
+        default:
+            throw FormatError(
+                "Invalid params: scenarios cannot be exported as '\(format.rawValue)'; use one of "
+                    + exportFormats.map(\.rawValue).joined(separator: ", ") + " (cards/export writes card formats)",
+                field: "format")
+        }
+    }
+
+    static func looksLikeSeed(_ json: JSONValue) -> Bool {
+        guard json["name"]?.stringValue != nil else { return false }
+        return ["instructions", "plotEssentials", "openingScene", "authorsNotes"].contains { json[$0]?.stringValue != nil }
+    }
+
+    /// The prototype's and ImaginAI's files share field names; only the list encodings differ.
+    static func fields(of json: JSONValue, format: ScenarioFileFormat) throws(FormatError) -> ScenarioImport {
+        var skipped: [SkippedEntry] = []
+        var cards: [CardDraft] = []
+        for (index, entry) in (json["cards"]?.arrayValue ?? []).enumerated() {
+            switch CardEntries.card(from: entry, format: .imaginai) {
+            case .success(let card): cards.append(card)
+            case .failure(let reason): skipped.append(SkippedEntry(index: index, reason: reason.text))
+            }
+        }
+        let visibility = Visibility(rawValue: json.text("visibility")) ?? .private
+        let name = json.text("name")
+        let draft = ScenarioDraft(
+            name: name.trimmingWhitespace().isEmpty ? "Imported scenario" : name,
+            instructions: json.text("instructions"), plotEssentials: json.text("plotEssentials"),
+            authorsNotes: json.text("authorsNotes"), openingScene: json.text("openingScene"),
+            playerDescription: json.text("playerDescription"),
+            tags: TextNormalization.tags(json.keyList("tags")), visibility: visibility, cards: cards)
+        return ScenarioImport(format: format, scenario: draft, skipped: skipped)
+    }
+
+    /// A card file becomes a scenario holding its cards. Entries sent always in their tool (constant,
+    /// keyless) go into plot essentials, where ImaginAI always sends text.
+    static func fromCardFile(_ json: JSONValue, format: ScenarioFileFormat) throws(FormatError) -> ScenarioImport {
+        guard let cardFormat = format.cardFormat else { throw FormatError("unreachable") }
+        let imported = try CardFiles.read(json, format: cardFormat)
+        var plot: [String] = []
+        var skipped: [SkippedEntry] = []
+        let entries = CardEntries.entries(of: json, as: cardFormat) ?? []
+        for entry in imported.skipped {
+            let raw = entries.indices.contains(entry.index) ? entries[entry.index] : .null
+            let text = (raw["content"]?.stringValue ?? raw["text"]?.stringValue ?? "").trimmingWhitespace()
+            let enabled = !(raw.isTrue("disable") || raw.isFalse("enabled"))
+            if raw.isTrue("constant"), enabled, !text.isEmpty {
+                plot.append(text)
+            } else {
+                skipped.append(entry)
+            }
+        }
+        var draft = ScenarioDraft(name: "", cards: imported.cards)
+        switch format {
+        case .characterCard:
+            let data = json["data"] ?? json
+            let character = data.text("name").trimmingWhitespace()
+            let resolve = { (text: String) in character.isEmpty ? text : text.replacingOccurrences(of: "{{char}}", with: character) }
+            draft.name = character
+            draft.instructions = resolve(data.text("system_prompt"))
+            let about = [data.text("description"), labelled("Personality", data.text("personality")), labelled("Scenario", data.text("scenario"))]
+            plot.insert(contentsOf: about.map(resolve).filter { !$0.trimmingWhitespace().isEmpty }, at: 0)
+            draft.openingScene = resolve(data.text("first_mes"))
+            draft.authorsNotes = resolve(data.text("post_history_instructions"))
+            draft.playerDescription = data.text("creator_notes")
+            draft.tags = TextNormalization.tags(data.keyList("tags"))
+            if !character.isEmpty && !data.text("description").trimmingWhitespace().isEmpty {
+                let card = CardDraft(type: "character", name: character, description: resolve(data.text("description")).trimmingWhitespace(), keys: [character])
+                draft.cards.insert(card, at: 0)
+            }
+        case .koboldai:
+            draft.openingScene = json.text("prompt")
+            plot.insert(json.text("memory"), at: 0)
+            draft.authorsNotes = json.text("authorsnote")
+            draft.name = "Imported KoboldAI story"
+        default:
+            draft.name = json.text("name").trimmingWhitespace()
+            draft.playerDescription = json.text("description").trimmingWhitespace()
+        }
+        if draft.name.trimmingWhitespace().isEmpty {
+            draft.name = "Imported \(CardFiles.describe(cardFormat).replacingOccurrences(of: "^(an?|the) ", with: "", options: .regularExpression))"
+        }
+        draft.plotEssentials = plot.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: "\n\n")
+        return ScenarioImport(format: format, scenario: draft, skipped: skipped)
+    }
+
+    private static func labelled(_ label: String, _ text: String) -> String {
+        text.trimmingWhitespace().isEmpty ? "" : "\(label): \(text.trimmingWhitespace())"
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import ImaginAIProtocol
+import Testing
+@testable import ImaginAIFormats
+
+private let scenario = Scenario(
+    id: "scn_1", name: "  Odd  name ", instructions: "Line one\nLine two\r\n\ttabbed", plotEssentials: "",
+    authorsNotes: "“Curly” — and 🐉", openingScene: "Zoë sails to Ærø. 東京.", playerDescription: "",
+    tags: ["noir", "Ærø"], visibility: .unlisted,
+    cards: [
+        Card(id: "c1", type: "character", name: "Ann  Lee", description: "  spaced  ", keys: ["Ann", "/dr(a|e)gon/i"]),
+        Card(id: "c2", type: "other", name: "No keys", description: "", keys: []),
+    ],
+    createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z")
+
+@Test func imaginaiScenarioExportImportIsExact() throws {
+    let file = try ScenarioFiles.write(scenario, format: .imaginai)
+    let back = try ScenarioFiles.read(file, format: nil)
+    #expect(back.format == .imaginai)
+    let draft = back.scenario
+    #expect(draft.name == scenario.name)
+    #expect(draft.instructions == scenario.instructions)
+    #expect(draft.authorsNotes == scenario.authorsNotes)
+    #expect(draft.openingScene == scenario.openingScene)
+    #expect(draft.tags == scenario.tags)
+    #expect(draft.visibility == .unlisted)
+    #expect(draft.cards.map(\.name) == scenario.cards.map(\.name))
+    #expect(draft.cards.map(\.description) == scenario.cards.map(\.description))
+    #expect(draft.cards.map(\.keys) == scenario.cards.map(\.keys))
+    #expect(draft.cards.map(\.type) == scenario.cards.map(\.type))
+    #expect(draft.cards.allSatisfy { $0.id == nil }, "imports never carry ids over")
+    // As the file's text too.
+    let text = String(decoding: try JSONCoding.encode(file), as: UTF8.self)
+    #expect(try ScenarioFiles.read(.string(text), format: .imaginai).scenario == draft)
+}
+
+@Test func seedFormatRoundTripsAndReadsThePrototypeExport() throws {
+    let file = try ScenarioFiles.write(scenario, format: .seed)
+    #expect(file["tags"] == .string("noir, Ærø"))
+    #expect(file["cards"]?.arrayValue?.first?["keys"] == .string("Ann, /dr(a|e)gon/i"))
+    let back = try ScenarioFiles.read(file, format: nil)
+    #expect(back.format == .seed)
+    #expect(back.scenario.tags == scenario.tags)
+
+    let prototype = try ScenarioFiles.read(.string(String(contentsOf: Fixture.seedScenario, encoding: .utf8)), format: nil)
+    #expect(prototype.format == .seed)
+    #expect(prototype.scenario.cards.count == 34)
+    #expect(prototype.scenario.tags == ["noir", "cyberpunk", "detective", "investigation", "San Francisco"])
+    #expect(prototype.scenario.cards[0].keys == ["San Francisco", "city", "metropolis", "streets"])
+}
+
+@Test(arguments: [CardFileFormat.imaginai, .aidungeon, .sillytavern])
+func exportedCardsReadBack(format: CardFileFormat) throws {
+    let cards = scenario.cards.filter { !$0.keys.isEmpty }
+    let file = try CardFiles.write(cards, format: format)
+    let back = try CardFiles.read(file, format: nil)
+    #expect(back.format == format)
+    #expect(back.cards.map(\.name) == ["Ann  Lee"].map { format == .imaginai ? $0 : "Ann Lee" })
+    #expect(back.cards.first?.keys == ["Ann", "/dr(a|e)gon/i"])
+}
+
+@Test func onlyThreeCardFormatsAreWritten() {
+    #expect(throws: FormatError.self) { _ = try CardFiles.write([], format: .novelai) }
+    #expect(throws: FormatError.self) { _ = try ScenarioFiles.write(scenario, format: .koboldai) }
+}
+
+@Test(arguments: [
+    JSONValue.object(["foo": .int(1)]), .int(42), .array([.int(1), .int(2)]), .string("{not json"), .string("[]"),
+    .object(["entries": .object(["0": .object(["unrelated": .bool(true)])])]),
+])
+func dataInNoFormatIsRejectedWithAReadableError(data: JSONValue) {
+    do {
+        _ = try CardFiles.read(data, format: nil)
+        Issue.record("accepted \(data)")
+    } catch {
+        #expect(error.field == "data")
+        #expect(error.message.contains("data"))
+    }
+    #expect(throws: FormatError.self) { _ = try ScenarioFiles.read(data, format: nil) }
+}
+
+@Test func aNamedFormatThatDoesNotMatchIsAnError() throws {
+    let sillyTavern = try Fixture.json("sillytavern-world-eldoria-2024.json")
+    #expect(throws: FormatError.self) { _ = try CardFiles.read(sillyTavern, format: .aidungeon) }
+}
+
+@Test func badEntriesAreSkippedWithReasonsAndNeverAbortTheRest() throws {
+    let data: JSONValue = .array([
+        .object(["title": "Good", "keys": "a, b", "value": "Text."]),
+        .string("junk"),
+        .object(["title": "No text", "keys": "c", "value": ""]),
+        .object(["title": "No keys", "keys": " , ", "value": "Text."]),
+        .object(["keys": ["  Fallback  "], "value": "Named after its key."]),
+    ])
+    let result = try CardFiles.read(data, format: .aidungeon)
+    #expect(result.cards.map(\.name) == ["Good", "Fallback"])
+    #expect(result.skipped.map(\.index) == [1, 2, 3])
+    #expect(result.skipped[0].reason.contains("not an object"))
+    #expect(result.skipped[1].reason.contains("no text"))
+    #expect(result.skipped[2].reason.contains("no trigger keys"))
+}
