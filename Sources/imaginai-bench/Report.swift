@@ -97,6 +97,12 @@ enum SystemInfo {
         return "unknown"
     }
 
+    /// The first three fields of /proc/loadavg: other work on the machine shows up in p99.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
     static var cores: String {
         let info = ProcessInfo.processInfo
         let active = info.activeProcessorCount

@@ -17,6 +17,9 @@ struct Runner {
     private(set) var rows: [Row] = []
     private var serverVersion = "unknown version"
     private let notebook = Notebook()
+    /// Taken when the run starts, not when the report is printed.
+    private let started = SystemInfo.date()
+    private let loadBefore = SystemInfo.loadAverage()
     var failures: Int { notebook.failures }
 
     /// Size of the framed `scenario/get` response, which the cat baselines echo.
@@ -364,9 +367,10 @@ struct Runner {
     func report() -> String {
         let mode = options.quick ? "quick (CI smoke run)" : "full"
         var out = "## imaginai benchmark\n\n"
-        out += "- date: \(SystemInfo.date())\n"
+        out += "- date: \(started)\n"
         out += "- system: \(SystemInfo.kernel())\n"
         out += "- CPU: \(SystemInfo.cpuModel()), \(SystemInfo.cores) cores\n"
+        out += "- load average (1, 5, 15 min) at start: \(loadBefore); at end: \(SystemInfo.loadAverage())\n"
         out += "- build: imaginai-bench \(SystemInfo.benchConfiguration); daemon `\(daemon)` (\(SystemInfo.configuration(ofBinary: daemon)), imaginai \(serverVersion))\n"
         out += "- mode: \(mode): \(options.coldRuns) cold starts, \(options.roundTrips) round trips after \(options.warmup) warm-up, "
             + "\(options.pipelined) pipelined requests, \(options.scenarios) scenarios created\n"
