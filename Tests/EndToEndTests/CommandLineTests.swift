@@ -8,7 +8,6 @@ struct CommandLineTests {
     func run(_ arguments: [String]) async throws -> (code: Int32, output: String, errors: String) {
         let daemon = try Daemon(arguments: arguments)
         let code = try await daemon.waitForExit()
-        try await Task.sleep(for: .milliseconds(50))
         return (code, String(decoding: daemon.stdoutBytes, as: UTF8.self), daemon.stderr)
     }
 

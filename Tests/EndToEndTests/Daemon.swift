@@ -34,12 +34,20 @@ final class Daemon: @unchecked Sendable {
         process.standardError = stderrPipe
         stdoutPipe.fileHandleForReading.readabilityHandler = { [client, rawOutput] handle in
             let data = handle.availableData
-            guard !data.isEmpty else { return }
+            guard !data.isEmpty else {
+                rawOutput.finish()
+                handle.readabilityHandler = nil
+                return
+            }
             rawOutput.append(data)
             client.write(Array(data))
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { [errorOutput] handle in
             let data = handle.availableData
+            if data.isEmpty {
+                errorOutput.finish()
+                handle.readabilityHandler = nil
+            }
             errorOutput.append(data)
         }
         try process.run()
@@ -115,10 +123,10 @@ final class Daemon: @unchecked Sendable {
         try? stdinPipe.fileHandleForWriting.close()
     }
 
-    /// Waits for the process to end and returns its exit code.
+    /// Waits for the process to end and for all it wrote to be read, and returns its exit code.
     func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while process.isRunning || !rawOutput.isFinished || !errorOutput.isFinished {
             if ContinuousClock.now > deadline { throw DaemonError.timeout }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -133,9 +141,12 @@ final class Daemon: @unchecked Sendable {
 
 /// Bytes appended from a pipe's handler thread and read from the test.
 final class ByteBuffer: Sendable {
-    private let storage = Mutex<[UInt8]>([])
-    func append(_ data: Data) { storage.withLock { $0.append(contentsOf: data) } }
-    var bytes: [UInt8] { storage.withLock { $0 } }
+    private let storage = Mutex<(bytes: [UInt8], finished: Bool)>(([], false))
+    func append(_ data: Data) { storage.withLock { $0.bytes.append(contentsOf: data) } }
+    /// End of file was read: nothing more will arrive.
+    func finish() { storage.withLock { $0.finished = true } }
+    var bytes: [UInt8] { storage.withLock { $0.bytes } }
+    var isFinished: Bool { storage.withLock { $0.finished } }
 }
 
 enum DaemonError: Error {

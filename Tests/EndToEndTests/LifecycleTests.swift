@@ -98,7 +98,6 @@ struct LifecycleTests {
     @Test func versionFlagPrintsTheVersion() async throws {
         let daemon = try Daemon(arguments: ["--version"])
         #expect(try await daemon.waitForExit() == 0)
-        try await Task.sleep(for: .milliseconds(50))
         #expect(String(decoding: daemon.stdoutBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
     }
 }
