@@ -27,6 +27,11 @@ public final class ImaginAIServer: Sendable {
         await connection.run(input: input)
     }
 
+    /// Serves a file descriptor (stdin) until it ends or `exit`; returns the process exit code.
+    public func run(readingFrom descriptor: Int32) async -> Int32 {
+        await connection.run(readingFrom: descriptor)
+    }
+
     /// Every request method this server answers (lifecycle included), for `initialize` and conformance tests.
     public var requestMethods: [String] {
         (connection.registeredMethods + [ShutdownRequest.method]).sorted()
@@ -42,8 +47,15 @@ public final class ImaginAIServer: Sendable {
 
     private var database: AppDatabase { library.database }
 
-    /// Store calls block on SQLite (and, with two daemons on one file, on the other's write); running
-    /// them off the cooperative pool keeps a slow write from stalling every other request.
+    /// Reads run inline: in WAL mode they never wait for a writer, and a hop to another thread would
+    /// cost more than the read.
+    private func read<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
+        try Task.checkCancellation()
+        return try work(database)
+    }
+
+    /// Writes may wait on another daemon's write to the same file (up to the busy timeout); they run off
+    /// the cooperative pool so such a wait never stalls other requests.
     private func store<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
         let database = self.database
         try Task.checkCancellation()
@@ -85,10 +97,10 @@ public final class ImaginAIServer: Sendable {
         c.register(ScenarioListRequest.self) { [self] request, _ in
             let limit = try Validation.limit(request.limit)
             let offset = try Validation.offset(request.offset)
-            return try await store { try $0.listScenarios(query: request.query, tag: request.tag, limit: limit, offset: offset) }
+            return try await read { try $0.listScenarios(query: request.query, tag: request.tag, limit: limit, offset: offset) }
         }
         c.register(ScenarioGetRequest.self) { [self] request, _ in
-            try await store { try $0.scenario(id: request.id) }
+            try await read { try $0.scenario(id: request.id) }
         }
         c.register(ScenarioCreateRequest.self) { [self] request, _ in
             try Validation.name(request.scenario.name, field: "scenario.name")
@@ -109,7 +121,7 @@ public final class ImaginAIServer: Sendable {
             return try await store { try $0.duplicateScenario(id: request.id, name: request.name) }
         }
         c.register(ScenarioExportRequest.self) { [self] request, _ in
-            try await library { try $0.exportScenario(id: request.id, format: request.format) }
+            try await read { try Library(database: $0).exportScenario(id: request.id, format: request.format) }
         }
         c.register(ScenarioImportRequest.self) { [self] request, _ in
             try await library { try $0.importScenario(data: request.data, format: request.format) }
@@ -151,10 +163,10 @@ public final class ImaginAIServer: Sendable {
         c.register(AdventureListRequest.self) { [self] request, _ in
             let limit = try Validation.limit(request.limit)
             let offset = try Validation.offset(request.offset)
-            return try await store { try $0.listAdventures(limit: limit, offset: offset) }
+            return try await read { try $0.listAdventures(limit: limit, offset: offset) }
         }
         c.register(AdventureGetRequest.self) { [self] request, _ in
-            try await store { try $0.adventure(id: request.id) }
+            try await read { try $0.adventure(id: request.id) }
         }
         c.register(AdventureUpdateRequest.self) { [self] request, _ in
             try Validation.name(request.changes.name, field: "changes.name")
@@ -175,7 +187,7 @@ public final class ImaginAIServer: Sendable {
         // MARK: Turns
         c.register(TurnListRequest.self) { [self] request, _ in
             let limit = try Validation.optionalLimit(request.limit)
-            return try await store { try $0.turns(adventureId: request.adventureId, limit: limit, beforeIndex: request.beforeIndex) }
+            return try await read { try $0.turns(adventureId: request.adventureId, limit: limit, beforeIndex: request.beforeIndex) }
         }
         c.register(TurnEditRequest.self) { [self] request, _ in
             try await store { try $0.editTurn(id: request.id, text: request.text) }
@@ -187,7 +199,7 @@ public final class ImaginAIServer: Sendable {
 
         // MARK: Settings
         c.register(SettingsGetRequest.self) { [self] _, _ in
-            try await store { try $0.settings() }
+            try await read { try $0.settings() }
         }
         c.register(SettingsUpdateRequest.self) { [self] request, _ in
             try Validation.settings(request.changes)

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import ImaginAICore
 import ImaginAIProtocol
@@ -74,6 +75,29 @@ struct CardRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     var card: Card { Card(id: id, type: type, name: name, description: description, keys: keys) }
+
+    /// Read by hand: cards are the most fetched rows, and the generic Codable row decoder plus a JSON
+    /// decoder per row cost more than the SQLite read itself.
+    init(row: Row) throws {
+        id = row[CodingKeys.id.stringValue]
+        scenarioId = row[CodingKeys.scenarioId.stringValue]
+        adventureId = row[CodingKeys.adventureId.stringValue]
+        position = row[CodingKeys.position.stringValue]
+        type = row[CodingKeys.type.stringValue]
+        name = row[CodingKeys.name.stringValue]
+        description = row[CodingKeys.description.stringValue]
+        keys = try JSONColumn.strings(row[CodingKeys.keys.stringValue])
+    }
+}
+
+/// String lists (keys, tags) are stored as JSON arrays of strings.
+enum JSONColumn {
+    private static let decoder = JSONDecoder()
+
+    static func strings(_ text: String?) throws -> [String] {
+        guard let text, text != "[]" else { return [] }
+        return try decoder.decode([String].self, from: Data(text.utf8))
+    }
 }
 
 struct AdventureRecord: Codable, FetchableRecord, PersistableRecord {
@@ -180,5 +204,22 @@ struct AdventureSummaryRow: Decodable, FetchableRecord {
             updatedAt: updatedAt, lastPlayedAt: lastPlayedAt, turnCount: turnCount,
             excerpt: TextNormalization.excerpt(latestText ?? "")
         )
+    }
+}
+
+extension ScenarioRecord {
+    /// Read by hand for the same reason as cards.
+    init(row: Row) throws {
+        id = row[CodingKeys.id.stringValue]
+        name = row[CodingKeys.name.stringValue]
+        instructions = row[CodingKeys.instructions.stringValue]
+        plotEssentials = row[CodingKeys.plotEssentials.stringValue]
+        authorsNotes = row[CodingKeys.authorsNotes.stringValue]
+        openingScene = row[CodingKeys.openingScene.stringValue]
+        playerDescription = row[CodingKeys.playerDescription.stringValue]
+        tags = try JSONColumn.strings(row[CodingKeys.tags.stringValue])
+        visibility = row[CodingKeys.visibility.stringValue]
+        createdAt = row[CodingKeys.createdAt.stringValue]
+        updatedAt = row[CodingKeys.updatedAt.stringValue]
     }
 }

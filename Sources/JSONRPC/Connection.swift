@@ -111,16 +111,48 @@ public final class Connection: Sendable {
     public func run<Input: AsyncSequence & Sendable>(input: Input) async -> Int32 where Input.Element == [UInt8] {
         var parser = FrameParser(maxBodyBytes: configuration.maxMessageBytes)
         do {
-            reading: for try await chunk in input {
-                parser.append(chunk)
-                while let event = parser.next() {
-                    handle(event)
-                    if state.withLock({ $0.exitRequested }) { break reading }
-                }
+            for try await chunk in input {
+                if !ingest(chunk, into: &parser) { break }
             }
         } catch {
             log(.error, "input failed: \(error)")
         }
+        return await finish(parser)
+    }
+
+    /// Like `run(input:)` for a file descriptor (stdin), but frames are read and dispatched on one
+    /// dedicated thread: each request then costs a single hand-over to the task that answers it, not
+    /// three (reader thread, stream consumer, task).
+    public func run(readingFrom descriptor: Int32, chunkSize: Int = 64 << 10) async -> Int32 {
+        let parser = await withCheckedContinuation { (continuation: CheckedContinuation<FrameParser, Never>) in
+            let thread = Thread { [self] in
+                var parser = FrameParser(maxBodyBytes: configuration.maxMessageBytes)
+                var buffer = [UInt8](repeating: 0, count: chunkSize)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, chunkSize) }
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    if !ingest(buffer[0..<count], into: &parser) { break }
+                }
+                continuation.resume(returning: parser)
+            }
+            thread.name = "imaginai-reader"
+            thread.start()
+        }
+        return await finish(parser)
+    }
+
+    /// Feeds bytes to the parser and handles every complete message; false once `exit` has arrived.
+    private func ingest(_ chunk: some Collection<UInt8>, into parser: inout FrameParser) -> Bool {
+        parser.append(chunk)
+        while let event = parser.next() {
+            handle(event)
+            if state.withLock({ $0.exitRequested }) { return false }
+        }
+        return true
+    }
+
+    private func finish(_ parser: FrameParser) async -> Int32 {
         if !parser.isIdle {
             log(.warning, "input ended inside a message; the partial message is dropped")
         }

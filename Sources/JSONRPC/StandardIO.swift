@@ -38,29 +38,6 @@ public final class FileDescriptorSink: MessageSink {
     }
 }
 
-/// Reads a file descriptor (stdin for the daemon) on a dedicated thread, so a blocking read never holds
-/// a cooperative-pool thread, and yields what arrives as chunks until end of input.
-public enum FileDescriptorInput {
-    public static func chunks(descriptor: Int32 = 0, chunkSize: Int = 64 << 10) -> AsyncStream<[UInt8]> {
-        AsyncStream { continuation in
-            let thread = Thread {
-                var buffer = [UInt8](repeating: 0, count: chunkSize)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { raw in
-                        read(descriptor, raw.baseAddress!, chunkSize)
-                    }
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
-                    continuation.yield(Array(buffer[0..<count]))
-                }
-                continuation.finish()
-            }
-            thread.name = "imaginai-stdin"
-            thread.start()
-        }
-    }
-}
-
 /// An in-process client for a `Connection`: what rust-analyzer calls `Connection::memory()`. Tests drive
 /// a real server through it with no process and no pipe.
 public final class InMemoryClient: MessageSink {

@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
             maxMessageBytes: maxMessageBytes,
             logger: logger
         )
-        let code = await server.run(input: FileDescriptorInput.chunks(descriptor: 0))
+        let code = await server.run(readingFrom: 0)
         logger.info("exiting with code \(code)")
         throw ExitCode(code)
     }
