@@ -32,25 +32,27 @@ final class Daemon: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [client, rawOutput] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                rawOutput.finish()
-                handle.readabilityHandler = nil
-                return
-            }
-            rawOutput.append(data)
-            client.write(Array(data))
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [errorOutput] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                errorOutput.finish()
-                handle.readabilityHandler = nil
-            }
-            errorOutput.append(data)
-        }
         try process.run()
+        // Blocking reads on threads of their own: end of file is then seen reliably (readability
+        // handlers on Linux do not always report it).
+        Self.drain(stdoutPipe.fileHandleForReading.fileDescriptor, into: rawOutput) { [client] bytes in client.write(bytes) }
+        Self.drain(stderrPipe.fileHandleForReading.fileDescriptor, into: errorOutput) { _ in }
+    }
+
+    private static func drain(_ descriptor: Int32, into buffer: ByteBuffer, forward: @escaping @Sendable ([UInt8]) -> Void) {
+        let thread = Thread {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, 65536) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                let bytes = Array(chunk[0..<count])
+                buffer.append(Data(bytes))
+                forward(bytes)
+            }
+            buffer.finish()
+        }
+        thread.start()
     }
 
     deinit {
