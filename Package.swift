@@ -29,6 +29,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Language models: the offline storyteller now, HTTP providers next. Depends on the pure core only.
+        .target(name: "LLM", dependencies: ["ImaginAICore"]),
         .target(
             name: "ImaginAIServer",
             dependencies: [
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore"]),
         .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
         .testTarget(name: "ImaginAIStoreTests", dependencies: ["ImaginAIStore", "ImaginAIProtocol", "ImaginAICore"]),
         .testTarget(

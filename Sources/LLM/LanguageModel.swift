@@ -1,0 +1,68 @@
+/// What a language model is asked for one turn.
+public struct GenerationRequest: Sendable {
+    /// The framing text: base instruction, scenario instructions, plot essentials, triggered cards.
+    public var system: String
+    /// The story so far, the author's note and the player's action: what is continued.
+    public var story: String
+    /// The player's action as typed, if the turn has one.
+    public var action: String?
+    /// Names of the cards the recent text mentions, most recently mentioned first.
+    public var mentionedNames: [String]
+    public var maxOutputTokens: Int
+    public var allowThinking: Bool
+    /// Makes sampling repeatable where the model supports it.
+    public var seed: UInt64
+
+    public init(
+        system: String, story: String, action: String? = nil, mentionedNames: [String] = [],
+        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0
+    ) {
+        self.system = system
+        self.story = story
+        self.action = action
+        self.mentionedNames = mentionedNames
+        self.maxOutputTokens = maxOutputTokens
+        self.allowThinking = allowThinking
+        self.seed = seed
+    }
+}
+
+public enum FinishReason: String, Sendable {
+    case stop, length
+}
+
+public struct ModelUsage: Sendable, Equatable {
+    public enum Source: String, Sendable { case api, estimate }
+    public var promptTokens: Int
+    public var outputTokens: Int
+    public var thinkingTokens: Int
+    public var source: Source
+
+    public init(promptTokens: Int, outputTokens: Int, thinkingTokens: Int = 0, source: Source) {
+        self.promptTokens = promptTokens
+        self.outputTokens = outputTokens
+        self.thinkingTokens = thinkingTokens
+        self.source = source
+    }
+}
+
+public enum GenerationEvent: Sendable, Equatable {
+    /// Story text, in the order it should be shown; concatenated, the chunks are the answer.
+    case text(String)
+    case finished(FinishReason, ModelUsage?)
+}
+
+public struct ModelDescriptor: Sendable, Equatable {
+    /// `provider/model`.
+    public var id: String
+    public var name: String
+    public var contextTokens: Int
+    public var maxOutputTokens: Int
+    public var supportsThinking: Bool
+}
+
+public protocol LanguageModel: Sendable {
+    var descriptor: ModelDescriptor { get }
+    /// Streams the answer; cancelling the consuming task stops generation at once.
+    func stream(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
+}
