@@ -40,6 +40,25 @@ struct ErrorTests {
         #expect(list["total"]?.intValue ?? 0 >= 1)
     }
 
+    /// A big import followed at once by its cancellation: the cancellation reaches the request before it
+    /// commits, so it ends with -32800 and nothing is imported.
+    @Test func cancellingARunningImportLeavesNothingBehind() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let entries = (0..<20_000).map { index in
+            #""\#(index)":{"uid":\#(index),"key":["key \#(index)"],"content":"Entry \#(index) of a very large world.","comment":"Entry \#(index)"}"#
+        }.joined(separator: ",")
+        let params = #"{"scenarioId":"\#(scenario["id"]!.stringValue!)","data":{"entries":{\#(entries)}}}"#
+        let request = Framing.frame(Array(#"{"jsonrpc":"2.0","id":"big","method":"cards/import","params":\#(params)}"#.utf8))
+        let cancel = Framing.frame(Array(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"big"}}"#.utf8))
+        daemon.sendRaw(request + cancel)
+        let response = try await daemon.response(to: "big")
+        #expect(response["error"]?["code"] == .int(-32800), "\(response["error"] ?? response)")
+        let after = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        #expect(after["cards"]?.arrayValue?.isEmpty == true)
+    }
+
     @Test func batchesAreAnsweredAsBatches() async throws {
         let daemon = try Daemon()
         _ = try await daemon.initialize()
