@@ -400,17 +400,20 @@ public struct Turn: Codable, Hashable, Sendable {
     public var action: ActionKind?
     public var text: String
     public var createdAt: String
+    /// What generating it cost; null for player turns, the opening scene and imported turns.
+    public var usage: TurnUsage?
 
-    public init(id: String, index: Int, role: TurnRole, action: ActionKind?, text: String, createdAt: String) {
+    public init(id: String, index: Int, role: TurnRole, action: ActionKind?, text: String, createdAt: String, usage: TurnUsage? = nil) {
         self.id = id
         self.index = index
         self.role = role
         self.action = action
         self.text = text
         self.createdAt = createdAt
+        self.usage = usage
     }
 
-    enum CodingKeys: String, CodingKey { case id, index, role, action, text, createdAt }
+    enum CodingKeys: String, CodingKey { case id, index, role, action, text, createdAt, usage }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -420,6 +423,7 @@ public struct Turn: Codable, Hashable, Sendable {
         try c.encode(action, forKey: .action)
         try c.encode(text, forKey: .text)
         try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(usage, forKey: .usage)
     }
 }
 
@@ -434,18 +438,29 @@ public struct Settings: Codable, Hashable, Sendable {
     public var allowThinking: Bool
     public var maxOutputTokens: Int
     public var baseSystemInstruction: String
+    /// How many recent turns, besides the current action, are scanned for story-card keys.
+    public var scanDepth: Int
+    /// The offline storyteller's pause between words, in milliseconds (0: as fast as it can).
+    public var storytellerDelayMs: Int
+    /// The offline storyteller's seed: the same seed and the same story so far give the same text.
+    public var storytellerSeed: Int
 
     public static let maxOutputTokensRange = 50...800
+    public static let scanDepthRange = 0...100
+    public static let storytellerDelayRange = 0...5000
 
     public init(
         model: String, responseHandling: ResponseHandling, allowThinking: Bool, maxOutputTokens: Int,
-        baseSystemInstruction: String
+        baseSystemInstruction: String, scanDepth: Int = 4, storytellerDelayMs: Int = 35, storytellerSeed: Int = 0
     ) {
         self.model = model
         self.responseHandling = responseHandling
         self.allowThinking = allowThinking
         self.maxOutputTokens = maxOutputTokens
         self.baseSystemInstruction = baseSystemInstruction
+        self.scanDepth = scanDepth
+        self.storytellerDelayMs = storytellerDelayMs
+        self.storytellerSeed = storytellerSeed
     }
 
     public static let defaults = Settings(
@@ -469,20 +484,28 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
     public var allowThinking: Bool?
     public var maxOutputTokens: Int?
     public var baseSystemInstruction: String?
+    public var scanDepth: Int?
+    public var storytellerDelayMs: Int?
+    public var storytellerSeed: Int?
 
     public init(
         model: String? = nil, responseHandling: ResponseHandling? = nil, allowThinking: Bool? = nil,
-        maxOutputTokens: Int? = nil, baseSystemInstruction: String? = nil
+        maxOutputTokens: Int? = nil, baseSystemInstruction: String? = nil, scanDepth: Int? = nil,
+        storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil
     ) {
         self.model = model
         self.responseHandling = responseHandling
         self.allowThinking = allowThinking
         self.maxOutputTokens = maxOutputTokens
         self.baseSystemInstruction = baseSystemInstruction
+        self.scanDepth = scanDepth
+        self.storytellerDelayMs = storytellerDelayMs
+        self.storytellerSeed = storytellerSeed
     }
 
     enum CodingKeys: String, CodingKey {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
+        case scanDepth, storytellerDelayMs, storytellerSeed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -492,6 +515,9 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         allowThinking = try c.decodePresent(Bool.self, forKey: .allowThinking)
         maxOutputTokens = try c.decodePresent(Int.self, forKey: .maxOutputTokens)
         baseSystemInstruction = try c.decodePresent(String.self, forKey: .baseSystemInstruction)
+        scanDepth = try c.decodePresent(Int.self, forKey: .scanDepth)
+        storytellerDelayMs = try c.decodePresent(Int.self, forKey: .storytellerDelayMs)
+        storytellerSeed = try c.decodePresent(Int.self, forKey: .storytellerSeed)
     }
 }
 
