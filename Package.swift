@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "ImaginAIServer",
             dependencies: [
-                "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "ImaginAIFormats", "ImaginAIStore",
+                "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "ImaginAIFormats", "ImaginAIStore", "LLM",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -9,10 +9,12 @@ public final class ImaginAIServer: Sendable {
     public let connection: Connection
     public let library: Library
     private let logger: Logger
+    private let story: StoryService
 
     public init(database: AppDatabase, sink: any MessageSink, maxMessageBytes: Int = 16 << 20, logger: Logger) {
         self.library = Library(database: database)
         self.logger = logger
+        self.story = StoryService(database: database)
         self.connection = Connection(
             sink: sink,
             configuration: .init(maxMessageBytes: maxMessageBytes, oversizeErrorCode: .tooLarge),
@@ -38,7 +40,7 @@ public final class ImaginAIServer: Sendable {
     }
 
     /// Notifications this server sends to the client (streamed story text arrives with the story methods).
-    public static let serverNotifications: [String] = []
+    public static let serverNotifications = [StoryChunkNotification.method]
 
     /// Notifications a client may send.
     public static let clientNotifications = [
@@ -195,6 +197,42 @@ public final class ImaginAIServer: Sendable {
         c.register(TurnDeleteRequest.self) { [self] request, _ in
             try await store { try $0.deleteTurn(id: request.id) }
             return DeleteResult(deleted: request.id)
+        }
+
+        // MARK: Story
+        c.register(StoryActRequest.self) { [self] request, context in
+            let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else {
+                throw ResponseError.invalidParams("Invalid params: 'text' must not be empty", field: "text")
+            }
+            return try await story.generate(.act(request.action, text), adventureId: request.adventureId, context: context)
+        }
+        c.register(StoryContinueRequest.self) { [self] request, context in
+            try await story.generate(.continue, adventureId: request.adventureId, context: context)
+        }
+        c.register(StoryRetryRequest.self) { [self] request, context in
+            try await story.generate(.retry, adventureId: request.adventureId, context: context)
+        }
+        c.register(StoryUndoRequest.self) { [self] request, _ in
+            try await store { try $0.undo(adventureId: request.adventureId) }
+        }
+        c.register(StoryRedoRequest.self) { [self] request, _ in
+            try await store { try $0.redo(adventureId: request.adventureId) }
+        }
+        c.register(StoryPreviewRequest.self) { [self] request, _ in
+            try story.preview(adventureId: request.adventureId, action: request.action, text: request.text)
+        }
+        c.register(TurnVersionsRequest.self) { [self] request, _ in
+            TurnVersionsResult(versions: try await read { try $0.turnVersions(turnId: request.id) })
+        }
+        c.register(TurnUseVersionRequest.self) { [self] request, _ in
+            try await store { try $0.useTurnVersion(turnId: request.id, version: request.version) }
+        }
+        c.register(UsageGetRequest.self) { [self] request, _ in
+            try await read { try $0.usage(adventureId: request.adventureId) }
+        }
+        c.register(ModelsListRequest.self) { [self] _, _ in
+            ModelsListResult(models: story.modelList())
         }
 
         // MARK: Settings

@@ -63,6 +63,8 @@ enum Validation {
                 "Invalid params: 'changes.maxOutputTokens' must be between \(range.lowerBound) and \(range.upperBound); got \(tokens)",
                 field: "changes.maxOutputTokens")
         }
+        try range(changes.scanDepth, Settings.scanDepthRange, field: "changes.scanDepth")
+        try range(changes.storytellerDelayMs, Settings.storytellerDelayRange, field: "changes.storytellerDelayMs")
         if let model = changes.model {
             let parts = model.split(separator: "/", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -71,5 +73,11 @@ enum Validation {
                     field: "changes.model")
             }
         }
+    }
+
+    private static func range(_ value: Int?, _ range: ClosedRange<Int>, field: String) throws {
+        guard let value, !range.contains(value) else { return }
+        throw ResponseError.invalidParams(
+            "Invalid params: '\(field)' must be between \(range.lowerBound) and \(range.upperBound); got \(value)", field: field)
     }
 }

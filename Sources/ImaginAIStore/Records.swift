@@ -138,6 +138,10 @@ struct TurnRecord: Codable, FetchableRecord, PersistableRecord {
     var action: String?
     var text: String
     var createdAt: String
+    /// JSON-encoded `TurnUsage`, for generated turns.
+    var usage: String? = nil
+    /// Which `turnVersion` row the text is, once the turn has been retried.
+    var currentVersion: Int = 0
 
     enum Columns {
         static let adventureId = Column(CodingKeys.adventureId)
@@ -147,7 +151,8 @@ struct TurnRecord: Codable, FetchableRecord, PersistableRecord {
     var turn: Turn {
         Turn(
             id: id, index: turnIndex, role: TurnRole(rawValue: role) ?? .ai,
-            action: action.flatMap(ActionKind.init(rawValue:)), text: text, createdAt: createdAt
+            action: action.flatMap(ActionKind.init(rawValue:)), text: text, createdAt: createdAt,
+            usage: UsageColumn.decode(usage)
         )
     }
 }
@@ -221,5 +226,44 @@ extension ScenarioRecord {
         visibility = row[CodingKeys.visibility.stringValue]
         createdAt = row[CodingKeys.createdAt.stringValue]
         updatedAt = row[CodingKeys.updatedAt.stringValue]
+    }
+}
+
+struct TurnVersionRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "turnVersion"
+    var turnId: String
+    var version: Int
+    var text: String
+    var usage: String?
+    var createdAt: String
+}
+
+struct RedoEntryRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "redoEntry"
+    var id: Int64?
+    var adventureId: String
+    /// JSON array of the removed turn rows, oldest first.
+    var turns: String
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// `TurnUsage` as stored in a JSON column.
+enum UsageColumn {
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    static func encode(_ usage: TurnUsage?) -> String? {
+        guard let usage, let data = try? encoder.encode(usage) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String?) -> TurnUsage? {
+        guard let text else { return nil }
+        return try? decoder.decode(TurnUsage.self, from: Data(text.utf8))
     }
 }

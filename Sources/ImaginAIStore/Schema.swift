@@ -81,6 +81,29 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v2-story") { db in
+            // What generating an ai turn cost (JSON TurnUsage); null for player and imported turns.
+            try db.alter(table: "turn") { t in
+                t.add(column: "usage", .jsonText)
+                t.add(column: "currentVersion", .integer).notNull().defaults(to: 0)
+            }
+            // Every text a retried turn has had; the turn row holds the current one too.
+            try db.create(table: "turnVersion") { t in
+                t.column("turnId", .text).notNull().references("turn", onDelete: .cascade)
+                t.column("version", .integer).notNull()
+                t.column("text", .text).notNull()
+                t.column("usage", .jsonText)
+                t.column("createdAt", .text).notNull()
+                t.primaryKey(["turnId", "version"])
+            }
+            // Exchanges taken out by story/undo, newest last, for story/redo.
+            try db.create(table: "redoEntry") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("adventureId", .text).notNull().references("adventure", onDelete: .cascade).indexed()
+                t.column("turns", .jsonText).notNull()
+            }
+        }
+
         return migrator
     }
 }

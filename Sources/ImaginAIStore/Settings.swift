@@ -26,12 +26,16 @@ extension AppDatabase {
             try store(.allowThinking, changes.allowThinking)
             try store(.maxOutputTokens, changes.maxOutputTokens)
             try store(.baseSystemInstruction, changes.baseSystemInstruction)
+            try store(.scanDepth, changes.scanDepth)
+            try store(.storytellerDelayMs, changes.storytellerDelayMs)
+            try store(.storytellerSeed, changes.storytellerSeed)
             return try fetchSettings(db)
         }
     }
 
     enum SettingKey: String {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
+        case scanDepth, storytellerDelayMs, storytellerSeed
     }
 
     func fetchSettings(_ db: Database) throws -> Settings {
@@ -51,7 +55,10 @@ extension AppDatabase {
             responseHandling: value(.responseHandling, defaults.responseHandling),
             allowThinking: value(.allowThinking, defaults.allowThinking),
             maxOutputTokens: value(.maxOutputTokens, defaults.maxOutputTokens),
-            baseSystemInstruction: value(.baseSystemInstruction, defaults.baseSystemInstruction)
+            baseSystemInstruction: value(.baseSystemInstruction, defaults.baseSystemInstruction),
+            scanDepth: value(.scanDepth, defaults.scanDepth),
+            storytellerDelayMs: value(.storytellerDelayMs, defaults.storytellerDelayMs),
+            storytellerSeed: value(.storytellerSeed, defaults.storytellerSeed)
         )
     }
 }

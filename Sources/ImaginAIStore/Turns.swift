@@ -29,6 +29,10 @@ extension AppDatabase {
             var record = try requireTurn(db, id: id)
             record.text = text
             try record.update(db)
+            // An edit changes the version being shown, not the history of retries.
+            try db.execute(
+                sql: "UPDATE turnVersion SET text = ? WHERE turnId = ? AND version = ?",
+                arguments: [text, id, record.currentVersion])
             try touchPlayed(db, adventureId: record.adventureId, now: clock.now())
             return record.turn
         }

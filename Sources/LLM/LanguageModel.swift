@@ -12,11 +12,15 @@ public struct GenerationRequest: Sendable {
     public var allowThinking: Bool
     /// Makes sampling repeatable where the model supports it.
     public var seed: UInt64
+    /// The story's own prose (plot essentials, cards, history) without the instructions to the model:
+    /// what a model that learns from the adventure itself (the offline storyteller) learns from.
+    public var material: String?
 
     public init(
         system: String, story: String, action: String? = nil, mentionedNames: [String] = [],
-        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0
+        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, material: String? = nil
     ) {
+        self.material = material
         self.system = system
         self.story = story
         self.action = action

@@ -34,3 +34,13 @@ import Testing
     let estimate = TokenEstimator.estimate(prose)
     #expect((18...26).contains(estimate), "\(estimate)")
 }
+
+@Test func truncationKeepsWholeSentencesWithTheirQuotes() {
+    #expect(Truncation.toLastSentence("You open the door. The hinges scream and") == "You open the door.")
+    #expect(Truncation.toLastSentence("She says, \"Run!\" Then the lights") == "She says, \"Run!\"")
+    #expect(Truncation.toLastSentence("It costs 3.5 coins and the") == nil)
+    #expect(Truncation.toLastSentence("Wait... something moves in") == "Wait...")
+    #expect(Truncation.toLastSentence("The end.") == "The end.")
+    #expect(Truncation.toLastSentence("no sentence end at all") == nil)
+    #expect(Truncation.toLastSentence("霧が出た。灯台は") == "霧が出た。")
+}

@@ -46,7 +46,7 @@ public struct OfflineStoryteller: LanguageModel {
 
     /// The whole answer as the pieces it is streamed in (each a word with its leading space).
     static func compose(_ request: GenerationRequest) -> (pieces: [String], finish: FinishReason) {
-        let model = TrigramModel(text: corpus(request.system + "\n\n" + request.story))
+        let model = TrigramModel(text: corpus(request.material ?? (request.system + "\n\n" + request.story)))
         var random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
         var sentences: [[String]] = []
         var told = Set<String>()

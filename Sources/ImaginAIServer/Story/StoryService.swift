@@ -1,0 +1,262 @@
+import Foundation
+import ImaginAICore
+import ImaginAIProtocol
+import ImaginAIStore
+import JSONRPC
+import LLM
+import Synchronization
+
+/// Generates story turns: assembles the prompt, streams the model's answer as `story/chunk`
+/// notifications, and stores the result. One generation per adventure at a time.
+final class StoryService: Sendable {
+    enum Kind: Sendable {
+        case act(ActionKind, String)
+        case `continue`
+        case retry
+    }
+
+    private let database: AppDatabase
+    private let models = ModelRegistry()
+    private let busy = Mutex(Set<String>())
+    private let matchers = MatcherCache()
+
+    init(database: AppDatabase) {
+        self.database = database
+    }
+
+    func modelList() -> [ModelInfo] { models.list() }
+
+    // MARK: Preview
+
+    func preview(adventureId: String, action: ActionKind?, text: String?) throws -> PreviewResult {
+        let settings = try database.settings()
+        let adventure = try database.adventure(id: adventureId)
+        let playerAction = action.map { ($0, text ?? "") } ?? text.map { (ActionKind.do, $0) }
+        let prompt = try assemble(adventure: adventure, settings: settings, action: playerAction, historyBefore: nil)
+        return PreviewResult(
+            model: settings.model,
+            sections: prompt.sections.map { PreviewSection(name: $0.kind.rawValue, text: $0.text, tokens: $0.tokens) },
+            firedCards: prompt.firedCards.map { FiredCardInfo(cardId: $0.cardID, name: $0.name, key: $0.key, included: $0.included) },
+            includedTurns: prompt.includedTurns, droppedTurns: prompt.droppedTurns,
+            olderTurnsOmitted: prompt.olderTurnsOmitted, totalTokens: prompt.totalTokens, budgetTokens: prompt.budgetTokens)
+    }
+
+    // MARK: Generation
+
+    func generate(_ kind: Kind, adventureId: String, context: RequestContext) async throws -> StoryResult {
+        guard busy.withLock({ $0.insert(adventureId).inserted }) else {
+            throw ResponseError(
+                code: .conflict, message: "Adventure \(adventureId) is already generating; wait for it or cancel it",
+                data: .object(["adventureId": .string(adventureId)]))
+        }
+        defer { _ = busy.withLock { $0.remove(adventureId) } }
+
+        let settings = try database.settings()
+        let model = try models.model(id: settings.model, settings: settings)
+        let adventure = try database.adventure(id: adventureId)
+
+        var playerTurn: Turn?
+        var retried: Turn?
+        var action: (ActionKind, String)?
+        switch kind {
+        case .act(let kind, let text):
+            // Committed before the model is called: whatever happens next, the player's words are kept.
+            playerTurn = try database.appendPlayerTurn(adventureId: adventureId, action: kind, text: text)
+            action = (kind, text)
+        case .continue:
+            break
+        case .retry:
+            guard let latest = try database.latestTurn(adventureId: adventureId), latest.role == .ai, latest.index > 0 else {
+                throw ResponseError.conflict("Nothing to retry: the latest turn is not a generated story turn")
+            }
+            retried = latest
+        }
+
+        // A stored player turn is the prompt's action, not history; a retry answers the history before
+        // the turn it replaces.
+        let prompt = try assemble(
+            adventure: adventure, settings: settings, action: action, historyBefore: retried?.index ?? playerTurn?.index)
+        let versions = try retried.map { try database.turnVersions(turnId: $0.id).count } ?? 0
+        let turnIndex = retried?.index ?? (playerTurn.map { $0.index + 1 } ?? adventure.turnCount)
+        let request = GenerationRequest(
+            system: prompt.systemText, story: prompt.storyText, action: action?.1,
+            mentionedNames: prompt.firedCards.filter(\.included).map(\.name),
+            maxOutputTokens: settings.maxOutputTokens, allowThinking: settings.allowThinking,
+            seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
+            material: prompt.sections.filter { [.plotEssentials, .cards, .history].contains($0.kind) }.map(\.text).joined(separator: "\n\n"))
+
+        let started = ContinuousClock.now
+        var firstChunk: Duration?
+        var text = ""
+        var seq = 0
+        var finish: FinishReasonKind = .stop
+        var reported: ModelUsage?
+        do {
+            for try await event in model.stream(request) {
+                switch event {
+                case .text(let piece):
+                    if firstChunk == nil { firstChunk = ContinuousClock.now - started }
+                    text += piece
+                    context.notify(StoryChunkNotification(requestId: context.id, adventureId: adventureId, seq: seq, text: piece))
+                    seq += 1
+                case .finished(let reason, let usage):
+                    finish = reason == .length ? .length : .stop
+                    reported = usage
+                }
+            }
+        } catch is CancellationError {
+        }
+        let cancelled = Task.isCancelled
+        if cancelled { finish = .cancelled }
+
+        var trimmed = false
+        if finish == .length && !cancelled {
+            switch settings.responseHandling {
+            case .truncate:
+                if let cut = Truncation.toLastSentence(text), cut != text.trimmingWhitespace() {
+                    text = cut
+                    trimmed = true
+                }
+            case .summarize:
+                if let summary = try await summarize(text, model: model, settings: settings), !summary.isEmpty {
+                    text = summary
+                    trimmed = true
+                }
+            }
+        }
+        text = text.trimmingWhitespace()
+
+        let usage = TurnUsage(
+            promptTokens: reported?.promptTokens ?? prompt.totalTokens,
+            outputTokens: reported?.outputTokens ?? TokenEstimator.estimate(text),
+            thinkingTokens: reported?.thinkingTokens ?? 0,
+            source: reported?.source == .api ? .api : .estimate,
+            sections: Self.sectionTokens(prompt),
+            model: settings.model,
+            latencyMs: Self.milliseconds(ContinuousClock.now - started),
+            firstChunkMs: firstChunk.map(Self.milliseconds))
+
+        var aiTurn: Turn?
+        if !text.isEmpty || !cancelled {
+            aiTurn = try await commit { [database, retried, text] in
+                if let retried {
+                    return try database.addTurnVersion(turnId: retried.id, text: text, usage: usage)
+                }
+                return try database.appendAITurn(adventureId: adventureId, text: text, usage: usage)
+            }
+        }
+        if cancelled {
+            let encoder = JSONCoding.makeEncoder()
+            func json(_ turn: Turn?) -> JSONValue {
+                guard let turn, let data = try? encoder.encode(turn),
+                      let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
+                return value
+            }
+            throw ResponseError(
+                code: .requestCancelled,
+                message: "Generation cancelled; " + (aiTurn == nil ? "no text had been produced" : "the partial text was stored"),
+                data: .object(["playerTurn": json(playerTurn), "aiTurn": json(aiTurn)]))
+        }
+        return StoryResult(playerTurn: playerTurn, aiTurn: aiTurn!, usage: usage, finishReason: finish, trimmed: trimmed)
+    }
+
+    // MARK: Helpers
+
+    /// `historyBefore`: only turns with a smaller index are history (nil: all of them).
+    private func assemble(
+        adventure: Adventure, settings: Settings, action: (ActionKind, String)?, historyBefore ceiling: Int?
+    ) throws -> AssembledPrompt {
+        let material = PromptMaterial(
+            baseSystemInstruction: settings.baseSystemInstruction, instructions: adventure.instructions,
+            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes,
+            cards: adventure.cards.map { PromptCard(id: $0.id, type: $0.type, name: $0.name, description: $0.description, keys: $0.keys) })
+        let limits = PromptLimits(
+            contextTokens: models.contextTokens(of: settings.model), maxOutputTokens: settings.maxOutputTokens,
+            scanDepth: settings.scanDepth)
+        let database = self.database
+        let adventureId = adventure.id
+        do {
+            return try PromptAssembler.assemble(
+                material: material,
+                action: action.map { (kind: PlayerActionKind(rawValue: $0.0.rawValue) ?? .do, text: $0.1) },
+                limits: limits,
+                matcher: matchers.matcher(for: adventure)
+            ) { before, limit in
+                let bound = [before, ceiling].compactMap { $0 }.min()
+                return try database.turns(adventureId: adventureId, limit: limit, beforeIndex: bound).turns.map {
+                    PromptTurn(
+                        index: $0.index,
+                        speaker: $0.role == .ai ? .ai : .player($0.action.flatMap { PlayerActionKind(rawValue: $0.rawValue) }),
+                        text: $0.text)
+                }
+            }
+        } catch PromptError.fixedSectionsTooLarge(let tokens, let budget) {
+            throw ResponseError(
+                code: .tooLarge,
+                message: "The instructions, plot essentials, author's notes and action take \(tokens) tokens, over the model's budget of \(budget); shorten them or lower maxOutputTokens")
+        }
+    }
+
+    /// Asks the model to restate an over-long answer within the limit (responseHandling: summarize).
+    private func summarize(_ text: String, model: any LanguageModel, settings: Settings) async throws -> String? {
+        let request = GenerationRequest(
+            system: "Restate the following story passage in fewer words, keeping its events, voice and tense. Answer with the passage only.",
+            story: text, maxOutputTokens: settings.maxOutputTokens, seed: 1)
+        var summary = ""
+        for try await event in model.stream(request) {
+            if case .text(let piece) = event { summary += piece }
+        }
+        return Truncation.toLastSentence(summary) ?? summary
+    }
+
+    /// Stores the result even when the request was cancelled (cancellation must not lose the partial
+    /// text), off the cooperative pool since a write may wait for another daemon's lock.
+    private func commit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    static func sectionTokens(_ prompt: AssembledPrompt) -> SectionTokens {
+        SectionTokens(
+            system: prompt.tokens(of: .system), instructions: prompt.tokens(of: .instructions),
+            plotEssentials: prompt.tokens(of: .plotEssentials), authorsNotes: prompt.tokens(of: .authorsNotes),
+            cards: prompt.tokens(of: .cards), history: prompt.tokens(of: .history), action: prompt.tokens(of: .action))
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// The same seed, adventure, turn and retry count always give the same story; anything else a new one.
+    static func seed(_ base: Int, _ adventureId: String, _ turnIndex: Int, _ version: Int) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in adventureId.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash ^ UInt64(bitPattern: Int64(base)) &* 31 ^ UInt64(turnIndex) << 20 ^ UInt64(version) << 40
+    }
+}
+
+/// Trigger matchers are built once per card set and reused until the cards change.
+final class MatcherCache: Sendable {
+    private let cache = Mutex([String: (signature: Int, matcher: TriggerMatcher)]())
+
+    func matcher(for adventure: Adventure) -> TriggerMatcher {
+        var hasher = Hasher()
+        for card in adventure.cards {
+            hasher.combine(card.id)
+            hasher.combine(card.keys)
+        }
+        let signature = hasher.finalize()
+        if let cached = cache.withLock({ $0[adventure.id] }), cached.signature == signature {
+            return cached.matcher
+        }
+        let matcher = TriggerMatcher(cards: adventure.cards.map(\.keys))
+        cache.withLock { cache in
+            if cache.count > 64 { cache.removeAll() }
+            cache[adventure.id] = (signature, matcher)
+        }
+        return matcher
+    }
+}
