@@ -14,7 +14,7 @@ struct Runner {
     let cat: String
     let temp: String
 
-    private(set) var rows: [Row] = []
+    var rows: [Row] = []
     private var serverVersion = "unknown version"
     private let notebook = Notebook()
     /// Taken when the run starts, not when the report is printed.
@@ -37,7 +37,10 @@ struct Runner {
         coldStart()
         roundTripAndThroughput()
         memory()
+        story()
     }
+
+    func notebookAdd(_ error: any Error) -> Int { notebook.add(Format.failure(error)) }
 
     // MARK: 1. Cold start
 

@@ -1,0 +1,181 @@
+import Foundation
+import ImaginAICore
+import JSONRPC
+import LLM
+
+/// The story issue's figures: trigger scans and prompt assembly in-process (they are pure code), and the
+/// cost the daemon adds to each streamed chunk.
+extension Runner {
+    mutating func story() {
+        triggerScans()
+        promptAssembly()
+        chunkOverhead()
+    }
+
+    /// 5 KB of prose that mentions a few of the cards.
+    static func scanWindow(cards: Int) -> String {
+        var text = ""
+        var index = 0
+        while text.utf8.count < 5000 {
+            text += "The rain keeps falling on the harbor while word\(index * 37 % max(cards, 1)) waits by the old mill and nobody speaks. "
+            index += 1
+        }
+        return text
+    }
+
+    mutating func triggerScans() {
+        for cards in [100, 1000, 10_000] {
+            progress("trigger scan: \(cards) cards (\(cards * 3) keys) over a 5 KB window")
+            let keys = (0..<cards).map { ["name\($0) alpha", "word\($0)", "k\($0)z"] }
+            let window = Self.scanWindow(cards: cards)
+            let buildStart = monotonicNanos()
+            let matcher = TriggerMatcher(cards: keys)
+            let build = monotonicNanos() - buildStart
+            var samples = Samples()
+            var fired = 0
+            for _ in 0..<(options.quick ? 10 : 50) {
+                let start = monotonicNanos()
+                fired = matcher.scan(window).count
+                samples.add(monotonicNanos() - start)
+            }
+            // Baseline: what a simple implementation does, one case-insensitive search per key.
+            let lowered = window.lowercased()
+            let naiveStart = monotonicNanos()
+            var naiveFired = 0
+            for cardKeys in keys where cardKeys.contains(where: { lowered.contains($0.lowercased()) }) { naiveFired += 1 }
+            let naive = monotonicNanos() - naiveStart
+            rows.append(Row(
+                measure: "trigger scan, \(Format.grouped(Double(cards))) cards / \(Format.grouped(Double(cards * 3))) keys, 5 KB window (p50; \(fired) fired; matcher built once in \(Format.ms(Double(build))))",
+                imaginai: Format.ms(samples.percentile(50)),
+                baseline: "a search per key: \(Format.ms(Double(naive))) (\(naiveFired) fired, no word boundaries)",
+                target: cards == 10_000 ? "≤ 5 ms (prototype ~2.5 s)" : "—"))
+        }
+    }
+
+    mutating func promptAssembly() {
+        let material = PromptMaterial(
+            baseSystemInstruction: BenchText.instruction, instructions: "Narrate a harbor mystery.",
+            plotEssentials: String(repeating: "The fog has lain over Kell for a week. ", count: 20),
+            authorsNotes: "Slow dread.",
+            cards: (0..<50).map { PromptCard(id: "c\($0)", type: "character", name: "Name\($0)", description: String(repeating: "A quiet person of the harbor. ", count: 8), keys: ["name\($0)"]) })
+        let matcher = TriggerMatcher(cards: material.cards.map(\.keys))
+        for turns in [1000, 100_000] {
+            progress("prompt assembly: \(turns) turns")
+            let history = (0..<turns).map { PromptTurn(index: $0, speaker: $0 % 2 == 0 ? .ai : .player(.do), text: "Turn \($0): name\($0 % 50) walks the quay in the rain and looks at the water for a long while.") }
+            var samples = Samples()
+            var loaded = 0
+            var included = 0
+            for _ in 0..<(options.quick ? 10 : 50) {
+                loaded = 0
+                let start = monotonicNanos()
+                let prompt = try? PromptAssembler.assemble(
+                    material: material, action: (kind: .do, text: "look for name3"),
+                    limits: PromptLimits(contextTokens: 8192, maxOutputTokens: 200), matcher: matcher
+                ) { before, limit in
+                    let end = before ?? history.count
+                    let page = Array(history[max(0, end - limit)..<end])
+                    loaded += page.count
+                    return page
+                }
+                samples.add(monotonicNanos() - start)
+                included = prompt?.includedTurns.count ?? 0
+            }
+            rows.append(Row(
+                measure: "prompt assembly, \(Format.grouped(Double(turns))) turns, 8k context (p50; \(included) turns fit, \(loaded) loaded)",
+                imaginai: Format.ms(samples.percentile(50)), baseline: "—",
+                target: turns == 100_000 ? "must not load all turns" : "—"))
+        }
+    }
+
+    /// Per-chunk cost through the daemon: the offline storyteller with no typing delay, timed from the
+    /// first chunk to the response, against the same model streaming in-process.
+    mutating func chunkOverhead() {
+        progress("streaming: story/act with the offline storyteller, no delay, 800 tokens")
+        let directory = temp + "/story"
+        var daemonPerChunk = Samples()
+        var inProcessPerChunk = Samples()
+        var chunkCount = 0
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let client = try DaemonClient.spawn(daemon: daemon, database: directory + "/story.sqlite", logPath: directory + "/stderr.log")
+            defer { client.shutdown() }
+            try client.initialize(timeout: options.initializeTimeout)
+            try client.call("settings/update", .object(["changes": .object(["storytellerDelayMs": 0, "maxOutputTokens": 800])]))
+            let scenarios = try client.call("scenario/list")
+            guard let scenarioID = scenarios["scenarios"]?.arrayValue?.first?["id"] else { throw BenchError("no sample scenario") }
+            let adventure = try client.call("adventure/start", .object(["scenarioId": scenarioID]))
+            guard let adventureID = adventure["id"] else { throw BenchError("adventure/start returned no id") }
+            for _ in 0..<(options.quick ? 3 : 20) {
+                let id = client.takeID()
+                try client.child.send(DaemonClient.frame(id: id, method: "story/continue", params: .object(["adventureId": adventureID])))
+                var first: UInt64?
+                var chunks = 0
+                while true {
+                    let body = try client.child.inbox.next(until: deadline(in: 30), what: "story/continue")
+                    let now = monotonicNanos()
+                    let message = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+                    if message["method"] == "story/chunk" {
+                        if first == nil { first = now }
+                        chunks += 1
+                        continue
+                    }
+                    guard message["result"] != nil else { throw BenchError("story/continue failed: \(message)") }
+                    if let first, chunks > 1 { daemonPerChunk.add((now - first) / UInt64(chunks - 1)) }
+                    chunkCount = chunks
+                    break
+                }
+            }
+            // The same model in-process: what streaming costs with no daemon, no pipe and no JSON.
+            let request = GenerationRequest(system: "", story: String(repeating: "The fog lies over the harbor and the bell rings. ", count: 200), maxOutputTokens: 800, seed: 1)
+            for _ in 0..<(options.quick ? 3 : 20) {
+                let semaphore = DispatchSemaphore(value: 0)
+                let counter = ChunkCounter()
+                Task {
+                    for try await event in OfflineStoryteller(delayMilliseconds: 0).stream(request) {
+                        if case .text = event { counter.chunk(at: monotonicNanos()) }
+                    }
+                    counter.finish(at: monotonicNanos())
+                    semaphore.signal()
+                }
+                semaphore.wait()
+                if let perChunk = counter.perChunk { inProcessPerChunk.add(perChunk) }
+            }
+            rows.append(Row(
+                measure: "streaming: time per chunk from the first story/chunk to the response (p50; ~\(chunkCount) chunks a turn)",
+                imaginai: Format.ms(daemonPerChunk.percentile(50)),
+                baseline: "the storyteller in-process: \(Format.ms(inProcessPerChunk.percentile(50)))",
+                target: "overhead ≤ 0.1 ms per chunk (prototype ~1 ms)"))
+        } catch {
+            rows.append(Row(measure: "streaming per chunk", imaginai: "failed (note \(notebookAdd(error)))", baseline: "—", target: "≤ 0.1 ms"))
+        }
+    }
+}
+
+/// Times a stream the way the daemon's row is timed: from the first chunk to the end.
+final class ChunkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: UInt64?
+    private var last: UInt64 = 0
+    private var count = 0
+
+    func chunk(at time: UInt64) {
+        lock.lock(); defer { lock.unlock() }
+        if first == nil { first = time }
+        count += 1
+    }
+
+    func finish(at time: UInt64) {
+        lock.lock(); defer { lock.unlock() }
+        last = time
+    }
+
+    var perChunk: UInt64? {
+        lock.lock(); defer { lock.unlock() }
+        guard let first, count > 1 else { return nil }
+        return (last - first) / UInt64(count - 1)
+    }
+}
+
+private enum BenchText {
+    static let instruction = "You are the narrator of an interactive story. Continue the story in the second person."
+}
