@@ -53,7 +53,10 @@ let package = Package(
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore"]),
         .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
-        .testTarget(name: "ImaginAIStoreTests", dependencies: ["ImaginAIStore", "ImaginAIProtocol", "ImaginAICore"]),
+        .testTarget(
+            name: "ImaginAIStoreTests",
+            dependencies: ["ImaginAIStore", "ImaginAIProtocol", "ImaginAICore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "ImaginAIServerTests",
             dependencies: ["ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore"]

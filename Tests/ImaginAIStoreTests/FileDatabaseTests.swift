@@ -55,7 +55,7 @@ import ImaginAIProtocol
         try second.deleteScenario(id: list.scenarios[0].id)
         let third = try AppDatabase.open(path: path)
         #expect(try third.listScenarios(query: nil, tag: nil, limit: 10, offset: 0).total == 0)
-        #expect(try third.appliedMigrations() == ["v1"])
+        #expect(try third.appliedMigrations() == ["v1", "v2-story"])
     }
 
     @Test func dataSurvivesReopen() throws {
@@ -165,7 +165,7 @@ import ImaginAIProtocol
         }
         for db in opened {
             #expect(try db.listScenarios(query: nil, tag: nil, limit: 10, offset: 0).total == 1)
-            #expect(try db.appliedMigrations() == ["v1"])
+            #expect(try db.appliedMigrations() == ["v1", "v2-story"])
         }
     }
 }

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import ImaginAIProtocol
+import Testing
+@testable import ImaginAIStore
+
+private let usage = TurnUsage(
+    promptTokens: 100, outputTokens: 20, thinkingTokens: 0, source: .estimate,
+    sections: SectionTokens(system: 10, history: 90), model: "offline/storyteller", latencyMs: 5, firstChunkMs: 1)
+
+private func adventure(_ db: AppDatabase) throws -> Adventure {
+    let scenario = try db.createScenario(sampleDraft())
+    return try db.startAdventure(scenarioId: scenario.id, name: nil)
+}
+
+@Test func generatedTurnsCarryTheirUsage() throws {
+    let db = try emptyDB()
+    let adv = try adventure(db)
+    let player = try db.appendPlayerTurn(adventureId: adv.id, action: .do, text: "wave")
+    let ai = try db.appendAITurn(adventureId: adv.id, text: "The sea waves back.", usage: usage)
+    #expect(player.usage == nil)
+    #expect(ai.usage == usage)
+    #expect(try db.latestTurn(adventureId: adv.id) == ai)
+    let report = try db.usage(adventureId: adv.id)
+    #expect(report.totals == UsageTotals(promptTokens: 100, outputTokens: 20, thinkingTokens: 0, turns: 1))
+    #expect(report.turns.map(\.turnId) == [ai.id])
+}
+
+@Test func retriesAddVersionsAndAnyVersionCanBeCurrent() throws {
+    let db = try emptyDB()
+    let adv = try adventure(db)
+    let ai = try db.appendAITurn(adventureId: adv.id, text: "First.", usage: usage)
+    #expect(try db.turnVersions(turnId: ai.id).map(\.text) == ["First."])
+    _ = try db.addTurnVersion(turnId: ai.id, text: "Second.", usage: usage)
+    let third = try db.addTurnVersion(turnId: ai.id, text: "Third.", usage: usage)
+    #expect(third.id == ai.id && third.text == "Third.")
+    let versions = try db.turnVersions(turnId: ai.id)
+    #expect(versions.map(\.text) == ["First.", "Second.", "Third."])
+    #expect(versions.map(\.current) == [false, false, true])
+    #expect(try db.useTurnVersion(turnId: ai.id, version: 0).text == "First.")
+    #expect(try db.turnVersions(turnId: ai.id).first?.current == true)
+    // An edit changes the current version's text, not the others.
+    _ = try db.editTurn(id: ai.id, text: "First, edited.")
+    #expect(try db.turnVersions(turnId: ai.id).map(\.text) == ["First, edited.", "Second.", "Third."])
+    #expect(storeError { _ = try db.useTurnVersion(turnId: ai.id, version: 3) } == .invalid(field: "version", message: "'version' must be between 0 and 2; got 3"))
+}
+
+@Test func undoTakesOutAnExchangeAndRedoBringsItBack() throws {
+    let db = try emptyDB()
+    let adv = try adventure(db)
+    #expect(storeError { _ = try db.undo(adventureId: adv.id) } != nil, "the opening is never undone")
+    let player = try db.appendPlayerTurn(adventureId: adv.id, action: .say, text: "Hello")
+    let ai = try db.appendAITurn(adventureId: adv.id, text: "Hello back.", usage: usage)
+    let undone = try db.undo(adventureId: adv.id)
+    #expect(undone.removed.map(\.id) == [player.id, ai.id])
+    #expect(undone.turnCount == 1)
+    let lone = try db.appendPlayerTurn(adventureId: adv.id, action: .do, text: "wait")
+    #expect(storeError { _ = try db.redo(adventureId: adv.id) } != nil, "a new turn ends what could be redone")
+    #expect(try db.undo(adventureId: adv.id).removed.map(\.id) == [lone.id])
+    let redone = try db.redo(adventureId: adv.id)
+    #expect(redone.restored.map(\.id) == [lone.id])
+    #expect(redone.restored.map(\.index) == [1])
+    #expect(try db.integrityCheck() == "ok")
+}
+
+@Test func newSettingsStartAtTheirDefaultsAndPersist() throws {
+    let db = try emptyDB()
+    #expect(try db.settings().scanDepth == 4)
+    #expect(try db.settings().storytellerDelayMs == 35)
+    let changed = try db.updateSettings(SettingsChanges(scanDepth: 9, storytellerDelayMs: 0, storytellerSeed: -3))
+    #expect(changed.scanDepth == 9 && changed.storytellerDelayMs == 0 && changed.storytellerSeed == -3)
+}
+
+@Test func aVersionOneFileUpgradesKeepingEverything() throws {
+    let (directory, path) = temporaryPath()
+    defer { removeTemporary(directory) }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    do {
+        // A database as the first release left it: schema v1 only, with a turn in it.
+        let queue = try DatabaseQueue(path: path)
+        try AppDatabase.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO adventure (id, scenarioId, scenarioName, name, instructions, plotEssentials, authorsNotes,
+                  openingScene, playerDescription, tags, createdAt, updatedAt, lastPlayedAt)
+                VALUES ('adv_old', NULL, 'Old', 'Old', '', '', '', 'Once.', '', '[]', '2026-01-01T00:00:00.000Z',
+                  '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+                INSERT INTO turn (id, adventureId, turnIndex, role, action, text, createdAt)
+                VALUES ('turn_old', 'adv_old', 0, 'ai', NULL, 'Once.', '2026-01-01T00:00:00.000Z');
+                """)
+        }
+    }
+    let db = try AppDatabase.open(path: path)
+    #expect(try db.appliedMigrations() == ["v1", "v2-story"])
+    let turns = try db.turns(adventureId: "adv_old", limit: nil, beforeIndex: nil).turns
+    #expect(turns.map(\.text) == ["Once."])
+    #expect(turns.first?.usage == nil)
+    #expect(try db.turnVersions(turnId: "turn_old").count == 1)
+}
