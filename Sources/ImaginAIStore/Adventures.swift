@@ -59,13 +59,7 @@ extension AppDatabase {
     public func updateAdventure(id: String, changes: AdventureChanges) throws -> Adventure {
         try writer.write { db in
             var record = try requireAdventure(db, id: id)
-            if let v = changes.name { record.name = v }
-            if let v = changes.instructions { record.instructions = v }
-            if let v = changes.plotEssentials { record.plotEssentials = v }
-            if let v = changes.authorsNotes { record.authorsNotes = v }
-            if let v = changes.openingScene { record.openingScene = v }
-            if let v = changes.playerDescription { record.playerDescription = v }
-            if let v = changes.tags { record.tags = TextNormalization.tags(v) }
+            record.apply(StoryTextChanges(changes))
             record.updatedAt = clock.now()
             try record.update(db)
             return try fetchAdventure(db, id: id)

@@ -267,3 +267,44 @@ enum UsageColumn {
         return try? decoder.decode(TurnUsage.self, from: Data(text.utf8))
     }
 }
+
+/// The text fields scenarios and adventures share, changed the same way in both.
+protocol StoryTextRecord {
+    var name: String { get set }
+    var instructions: String { get set }
+    var plotEssentials: String { get set }
+    var authorsNotes: String { get set }
+    var openingScene: String { get set }
+    var playerDescription: String { get set }
+    var tags: [String] { get set }
+}
+
+struct StoryTextChanges {
+    var name, instructions, plotEssentials, authorsNotes, openingScene, playerDescription: String?
+    var tags: [String]?
+
+    init(_ changes: ScenarioChanges) {
+        (name, instructions, plotEssentials, authorsNotes) = (changes.name, changes.instructions, changes.plotEssentials, changes.authorsNotes)
+        (openingScene, playerDescription, tags) = (changes.openingScene, changes.playerDescription, changes.tags)
+    }
+
+    init(_ changes: AdventureChanges) {
+        (name, instructions, plotEssentials, authorsNotes) = (changes.name, changes.instructions, changes.plotEssentials, changes.authorsNotes)
+        (openingScene, playerDescription, tags) = (changes.openingScene, changes.playerDescription, changes.tags)
+    }
+}
+
+extension StoryTextRecord {
+    mutating func apply(_ changes: StoryTextChanges) {
+        if let value = changes.name { name = value }
+        if let value = changes.instructions { instructions = value }
+        if let value = changes.plotEssentials { plotEssentials = value }
+        if let value = changes.authorsNotes { authorsNotes = value }
+        if let value = changes.openingScene { openingScene = value }
+        if let value = changes.playerDescription { playerDescription = value }
+        if let value = changes.tags { tags = TextNormalization.tags(value) }
+    }
+}
+
+extension ScenarioRecord: StoryTextRecord {}
+extension AdventureRecord: StoryTextRecord {}

@@ -56,13 +56,7 @@ extension AppDatabase {
     public func updateScenario(id: String, changes: ScenarioChanges) throws -> Scenario {
         try writer.write { db in
             var record = try requireScenario(db, id: id)
-            if let v = changes.name { record.name = v }
-            if let v = changes.instructions { record.instructions = v }
-            if let v = changes.plotEssentials { record.plotEssentials = v }
-            if let v = changes.authorsNotes { record.authorsNotes = v }
-            if let v = changes.openingScene { record.openingScene = v }
-            if let v = changes.playerDescription { record.playerDescription = v }
-            if let v = changes.tags { record.tags = TextNormalization.tags(v) }
+            record.apply(StoryTextChanges(changes))
             if let v = changes.visibility { record.visibility = v.rawValue }
             record.updatedAt = clock.now()
             try record.update(db)
