@@ -11,6 +11,7 @@ from imaginai_client import (
     INVALID_PARAMS,
     METHODS,
     NOT_FOUND,
+    TOO_LARGE,
     Client,
     ConflictError,
     ConnectionLostError,
@@ -20,6 +21,7 @@ from imaginai_client import (
     MethodNotFoundError,
     NotFoundError,
     ServerNotInitializedError,
+    TooLargeError,
     error_class_for,
     read_message,
     write_message,
@@ -90,6 +92,15 @@ class LifecycleTests(unittest.TestCase):
         with self.assertRaises(ConnectionLostError):
             client.scenario_list()
         self.assertEqual(client.close(), 0)
+
+    def test_a_message_over_the_daemons_limit_is_refused_before_sending(self):
+        with support.new_client(args=["--max-message-bytes", "2000"]) as client:
+            self.assertEqual(client.server["capabilities"]["limits"]["maxMessageBytes"], 2000)
+            with self.assertRaises(TooLargeError) as caught:
+                client.scenario_create(name="Big", plot_essentials="fog " * 1000)
+            self.assertEqual(caught.exception.code, TOO_LARGE)
+            self.assertEqual(client.scenario_create(name="Small")["name"], "Small", "the session goes on")
+            self.assertEqual(client.protocol_errors, [])
 
     def test_a_request_before_initialize_is_server_not_initialized(self):
         # Below the Client (which always initializes first): raw frames through the package's framing.
