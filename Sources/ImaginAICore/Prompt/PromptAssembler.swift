@@ -30,9 +30,11 @@ public enum PromptAssembler {
             throw PromptError.fixedSectionsTooLarge(tokens: fixed, budget: budget)
         }
 
-        // The newest page serves both the card scan window and the start of the history.
+        // The newest page serves both the card scan window and the start of the history. The window runs
+        // oldest to newest with the current action last, because a later position is a more recent
+        // mention: a key the player just typed outranks one only mentioned in older turns.
         var page = try loadHistory(nil, pageSize)
-        let scanWindow = ([action?.text ?? ""] + page.suffix(limits.scanDepth).map(\.text)).joined(separator: "\n")
+        let scanWindow = (page.suffix(limits.scanDepth).map(\.text) + [action?.text ?? ""]).joined(separator: "\n")
 
         var fired: [FiredCard] = []
         var cardTexts: [String] = []
