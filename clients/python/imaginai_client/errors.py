@@ -110,15 +110,46 @@ class NotFoundError(ImaginAIError):
 
 
 class ConflictError(ImaginAIError):
-    """-31002: the thing changed meanwhile, is busy (already generating), or contradicts its state."""
+    """-31002: the thing changed meanwhile, is busy (already generating), or contradicts its state.
+
+    ``adventure_id`` names the adventure when it is busy generating.
+    """
+
+    @property
+    def adventure_id(self) -> str | None:
+        return self.data.get("adventureId") if isinstance(self.data, dict) else None
 
 
 class ProviderFailureError(ImaginAIError):
-    """-31003: a language-model provider failed."""
+    """-31003: a language-model provider failed, or the configured model is not available.
+
+    ``data`` is ``{provider, kind, status?, retryAfterMs?}``; ``kind`` is ``"invalid_request"`` when the
+    model or its provider is not available.
+    """
+
+    def _get(self, key: str) -> Any:
+        return self.data.get(key) if isinstance(self.data, dict) else None
+
+    @property
+    def provider(self) -> str | None:
+        return self._get("provider")
+
+    @property
+    def kind(self) -> str | None:
+        return self._get("kind")
+
+    @property
+    def status(self) -> int | None:
+        return self._get("status")
+
+    @property
+    def retry_after_ms(self) -> int | None:
+        return self._get("retryAfterMs")
 
 
 class TooLargeError(ImaginAIError):
-    """-31004: a message over the daemon's maxMessageBytes (the client checks before sending)."""
+    """-31004: a message over the daemon's maxMessageBytes (the client checks before sending), or a story
+    request whose fixed prompt sections alone are over the model's prompt budget."""
 
 
 class ConnectionLostError(ImaginAIError):

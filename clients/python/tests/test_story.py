@@ -6,10 +6,12 @@ import unittest
 
 import support
 from imaginai_client import (
+    PROVIDER_FAILURE,
     REQUEST_CANCELLED,
     ConflictError,
     ConnectionLostError,
     InvalidParamsError,
+    ProviderFailureError,
     RequestCancelledError,
 )
 
@@ -114,8 +116,9 @@ class StoryTests(support.DaemonTestCase):
             for text in stream:
                 pieces.append(text)
                 if len(pieces) == 2:
-                    with self.assertRaises(ConflictError):
+                    with self.assertRaises(ConflictError) as busy:
                         self.client.story_continue(adventure["id"])  # one generation per adventure
+                    self.assertEqual(busy.exception.adventure_id, adventure["id"])
                     stream.cancel()
         self.assertLess(time.monotonic() - started, 10, "stopped long before 800 tokens at 200 ms each")
         error = caught.exception
@@ -164,6 +167,14 @@ class StoryTests(support.DaemonTestCase):
         with self.assertRaisesRegex(ValueError, "stop here"):
             self.client.story_continue(adventure["id"], on_chunk=fail)
         self.assertEqual(self.client.turn_list(adventure["id"])["turnCount"], 2, "the partial turn was kept")
+
+    def test_an_unavailable_model_is_a_provider_failure(self):
+        adventure = self.start_adventure()
+        self.client.settings_update(model="nowhere/none")
+        with self.assertRaises(ProviderFailureError) as caught:
+            self.client.story_act(adventure["id"], "do", "look around")
+        self.assertEqual(caught.exception.code, PROVIDER_FAILURE)
+        self.assertEqual((caught.exception.provider, caught.exception.kind), ("nowhere", "invalid_request"))
 
 
 class DaemonDeathTests(unittest.TestCase):
