@@ -108,6 +108,19 @@ local function run()
     return vim.tbl_contains(lines(buf), want)
   end
 
+  -- :help imaginai (helptags built in a copy, so the work tree stays clean)
+  local doc_src = vim.api.nvim_get_runtime_file('doc/imaginai.txt', false)[1]
+  vim.fn.mkdir(tmp .. '/rt/doc', 'p')
+  vim.fn.writefile(vim.fn.readfile(doc_src), tmp .. '/rt/doc/imaginai.txt')
+  local tags_ok, tags_err = pcall(vim.cmd, 'helptags ' .. tmp .. '/rt/doc')
+  check('helptags accepts doc/imaginai.txt (no duplicate tags)', tags_ok, tags_err)
+  vim.opt.rtp:append(tmp .. '/rt')
+  for _, topic in ipairs({ 'imaginai', ':ImaginAI', 'imaginai-card-format', ':ImaginAI-cancel' }) do
+    local ok_help = pcall(vim.cmd, 'help ' .. topic)
+    check(':help ' .. topic .. ' opens imaginai.txt', ok_help and vim.endswith(vim.api.nvim_buf_get_name(0), 'imaginai.txt'))
+  end
+  vim.cmd('helpclose')
+
   -- Completion
   local subs = im.complete('', 'ImaginAI ')
   check('completion lists subcommands', vim.tbl_contains(subs, 'do') and vim.tbl_contains(subs, 'scenarios')
