@@ -87,6 +87,7 @@ local function run()
   local im = require('imaginai')
   local story = require('imaginai.story')
   im.setup({ cmd = bin, db = ':memory:', settings = { storytellerDelayMs = 0 } })
+  check('setup registers the VimLeavePre shutdown', #vim.api.nvim_get_autocmds({ group = 'imaginai', event = 'VimLeavePre' }) == 1)
 
   local function rq(method, params)
     local res, err = im.request_sync(method, params, 10000)
@@ -248,6 +249,11 @@ local function run()
     return #st.turns == count - 1 and has_line(st.buf, '> "hello?"')
   end), #st.turns)
   check('the daemon agrees', #turns() == count - 1)
+
+  -- a story action with text that is not ASCII (Content-Length counts bytes)
+  act('ImaginAI story Zoë hums “a song” — 🎶')
+  check('a story action with multibyte text round-trips', has_line(st.buf, '> Zoë hums “a song” — 🎶')
+    and turns()[#st.turns - 1].text == 'Zoë hums “a song” — 🎶', lines(st.buf))
 
   -- cancel mid-stream
   rq('settings/update', { changes = { storytellerDelayMs = 150 } })
@@ -519,6 +525,18 @@ local function run()
   check('shutdown + exit ends the daemon with status 0', wait(function()
     return client.closed
   end, 3000) and client.exit_code == 0, client.exit_code)
+
+  -- the next command starts a new daemon; if it dies, that is a notification
+  mark = #notes
+  cmd('ImaginAI adventures')
+  check('a command after stop starts the daemon again', wait(function()
+    return noted(mark, 'no adventures yet')
+  end), notes_since(mark))
+  mark = #notes
+  im.client.handle:kill('sigkill')
+  check('a daemon that dies is reported', wait(function()
+    return noted(mark, 'daemon exited', vim.log.levels.WARN)
+  end, 3000) and im.client == nil, notes_since(mark))
 
   -- a missing executable is a notification
   mark = #notes

@@ -170,11 +170,17 @@ end
 function Client:_fail_all(message)
   local pending = self.pending
   self.pending = {}
+  local failed = {}
   for _, p in pairs(pending) do
-    p.callback({ code = -32603, message = message }, nil)
+    table.insert(failed, p)
   end
-  for _, q in ipairs(self.queue) do
-    q.callback({ code = -32603, message = message }, nil)
+  vim.list_extend(failed, self.queue)
+  self.queue = {}
+  for _, p in ipairs(failed) do
+    local ok, e = pcall(p.callback, { code = -32603, message = message }, nil)
+    if not ok and self.opts.on_error then
+      self.opts.on_error(e)
+    end
   end
   self.queue = {}
 end
