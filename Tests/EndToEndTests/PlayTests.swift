@@ -1,0 +1,162 @@
+import Foundation
+import JSONRPC
+import Testing
+
+/// `imaginai play` driven like a user with a script on its stdin; what it stored is then read back through
+/// a separate `imaginai serve` on the same database file.
+@Suite(.timeLimit(.minutes(3)))
+struct PlayTests {
+    struct Run {
+        var code: Int32
+        var output: String
+        var errors: String
+    }
+
+    func database() throws -> String {
+        try temporaryDirectory().appendingPathComponent("play.sqlite").path
+    }
+
+    /// Sets the storyteller's pace through the protocol; `play` itself never changes settings.
+    func configure(_ db: String, delayMs: Int, maxOutputTokens: Int = 120) async throws {
+        let daemon = try Daemon(arguments: ["serve", "--db", db])
+        _ = try await daemon.initialize()
+        _ = try await daemon.call("settings/update", ["changes": [
+            "storytellerDelayMs": .int(Int64(delayMs)), "maxOutputTokens": .int(Int64(maxOutputTokens)),
+        ]])
+        _ = try await daemon.call("shutdown")
+        try daemon.notify("exit")
+        #expect(try await daemon.waitForExit() == 0)
+    }
+
+    /// Calls one method on the database through a short-lived daemon.
+    func inspect(_ db: String, _ method: String, _ params: JSONValue? = nil) async throws -> JSONValue {
+        let daemon = try Daemon(arguments: ["serve", "--db", db])
+        _ = try await daemon.initialize()
+        let result = try await daemon.call(method, params)
+        _ = try await daemon.call("shutdown")
+        try daemon.notify("exit")
+        _ = try await daemon.waitForExit()
+        return result
+    }
+
+    func play(_ db: String, _ options: [String] = [], script: String) async throws -> Run {
+        let player = try Daemon(arguments: ["play", "--db", db] + options)
+        player.sendRaw(Array(script.utf8))
+        player.closeInput()
+        let code = try await player.waitForExit(timeout: .seconds(90))
+        return Run(code: code, output: String(decoding: player.stdoutBytes, as: UTF8.self), errors: player.stderr)
+    }
+
+    func turns(_ db: String, adventure: JSONValue) async throws -> [JSONValue] {
+        try await inspect(db, "turn/list", ["adventureId": adventure])["turns"]?.arrayValue ?? []
+    }
+
+    @Test func aScriptPlaysTheSampleScenarioAndASecondRunResumesIt() async throws {
+        let db = try database()
+        try await configure(db, delayMs: 0)
+        let first = try await play(db, script: "look around\n/say hello\n/retry\n/undo\n/context\n/cards\n/quit\nnever read\n")
+        #expect(first.code == 0, "\(first.errors)")
+
+        let listed = try await inspect(db, "adventure/list")
+        let adventures = try #require(listed["adventures"]?.arrayValue)
+        #expect(adventures.count == 1)
+        #expect(adventures.first?["scenarioName"] == "The Keeper of Morrow Rock")
+        let adventure = try #require(adventures.first?["id"])
+        let stored = try await turns(db, adventure: adventure)
+        // look around + its answer; hello + its retried answer were undone together.
+        #expect(stored.map { $0["role"]! } == ["ai", "player", "ai"])
+        #expect(stored[1]["text"] == "look around")
+        #expect(stored[1]["action"] == "do")
+
+        let output = first.output
+        #expect(output.contains("The Keeper of Morrow Rock"))
+        #expect(output.contains("[0] " + (stored[0]["text"]?.stringValue ?? "?")), "the opening scene, numbered")
+        #expect(output.contains("> look around"), "piped actions are echoed")
+        #expect(output.contains(stored[2]["text"]?.stringValue ?? "?"), "the streamed answer was printed")
+        #expect(output.contains("Took back 2 turns"))
+        #expect(output.contains("Context for the next turn with offline/storyteller"))
+        #expect(output.contains("history:"))
+        #expect(output.contains("Story cards ("))
+        #expect(output.contains("Ottoline Vance"))
+        #expect(!output.contains("never read"), "/quit stops reading")
+        #expect(!output.contains("\u{1B}["), "no colours when stdout is not a terminal")
+
+        // No /quit this time: end of input ends the session just as well.
+        let second = try await play(db, script: "/continue\n")
+        #expect(second.code == 0, "\(second.errors)")
+        #expect(second.output.contains("[1] > look around"), "the story so far is shown on resuming")
+        let afterwards = try await inspect(db, "adventure/list")
+        #expect(afterwards["total"] == 1, "the same adventure was resumed, not a new one started")
+        let resumed = try await turns(db, adventure: adventure)
+        #expect(resumed.count == 4)
+        #expect(second.output.contains(resumed.last?["text"]?.stringValue ?? "?"))
+    }
+
+    @Test func scenarioByNameEditsAndUnknownCommands() async throws {
+        let db = try database()
+        try await configure(db, delayMs: 0)
+        let harbor = try await inspect(db, "scenario/create", ["scenario": [
+            "name": "Harbor Fog", "openingScene": "You stand on the quay at Kell. The fog hides the water.",
+            "cards": [["name": "Mira Vell", "type": "character", "keys": ["Mira", "harbormaster"], "description": "The harbormaster of Kell."]],
+        ]])
+        let run = try await play(db, ["--scenario", "harbor fog"], script: "/frobnicate\nask Mira about the ferry\n/edit 1 You ask Mira where the ferry went.\n/edit 99 nothing\n/cards\n")
+        #expect(run.code == 0, "\(run.errors)")
+        #expect(run.output.contains("You stand on the quay at Kell."))
+        #expect(run.output.contains("Unknown command /frobnicate"))
+        #expect(run.output.contains("/say TEXT"), "the unknown command is answered with the help")
+        #expect(run.output.contains("There is no turn 99"))
+        #expect(run.output.contains("Mira Vell [character] — keys: Mira, harbormaster"))
+
+        let listed = try await inspect(db, "adventure/list")
+        let adventure = try #require(listed["adventures"]?.arrayValue?.first)
+        #expect(adventure["scenarioId"] == harbor["id"])
+        let stored = try await turns(db, adventure: adventure["id"]!)
+        #expect(stored.count == 3, "the command after the unknown one still ran")
+        #expect(stored[1]["text"] == "You ask Mira where the ferry went.", "/edit 1 edited turn 1")
+
+        let unknown = try await play(db, ["--scenario", "no such tale"], script: "")
+        #expect(unknown.code != 0)
+        #expect(unknown.errors.contains("no scenario with id or name \"no such tale\""))
+    }
+
+    @Test func ctrlCStopsTheGenerationButNotThePlayer() async throws {
+        let db = try database()
+        // Slow enough that the story is still being written when the interrupt arrives.
+        try await configure(db, delayMs: 150, maxOutputTokens: 400)
+        let player = try Daemon(arguments: ["play", "--db", db])
+        var output: String { String(decoding: player.stdoutBytes, as: UTF8.self) }
+        player.sendRaw(Array("look around\n".utf8))
+        try await waitUntil {
+            guard let echo = output.range(of: "> look around\n") else { return false }
+            return output[echo.upperBound...].contains { $0.isLetter }
+        }
+        kill(player.process.processIdentifier, SIGINT)
+        try await waitUntil { output.contains("(stopped") }
+        #expect(player.process.isRunning)
+
+        try await configure(db, delayMs: 0)
+        player.sendRaw(Array("/say hello\n/quit\n".utf8))
+        player.closeInput()
+        let code = try await player.waitForExit(timeout: .seconds(60))
+        #expect(code == 0, "\(player.stderr)")
+        #expect(output.contains("(stopped; the text so far was kept as turn 2)"))
+
+        let adventure = try #require(try await inspect(db, "adventure/list")["adventures"]?.arrayValue?.first?["id"])
+        let stored = try await turns(db, adventure: adventure)
+        #expect(stored.map { $0["role"]! } == ["ai", "player", "ai", "player", "ai"], "the line after the interrupt was played")
+        let partial = stored[2]["text"]?.stringValue ?? ""
+        #expect(!partial.isEmpty)
+        // A whole answer here runs to well over a hundred words; the interrupt came after the first few.
+        #expect(partial.split(separator: " ").count < 40, "the story was cut short: \(partial)")
+        #expect(stored[3]["text"] == "hello")
+        #expect(output.contains(stored[4]["text"]?.stringValue ?? "?"))
+    }
+
+    func waitUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            if ContinuousClock.now > deadline { throw DaemonError.timeout }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
