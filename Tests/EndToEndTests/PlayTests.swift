@@ -99,13 +99,14 @@ struct PlayTests {
             "name": "Harbor Fog", "openingScene": "You stand on the quay at Kell. The fog hides the water.",
             "cards": [["name": "Mira Vell", "type": "character", "keys": ["Mira", "harbormaster"], "description": "The harbormaster of Kell."]],
         ]])
-        let run = try await play(db, ["--scenario", "harbor fog"], script: "/frobnicate\nask Mira about the ferry\n/edit 1 You ask Mira where the ferry went.\n/edit 99 nothing\n/cards\n")
+        let run = try await play(db, ["--scenario", "harbor fog"], script: "/frobnicate\nask Mira about the ferry\n/edit 1 You ask Mira where the ferry went.\n/edit 99 nothing\n/cards\n/history 1\n")
         #expect(run.code == 0, "\(run.errors)")
         #expect(run.output.contains("You stand on the quay at Kell."))
         #expect(run.output.contains("Unknown command /frobnicate"))
         #expect(run.output.contains("/say TEXT"), "the unknown command is answered with the help")
         #expect(run.output.contains("There is no turn 99"))
         #expect(run.output.contains("Mira Vell [character] — keys: Mira, harbormaster"))
+        #expect(run.output.contains("(2 earlier turns not shown; /history all shows them)"))
 
         let listed = try await inspect(db, "adventure/list")
         let adventure = try #require(listed["adventures"]?.arrayValue?.first)

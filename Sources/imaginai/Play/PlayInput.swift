@@ -9,7 +9,8 @@ enum PlayInput: Equatable {
     case undo
     case redo
     case edit(index: Int, text: String)
-    case history
+    /// nil: the recent part only.
+    case history(limit: Int?)
     case cards
     case context
     case model(String?)
@@ -18,6 +19,10 @@ enum PlayInput: Equatable {
     case nothing
     /// Not understood; the text says why, for the player.
     case invalid(String)
+
+    /// How much of the story is shown on starting and by /history: enough to pick up the thread
+    /// without scrolling a long adventure past.
+    static let recentTurns = 20
 
     static let helpText = """
         Type what you do, or a command:
@@ -28,7 +33,7 @@ enum PlayInput: Equatable {
           /retry           write the last part again (earlier versions are kept)
           /undo, /redo     take back the last action, or bring it back
           /edit N TEXT     replace the text of turn N (see /history)
-          /history         the story so far, numbered
+          /history [all|N] the last turns of the story (or all, or N), numbered
           /cards           the adventure's story cards and their keys
           /context         what the model is sent: sections, tokens, fired cards
           /model [ID]      list the models, or use model ID
@@ -61,7 +66,16 @@ enum PlayInput: Equatable {
             } else {
                 self = .invalid("usage: /edit N TEXT, where N is a turn number from /history")
             }
-        case "/history": self = .history
+        case "/history":
+            if argument.isEmpty {
+                self = .history(limit: PlayInput.recentTurns)
+            } else if argument.lowercased() == "all" {
+                self = .history(limit: nil)
+            } else if let count = Int(argument), count > 0 {
+                self = .history(limit: count)
+            } else {
+                self = .invalid("usage: /history, /history all or /history N")
+            }
         case "/cards": self = .cards
         case "/context": self = .context
         case "/model", "/models": self = .model(argument.isEmpty ? nil : argument)

@@ -27,7 +27,8 @@ final class PlaySession {
     }
 
     func run() async {
-        await showHistory(heading: true)
+        await showHistory(limit: PlayInput.recentTurns, heading: true)
+        console.line("")
         console.line("Type /help for commands.", .note)
         while true {
             if console.interactive { console.write("\n> ", .player) }
@@ -63,6 +64,7 @@ final class PlaySession {
         case .continue:
             try await generate(StoryContinueRequest(adventureId: id))
         case .retry:
+            console.line("(writing the last part again; the earlier version is kept)", .note)
             try await generate(StoryRetryRequest(adventureId: id))
         case .undo:
             let result = try await client.call(StoryUndoRequest(adventureId: id))
@@ -84,8 +86,8 @@ final class PlaySession {
             let edited = try await client.call(TurnEditRequest(id: turn.id, text: text))
             console.line("Turn \(index) now reads:", .note)
             show(edited, numbered: true)
-        case .history:
-            await showHistory(heading: false)
+        case .history(let limit):
+            await showHistory(limit: limit, heading: false)
         case .cards:
             try await showCards()
         case .context:
@@ -134,15 +136,20 @@ final class PlaySession {
 
     // MARK: Showing things
 
-    func showHistory(heading: Bool) async {
+    func showHistory(limit: Int?, heading: Bool) async {
         do {
-            let page = try await client.call(TurnListRequest(adventureId: adventure.id))
+            let page = try await client.call(TurnListRequest(adventureId: adventure.id, limit: limit))
             if heading {
                 let name = adventure.name == adventure.scenarioName ? adventure.name : "\(adventure.name) (\(adventure.scenarioName))"
                 console.line(name, .heading)
-                console.line("")
             }
-            for turn in page.turns { show(turn, numbered: true) }
+            if let first = page.turns.first, first.index > 0 {
+                console.line("(\(PlaySession.count(first.index, "earlier turn")) not shown; /history all shows them)", .note)
+            }
+            for turn in page.turns {
+                console.line("")
+                show(turn, numbered: true)
+            }
         } catch {
             console.line(Self.describe(error), .error)
         }

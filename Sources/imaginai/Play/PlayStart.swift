@@ -34,7 +34,7 @@ struct PlayStart {
             return try await adventure(id: latest.id)
         }
         let scenarios = try await allScenarios()
-        guard let scenario = scenarios.first(where: { $0.name == Self.sampleScenarioName }) ?? scenarios.last else {
+        guard let scenario = scenarios.first(where: { $0.name == Self.sampleScenarioName }) ?? scenarios.first else {
             throw CommandLineError("there are no scenarios to play; import one with 'imaginai import FILE'")
         }
         return try await start(scenario)
