@@ -80,6 +80,7 @@ struct PlayTests {
         #expect(output.contains("Ottoline Vance"))
         #expect(!output.contains("never read"), "/quit stops reading")
         #expect(!output.contains("\u{1B}["), "no colours when stdout is not a terminal")
+        #expect(!output.contains("Start a new adventure"), "no menu when stdin is not a terminal")
 
         // No /quit this time: end of input ends the session just as well.
         let second = try await play(db, script: "/continue\n")
@@ -152,6 +153,62 @@ struct PlayTests {
         #expect(stored[3]["text"] == "hello")
         #expect(output.contains(stored[4]["text"]?.stringValue ?? "?"))
     }
+
+    #if os(Linux)
+    @Test func aTerminalGetsAMenuAndColours() async throws {
+        let db = try database()
+        try await configure(db, delayMs: 0)
+        // A pseudo-terminal, so that play's stdin and stdout are terminals (isatty) as for a person.
+        // (posix_openpt and friends are not visible to Swift on Linux, so the ioctls they wrap are used.)
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        try #require(master >= 0)
+        try #require(ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0)
+        try #require(ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0)
+        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        try #require(terminal >= 0)
+        let process = Process()
+        process.executableURL = Daemon.binary
+        process.arguments = ["play", "--db", db]
+        let handle = FileHandle(fileDescriptor: terminal, closeOnDealloc: true)
+        process.standardInput = handle
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try handle.close()
+        let screen = ByteBuffer()
+        let reader = Thread {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(master, $0.baseAddress!, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                // EIO once the last holder of the terminal side has gone.
+                if count <= 0 { break }
+                screen.append(Data(chunk[0..<count]))
+            }
+            screen.finish()
+        }
+        reader.start()
+        var output: String { String(decoding: screen.bytes, as: UTF8.self) }
+        func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
+
+        try await waitUntil { output.contains("Choice [1]: ") }
+        #expect(output.contains("Start a new adventure:"))
+        #expect(output.contains("1) The Keeper of Morrow Rock"))
+        #expect(!output.contains("Continue an adventure:"), "a fresh database has none to continue")
+        type("\n")
+        try await waitUntil { output.contains("Type /help for commands.") }
+        type("/quit\n")
+        try await waitUntil { !process.isRunning && screen.isFinished }
+        close(master)
+        #expect(process.terminationStatus == 0)
+        #expect(output.contains("\u{1B}[1m"), "colours at a terminal")
+        let listed = try await inspect(db, "adventure/list")
+        #expect(listed["adventures"]?.arrayValue?.first?["scenarioName"] == "The Keeper of Morrow Rock", "Enter chose the first entry")
+    }
+    #endif
 
     func waitUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
