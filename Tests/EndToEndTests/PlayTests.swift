@@ -158,55 +158,33 @@ struct PlayTests {
     @Test func aTerminalGetsAMenuAndColours() async throws {
         let db = try database()
         try await configure(db, delayMs: 0)
-        // A pseudo-terminal, so that play's stdin and stdout are terminals (isatty) as for a person.
-        // (posix_openpt and friends are not visible to Swift on Linux, so the ioctls they wrap are used.)
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
-        var unlock: Int32 = 0
-        var number: UInt32 = 0
-        try #require(master >= 0)
-        try #require(ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0)
-        try #require(ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0)
-        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
-        try #require(terminal >= 0)
-        let process = Process()
-        process.executableURL = Daemon.binary
-        process.arguments = ["play", "--db", db]
-        let handle = FileHandle(fileDescriptor: terminal, closeOnDealloc: true)
-        process.standardInput = handle
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        try handle.close()
-        let screen = ByteBuffer()
-        let reader = Thread {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(master, $0.baseAddress!, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                // EIO once the last holder of the terminal side has gone.
-                if count <= 0 { break }
-                screen.append(Data(chunk[0..<count]))
-            }
-            screen.finish()
-        }
-        reader.start()
-        var output: String { String(decoding: screen.bytes, as: UTF8.self) }
-        func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
-
-        try await waitUntil { output.contains("Choice [1]: ") }
-        #expect(output.contains("Start a new adventure:"))
-        #expect(output.contains("1) The Keeper of Morrow Rock"))
-        #expect(!output.contains("Continue an adventure:"), "a fresh database has none to continue")
-        type("\n")
-        try await waitUntil { output.contains("Type /help for commands.") }
-        type("/quit\n")
-        try await waitUntil { !process.isRunning && screen.isFinished }
-        close(master)
-        #expect(process.terminationStatus == 0)
-        #expect(output.contains("\u{1B}[1m"), "colours at a terminal")
+        let first = try TerminalSession(arguments: ["play", "--db", db])
+        try await waitUntil { first.output.contains("Choice [1]: ") }
+        #expect(first.output.contains("Start a new adventure:"))
+        #expect(first.output.contains("1) The Keeper of Morrow Rock"))
+        #expect(!first.output.contains("Continue an adventure:"), "a fresh database has none to continue")
+        first.type("\n")
+        try await waitUntil { first.output.contains("Type /help for commands.") }
+        first.type("/quit\n")
+        #expect(try await first.waitForExit(self) == 0)
+        #expect(first.output.contains("\u{1B}[1m"), "colours at a terminal")
         let listed = try await inspect(db, "adventure/list")
         #expect(listed["adventures"]?.arrayValue?.first?["scenarioName"] == "The Keeper of Morrow Rock", "Enter chose the first entry")
+
+        // The menu's import entry reads a scenario file and starts an adventure in it.
+        let second = try TerminalSession(arguments: ["play", "--db", db])
+        try await waitUntil { second.output.contains("Choice [1]: ") }
+        #expect(second.output.contains("Continue an adventure:"))
+        second.type("i\n")
+        try await waitUntil { second.output.contains("File path: ") }
+        second.type(Fixtures.seedScenario.path + "\n")
+        try await waitUntil { second.output.contains("Type /help for commands.") }
+        second.type("/quit\n")
+        #expect(try await second.waitForExit(self) == 0)
+        #expect(second.output.contains("Imported \"Neon Static"))
+        let after = try await inspect(db, "adventure/list")
+        #expect(after["total"] == 2)
+        #expect(after["adventures"]?.arrayValue?.first?["scenarioName"]?.stringValue?.hasPrefix("Neon Static") == true)
     }
     #endif
 
@@ -218,3 +196,60 @@ struct PlayTests {
         }
     }
 }
+
+#if os(Linux)
+/// `imaginai` on a pseudo-terminal, so that its stdin and stdout are terminals (isatty) as for a person.
+final class TerminalSession: @unchecked Sendable {
+    let process = Process()
+    private let master: Int32
+    private let screen = ByteBuffer()
+
+    init(arguments: [String]) throws {
+        // posix_openpt and friends are not visible to Swift on Linux, so the ioctls they wrap are used.
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        guard master >= 0, ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0,
+              ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0
+        else { throw DaemonError.unexpected("no pseudo-terminal: errno \(errno)") }
+        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        guard terminal >= 0 else { throw DaemonError.unexpected("cannot open /dev/pts/\(number)") }
+        let handle = FileHandle(fileDescriptor: terminal, closeOnDealloc: true)
+        process.executableURL = Daemon.binary
+        process.arguments = arguments
+        process.standardInput = handle
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try handle.close()
+        let (master, screen) = (master, screen)
+        Thread {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(master, $0.baseAddress!, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                // EIO once the last holder of the terminal side has gone.
+                if count <= 0 { break }
+                screen.append(Data(chunk[0..<count]))
+            }
+            screen.finish()
+        }.start()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        close(master)
+    }
+
+    var output: String { String(decoding: screen.bytes, as: UTF8.self) }
+
+    func type(_ text: String) {
+        _ = text.withCString { write(master, $0, strlen($0)) }
+    }
+
+    func waitForExit(_ tests: PlayTests) async throws -> Int32 {
+        try await tests.waitUntil { !process.isRunning && screen.isFinished }
+        return process.terminationStatus
+    }
+}
+#endif
