@@ -72,6 +72,8 @@ struct PlayTests {
         #expect(output.contains("The Keeper of Morrow Rock"))
         #expect(output.contains("[0] " + (stored[0]["text"]?.stringValue ?? "?")), "the opening scene, numbered")
         #expect(output.contains("> look around"), "piped actions are echoed")
+        #expect(output.contains("> You say: \"hello\""), "as they will read in the history")
+        #expect(output.contains("> /retry"))
         #expect(output.contains(stored[2]["text"]?.stringValue ?? "?"), "the streamed answer was printed")
         #expect(output.contains("Took back 2 turns"))
         #expect(output.contains("Context for the next turn with offline/storyteller"))

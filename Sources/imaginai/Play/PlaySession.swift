@@ -40,7 +40,11 @@ final class PlaySession {
             if !console.interactive, input != .nothing {
                 // Piped: echo the script's line so the transcript reads like a played session.
                 console.line("")
-                console.line("> " + line.trimmingCharacters(in: .whitespaces), .player)
+                if case .act(let kind, let text) = input {
+                    console.line("> " + Self.playerText(kind, text), .player)
+                } else {
+                    console.line("> " + line.trimmingCharacters(in: .whitespaces), .player)
+                }
             }
             if input == .quit { return }
             do {
@@ -159,7 +163,7 @@ final class PlaySession {
         let number = numbered ? "[\(turn.index)] " : ""
         switch turn.role {
         case .player:
-            console.line(number + "> " + Self.playerText(turn), .player)
+            console.line(number + "> " + Self.playerText(turn.action ?? .do, turn.text), .player)
         case .ai:
             console.endLine()
             console.write(number, .note)
@@ -167,11 +171,12 @@ final class PlaySession {
         }
     }
 
-    static func playerText(_ turn: Turn) -> String {
-        switch turn.action {
-        case .say?: return "You say: \"\(turn.text)\""
-        case .story?: return "(story) \(turn.text)"
-        case .do?, nil: return turn.text
+    /// How a player's turn reads in the transcript, the same whether just typed or from the history.
+    static func playerText(_ kind: ActionKind, _ text: String) -> String {
+        switch kind {
+        case .say: return "You say: \"\(text)\""
+        case .story: return "(story) \(text)"
+        case .do: return text
         }
     }
 
