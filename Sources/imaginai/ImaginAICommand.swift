@@ -10,7 +10,7 @@ struct ImaginAICommand: AsyncParsableCommand {
         commandName: "imaginai",
         abstract: "An interactive-fiction daemon: JSON-RPC 2.0 over stdio with LSP framing.",
         version: ServerVersion.version,
-        subcommands: [Serve.self, Import.self, Export.self, List.self],
+        subcommands: [Serve.self, Play.self, Import.self, Export.self, List.self],
         defaultSubcommand: Serve.self
     )
 }

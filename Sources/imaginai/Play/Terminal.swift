@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes all of `bytes` to a descriptor, retrying short and interrupted writes.
+func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            #if canImport(Glibc)
+            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #else
+            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #endif
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            offset += written
+        }
+    }
+}
+
+/// What the player sees. Writes go straight to fd 1 (unbuffered, so streamed words appear at once, and
+/// without `fflush(stdout)`, which Swift 6 rejects as unsafe), under one lock because story chunks are
+/// printed from the daemon reader thread while the session prints from its task.
+final class Console: Sendable {
+    enum Style {
+        case story, player, note, error, heading
+    }
+
+    /// Colours only for a terminal: piped transcripts stay plain text.
+    let colours: Bool
+    /// Stdin is a terminal: menus and a prompt; otherwise a script is read and actions are echoed.
+    let interactive: Bool
+    private let atLineStart = Mutex(true)
+
+    init(colours: Bool = isatty(1) == 1, interactive: Bool = isatty(0) == 1) {
+        self.colours = colours
+        self.interactive = interactive
+    }
+
+    /// Text as it comes, no newline added (streamed story chunks, the prompt).
+    func write(_ text: String, _ style: Style = .story) {
+        guard !text.isEmpty else { return }
+        atLineStart.withLock { atStart in
+            writeAll(1, Array(styled(text, style).utf8))
+            atStart = text.hasSuffix("\n")
+        }
+    }
+
+    /// A whole line, starting on a fresh line if streamed text left the cursor mid-line.
+    func line(_ text: String = "", _ style: Style = .story) {
+        atLineStart.withLock { atStart in
+            var out = atStart ? "" : "\n"
+            out += styled(text, style) + "\n"
+            writeAll(1, Array(out.utf8))
+            atStart = true
+        }
+    }
+
+    func endLine() {
+        atLineStart.withLock { atStart in
+            if !atStart { writeAll(1, [10]) }
+            atStart = true
+        }
+    }
+
+    private func styled(_ text: String, _ style: Style) -> String {
+        guard colours else { return text }
+        let code: String
+        switch style {
+        case .story: return text
+        case .player: code = "1;36"
+        case .note: code = "2"
+        case .error: code = "31"
+        case .heading: code = "1"
+        }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+}
+
+/// Lines of stdin, read on a thread of their own so a blocking read never holds a concurrency thread.
+/// Ends at end of file; a last line without a newline still counts.
+func standardInputLines() -> AsyncStream<String> {
+    let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+    let thread = Thread {
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            pending.append(contentsOf: buffer[0..<count])
+            while let newline = pending.firstIndex(of: 10) {
+                var line = Array(pending[..<newline])
+                if line.last == 13 { line.removeLast() }
+                continuation.yield(String(decoding: line, as: UTF8.self))
+                pending.removeSubrange(...newline)
+            }
+        }
+        if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+        continuation.finish()
+    }
+    thread.start()
+    return stream
+}
+
+/// The write end of the self-pipe the SIGINT handler signals through; a C signal handler can capture
+/// nothing and may only call async-signal-safe functions such as write(2).
+nonisolated(unsafe) private var interruptPipe: Int32 = -1
+
+enum Interrupts {
+    /// Calls `handler` on a thread of its own for every SIGINT (Ctrl-C) instead of ending the process.
+    static func install(_ handler: @escaping @Sendable () -> Void) {
+        var descriptors: [Int32] = [0, 0]
+        guard pipe(&descriptors) == 0 else { return }
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        interruptPipe = descriptors[1]
+        let readEnd = descriptors[0]
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let count = read(readEnd, &byte, 1)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { return }
+                handler()
+            }
+        }
+        thread.start()
+        signal(SIGINT) { _ in
+            var byte: UInt8 = 3
+            _ = write(interruptPipe, &byte, 1)
+        }
+    }
+}
