@@ -43,8 +43,21 @@ public final class Connection: Sendable {
     private struct State: Sendable {
         var phase: Phase = .uninitialized
         var handlers: [String: Handler] = [:]
-        var inFlight: [RequestID: Task<Void, Never>] = [:]
+        /// Ids of requests not yet answered, reserved when the request is accepted (so a duplicate
+        /// arriving before its task starts is refused) and released just before the response is written
+        /// (so a client may reuse an id as soon as it has the answer).
+        var unanswered: [RequestID: Int] = [:]
+        /// Every request task by serial number, until it has fully finished: what shutdown and the end
+        /// of input wait for.
+        var tasks: [Int: Task<Void, Never>] = [:]
         var cancelled: Set<RequestID> = []
+        var nextSerial = 0
+
+        mutating func reserve(_ id: RequestID) -> Int {
+            nextSerial += 1
+            unanswered[id] = nextSerial
+            return nextSerial
+        }
         var exitRequested = false
     }
 
@@ -189,8 +202,8 @@ public final class Connection: Sendable {
     /// What to do with one message, decided in arrival order so lifecycle rules see messages in sequence.
     private enum Outcome {
         case respond(RequestID, ResponseError)
-        case run(RequestID, String, JSONValue?, Handler)
-        case shutdown(RequestID)
+        case run(RequestID, Int, String, JSONValue?, Handler)
+        case shutdown(RequestID, Int)
     }
 
     private func accept(_ message: IncomingMessage) -> Outcome? {
@@ -202,7 +215,7 @@ public final class Connection: Sendable {
             return nil
         case .request(let id, let method, let params):
             return state.withLock { state -> Outcome in
-                if state.inFlight[id] != nil || state.cancelled.contains(id) {
+                if state.unanswered[id] != nil {
                     return .respond(id, .invalidRequest("Invalid request: id \(describe(id)) is already in use by a request still running"))
                 }
                 switch (state.phase, method) {
@@ -214,7 +227,7 @@ public final class Connection: Sendable {
                     return .respond(id, .invalidRequest("Invalid request: initialize was already received"))
                 case (.running, "shutdown"):
                     state.phase = .shutDown
-                    return .shutdown(id)
+                    return .shutdown(id, state.reserve(id))
                 case (.shutDown, _):
                     return .respond(id, .invalidRequest("Invalid request: the server is shutting down"))
                 case (.running, _):
@@ -223,7 +236,7 @@ public final class Connection: Sendable {
                 guard let handler = state.handlers[method] else {
                     return .respond(id, .methodNotFound(method))
                 }
-                return .run(id, method, params, handler)
+                return .run(id, state.reserve(id), method, params, handler)
             }
         }
     }
@@ -237,13 +250,14 @@ public final class Connection: Sendable {
                 log(.warning, "$/cancelRequest without an id ignored")
                 return
             }
-            let task = state.withLock { state -> Task<Void, Never>? in
-                guard let task = state.inFlight[id] else { return nil }
+            let found = state.withLock { state -> (running: Bool, task: Task<Void, Never>?) in
+                guard let serial = state.unanswered[id] else { return (false, nil) }
+                // Recorded even if the task has not started yet: `track` cancels it as it starts.
                 state.cancelled.insert(id)
-                return task
+                return (true, state.tasks[serial])
             }
-            if let task {
-                task.cancel()
+            if found.running {
+                found.task?.cancel()
             } else {
                 log(.debug, "$/cancelRequest for \(describe(id)), which is not running: ignored")
             }
@@ -259,36 +273,44 @@ public final class Connection: Sendable {
         switch outcome {
         case .respond(let id, let error):
             deliver(MessageEncoding.errorResponse(id: id, error: error))
-        case .shutdown(let id):
-            track(id) { [self] in
-                await waitForInFlight(except: id)
-                deliver(MessageEncoding.response(id: id, result: Array("null".utf8)))
+        case .shutdown(let id, let serial):
+            track(id, serial, deliver: deliver) { [self] in
+                await waitForInFlight(except: serial)
+                return MessageEncoding.response(id: id, result: Array("null".utf8))
             }
-        case .run(let id, let method, let params, let handler):
+        case .run(let id, let serial, let method, let params, let handler):
             let context = RequestContext(id: id, method: method, connection: self)
-            track(id) { [self] in
-                deliver(await execute(handler, params: params, context: context))
+            track(id, serial, deliver: deliver) { [self] in
+                await execute(handler, params: params, context: context)
             }
         }
     }
 
-    private func track(_ id: RequestID, _ work: @escaping @Sendable () async -> Void) {
+    private func track(
+        _ id: RequestID, _ serial: Int, deliver: @escaping @Sendable ([UInt8]?) -> Void,
+        _ work: @escaping @Sendable () async -> [UInt8]
+    ) {
         // The task is registered under the lock before it can finish, so its own removal always finds it.
         state.withLock { locked in
             let task = Task { [self] in
-                await work()
+                let body = await work()
                 state.withLock { state in
-                    state.inFlight[id] = nil
+                    state.unanswered[id] = nil
                     state.cancelled.remove(id)
                 }
+                deliver(body)
+                _ = state.withLock { $0.tasks.removeValue(forKey: serial) }
             }
-            locked.inFlight[id] = task
+            locked.tasks[serial] = task
+            if locked.cancelled.contains(id) { task.cancel() }
         }
     }
 
     private func execute(_ handler: Handler, params: JSONValue?, context: RequestContext) async -> [UInt8] {
         do {
-            try Task.checkCancellation()
+            // No cancellation check before the handler: a handler decides what a cancel means for it
+            // (a story method must still report and keep what it stored), and a cancel that arrives
+            // before it starts reaches it as Task.isCancelled.
             let result = try await handler(params, context)
             return MessageEncoding.response(id: context.id, result: result)
         } catch {
@@ -317,10 +339,10 @@ public final class Connection: Sendable {
         }
     }
 
-    private func waitForInFlight(except excluded: RequestID?) async {
+    private func waitForInFlight(except excluded: Int?) async {
         while true {
             let tasks = state.withLock { state in
-                state.inFlight.filter { $0.key != excluded }.map(\.value)
+                state.tasks.filter { $0.key != excluded }.map(\.value)
             }
             if tasks.isEmpty { return }
             for task in tasks { await task.value }

@@ -126,3 +126,33 @@ private func request(_ id: String, _ method: String, _ params: String = "{}") ->
     client.closeInput()
     _ = await run.value
 }
+
+/// A client may reuse an id the moment it has the answer: the id is released before the response is
+/// written, not after.
+@Test func anIdIsFreeAgainAsSoonAsItsResponseArrives() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    for round in 0..<200 {
+        client.send(request("7", "test/echo", #"{"text":"r\#(round)"}"#))
+        let response = await client.response(to: .int(7))
+        #expect(response["result"]?["text"] == .string("r\(round)"), "round \(round): \(response)")
+    }
+    client.closeInput()
+    _ = await run.value
+}
+
+/// The id of a request is taken from the moment it is accepted, even before its task runs.
+@Test func aDuplicateIdOfARunningRequestIsRefused() async {
+    let (_, client, run) = makeServer()
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send(request("9", "test/wait"))
+    client.send(request("9", "test/echo", #"{"text":"twin"}"#))
+    let refused = await client.response(to: .int(9))
+    #expect(refused["error"]?["code"] == .int(-32600))
+    client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":9}}"#)
+    #expect(await client.response(to: .int(9))["error"]?["code"] == .int(-32800))
+    client.closeInput()
+    _ = await run.value
+}
