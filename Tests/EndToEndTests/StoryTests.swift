@@ -169,6 +169,22 @@ struct StoryTests {
         #expect(turns["turns"]?.arrayValue?.last?["usage"]?["outputTokens"] != nil)
     }
 
+    /// A cancel written right behind the request may reach the daemon before the generation begins;
+    /// the answer still carries what was stored.
+    @Test func aCancelRightBehindTheRequestStillReportsTheTurns() async throws {
+        let daemon = try Daemon()
+        let adventure = try await startAdventure(daemon, delayMs: 40, maxOutputTokens: 800)
+        let aid = adventure["id"]!.stringValue!
+        for round in 0..<10 {
+            daemon.send(body: #"{"jsonrpc":"2.0","id":"c\#(round)","method":"story/act","params":{"adventureId":"\#(aid)","action":"do","text":"wait \#(round)"}}"#)
+            try daemon.notify("$/cancelRequest", ["id": .string("c\(round)")])
+            let response = try await daemon.response(to: .string("c\(round)"), timeout: .seconds(5))
+            #expect(response["error"]?["code"] == .int(-32800))
+            #expect(response["error"]?["data"]?["playerTurn"]?["text"] == .string("wait \(round)"), "round \(round): \(response)")
+            #expect(response["error"]?["data"]?["aiTurn"] != nil)
+        }
+    }
+
     @Test func twoAdventuresGenerateAtOnceWhileAThirdRequestIsAnswered() async throws {
         let daemon = try Daemon()
         let first = try await startAdventure(daemon, delayMs: 10)
