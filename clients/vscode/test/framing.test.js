@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const { spawn } = require('child_process');
 const { encode, FrameReader, parseHeaders, FramingError } = require('../src/framing');
 const { RpcClient } = require('../src/client');
-const { BIN } = require('./helpers');
+const { BIN } = require('../test-support/helpers');
 
 function collect() {
   const messages = [];

@@ -3,7 +3,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { DaemonSession, describeError } = require('../src/session');
 const { RpcError, ErrorCodes, ConnectionClosedError } = require('../src/client');
-const { BIN, startSession } = require('./helpers');
+const { BIN, startSession } = require('../test-support/helpers');
 
 test('lifecycle: initialize reports the server, shutdown + exit ends with status 0', async () => {
   const session = await DaemonSession.start({ binPath: BIN, database: ':memory:' });
