@@ -99,8 +99,9 @@ function usageToText(u) {
 }
 
 /**
- * Controls one adventure's story view. Emits 'change' whenever items() would return something new,
- * including on every streamed chunk.
+ * Controls one adventure's story view. Emits 'change' when the turns change (loaded, a generation
+ * started or settled, undo, redo) and 'chunk' each time streamed text grew (then items(), text(),
+ * html() and streamedText show it).
  */
 class StoryController extends EventEmitter {
   constructor(session, adventureId) {
@@ -265,7 +266,6 @@ class StoryController extends EventEmitter {
       appended = true;
     }
     if (appended) this.emit('chunk', chunk);
-    if (appended) this._changed();
   }
 
   _upsert(turn) {
