@@ -7,11 +7,14 @@
 const { EventEmitter } = require('events');
 const { RpcError, ErrorCodes } = require('./client');
 
-/** How one turn reads in the story view. Player turns are shown as typed, marked as actions. */
+/**
+ * How one turn reads in the story view: ai turns and `story` actions as written, `do` and `say`
+ * actions as typed behind a "> " marker (the daemon, not the client, rewrites them for the model).
+ */
 function turnToText(turn) {
   if (turn.role === 'player') {
     if (turn.action === 'say') return `> "${turn.text}"`;
-    if (turn.action === 'story') return `> ${turn.text}`;
+    if (turn.action === 'story') return turn.text;
     return `> ${turn.text}`;
   }
   return turn.text;
