@@ -1,0 +1,400 @@
+'use strict';
+// The thin vscode-facing layer: commands, the scenario/adventure tree view and the story webview.
+// Everything that can be tested without VS Code lives in session.js, story.js, tree.js and
+// webview.js; this file only maps them onto the vscode API.
+
+const fs = require('fs');
+const vscode = require('vscode');
+const { DaemonSession, describeError } = require('./session');
+const { StoryController, renderStoryHtml, previewToText, usageToText } = require('./story');
+const { TreeModel } = require('./tree');
+const { storyPageHtml } = require('./webview');
+
+const VIEW_ID = 'imaginai.library';
+
+// The story page's buttons and the commands they run.
+const WEBVIEW_COMMANDS = {
+  continue: 'imaginai.continue',
+  retry: 'imaginai.retry',
+  undo: 'imaginai.undo',
+  redo: 'imaginai.redo',
+  cancel: 'imaginai.cancel',
+  context: 'imaginai.showContext',
+  usage: 'imaginai.showUsage',
+};
+
+let state = null; // {context, sessionPromise, tree, panels: Map<adventureId, StoryPanel>, active, output}
+
+// ---------------------------------------------------------------- the daemon
+
+function config() {
+  const c = vscode.workspace.getConfiguration('imaginai');
+  return {
+    path: c.get('path') || 'imaginai',
+    database: c.get('database') || '',
+    model: c.get('model') || '',
+  };
+}
+
+function getSession() {
+  if (state.sessionPromise) {
+    return state.sessionPromise.then((s) => {
+      if (s.alive) return s;
+      state.sessionPromise = null;
+      return getSession();
+    });
+  }
+  const c = config();
+  state.sessionPromise = DaemonSession.start({
+    binPath: c.path,
+    database: c.database || undefined,
+    model: c.model || undefined,
+    clientInfo: { name: 'imaginai-vscode', version: '0.1.0' },
+    onStderr: (text) => state.output && state.output.append(text),
+  });
+  state.sessionPromise.catch(() => { state.sessionPromise = null; });
+  return state.sessionPromise;
+}
+
+async function stopSession() {
+  const pending = state && state.sessionPromise;
+  if (!pending) return;
+  state.sessionPromise = null;
+  try {
+    const session = await pending;
+    await session.close();
+  } catch (_) { /* it never started */ }
+}
+
+// ---------------------------------------------------------------- the tree view
+
+class LibraryProvider {
+  constructor() {
+    this.emitter = new vscode.EventEmitter();
+    this.onDidChangeTreeData = this.emitter.event;
+  }
+
+  refresh() {
+    if (state && state.tree) state.tree.invalidate();
+    this.emitter.fire(undefined);
+  }
+
+  getTreeItem(node) {
+    const item = new vscode.TreeItem(
+      node.label,
+      node.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = `${node.kind}:${node.id}`;
+    item.description = node.description;
+    item.tooltip = node.tooltip;
+    item.contextValue = node.kind;
+    if (node.kind === 'adventure') {
+      item.iconPath = new vscode.ThemeIcon('book');
+      item.command = { command: 'imaginai.resumeAdventure', title: 'Resume Adventure', arguments: [node] };
+    } else if (node.kind === 'scenario') {
+      item.iconPath = new vscode.ThemeIcon('symbol-class');
+    }
+    return item;
+  }
+
+  async getChildren(node) {
+    try {
+      const session = await getSession();
+      if (!state.tree || state.tree.session !== session) state.tree = new TreeModel(session);
+      return node ? await state.tree.children(node) : await state.tree.roots();
+    } catch (err) {
+      showError(err);
+      return [];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the story panel
+
+class StoryPanel {
+  constructor(session, adventure) {
+    this.adventure = adventure;
+    this.controller = new StoryController(session, adventure.id);
+    this.error = '';
+    this.panel = vscode.window.createWebviewPanel('imaginai.story', adventure.name, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+    });
+    this.panel.webview.html = storyPageHtml({ title: adventure.name, cspSource: this.panel.webview.cspSource });
+    this.disposables = [
+      this.panel.webview.onDidReceiveMessage((msg) => this.onMessage(msg)),
+      this.panel.onDidDispose(() => this.dispose()),
+    ];
+    if (this.panel.onDidChangeViewState) {
+      this.disposables.push(this.panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) state.active = this; }));
+    }
+    this.controller.on('change', () => this.postState());
+    this.controller.on('chunk', () => this.panel.webview.postMessage({ type: 'stream', text: this.controller.streamedText }));
+  }
+
+  postState() {
+    this.panel.webview.postMessage({
+      type: 'state',
+      title: this.adventure.name,
+      html: renderStoryHtml(this.controller.items()),
+      busy: this.controller.busy,
+      error: this.error,
+    });
+  }
+
+  async load() {
+    await this.controller.load();
+  }
+
+  async onMessage(msg) {
+    state.active = this;
+    if (msg.type === 'ready') return this.postState();
+    if (msg.type === 'act') return this.run(() => this.controller.act(msg.action, msg.text));
+    if (msg.type === 'command' && WEBVIEW_COMMANDS[msg.name]) {
+      return vscode.commands.executeCommand(WEBVIEW_COMMANDS[msg.name]);
+    }
+    return undefined;
+  }
+
+  /** Runs a story operation, showing its error in the panel instead of throwing. */
+  async run(operation) {
+    this.error = '';
+    try {
+      const result = await operation();
+      this.postState();
+      refreshTree();
+      return result;
+    } catch (err) {
+      this.error = describeError(err);
+      this.postState();
+      refreshTree();
+      return undefined;
+    }
+  }
+
+  dispose() {
+    if (!state) return;
+    state.panels.delete(this.adventure.id);
+    if (state.active === this) state.active = null;
+    setStoryOpen();
+    this.controller.cancel();
+    this.disposables.forEach((d) => d && d.dispose && d.dispose());
+  }
+}
+
+async function openStory(adventureId) {
+  const existing = state.panels.get(adventureId);
+  if (existing) {
+    existing.panel.reveal();
+    state.active = existing;
+    return existing;
+  }
+  const session = await getSession();
+  const adventure = await session.getAdventure(adventureId);
+  const panel = new StoryPanel(session, adventure);
+  state.panels.set(adventureId, panel);
+  state.active = panel;
+  setStoryOpen();
+  await panel.load();
+  return panel;
+}
+
+function activeStory() {
+  if (state.active) return state.active;
+  const first = state.panels.values().next();
+  if (!first.done) return first.value;
+  throw new Error('Open an adventure first (ImaginAI: Resume Adventure).');
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** The `imaginai.storyOpen` context key shows the story commands in the command palette. */
+function setStoryOpen() {
+  vscode.commands.executeCommand('setContext', 'imaginai.storyOpen', state.panels.size > 0);
+}
+
+function refreshTree() {
+  if (state && state.provider) state.provider.refresh();
+}
+
+function showError(err) {
+  vscode.window.showErrorMessage(`ImaginAI: ${describeError(err)}`);
+}
+
+async function showText(content, language = 'plaintext') {
+  const doc = await vscode.workspace.openTextDocument({ content, language });
+  await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+}
+
+async function pickScenario(session) {
+  const scenarios = await session.allScenarios();
+  const picked = await vscode.window.showQuickPick(
+    scenarios.map((s) => ({ label: s.name, description: s.tags.join(', '), detail: s.playerDescription, id: s.id })),
+    { placeHolder: 'Scenario to start an adventure from', matchOnDetail: true },
+  );
+  return picked && picked.id;
+}
+
+async function pickAdventure(session) {
+  const adventures = await session.allAdventures();
+  const picked = await vscode.window.showQuickPick(
+    adventures.map((a) => ({ label: a.name, description: `${a.scenarioName} · ${a.turnCount} turns`, detail: a.excerpt, id: a.id })),
+    { placeHolder: 'Adventure to resume', matchOnDetail: true },
+  );
+  return picked && picked.id;
+}
+
+async function readJsonOrText(uri) {
+  const text = fs.readFileSync(uri.fsPath, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (_) {
+    return text; // the daemon reads some formats from their text
+  }
+}
+
+// ---------------------------------------------------------------- commands
+
+const ACTIONS = { do: 'What do you do?', say: 'What do you say?', story: 'What happens next?' };
+
+function actCommand(kind) {
+  return async (text) => {
+    const panel = activeStory();
+    if (typeof text !== 'string') text = await vscode.window.showInputBox({ prompt: ACTIONS[kind], ignoreFocusOut: true });
+    if (!text || !text.trim()) return undefined;
+    return panel.run(() => panel.controller.act(kind, text));
+  };
+}
+
+const COMMANDS = {
+  'imaginai.startAdventure': async (node) => {
+    const session = await getSession();
+    const scenarioId = node && node.kind === 'scenario' ? node.id : await pickScenario(session);
+    if (!scenarioId) return undefined;
+    const name = await vscode.window.showInputBox({ prompt: 'Name of the new adventure (empty: the scenario\'s name)' });
+    if (name === undefined) return undefined;
+    const adventure = await session.startAdventure(scenarioId, name.trim() || undefined);
+    refreshTree();
+    return openStory(adventure.id);
+  },
+  'imaginai.resumeAdventure': async (node) => {
+    const session = await getSession();
+    const id = node && node.kind === 'adventure' ? node.id : typeof node === 'string' ? node : await pickAdventure(session);
+    return id ? openStory(id) : undefined;
+  },
+  'imaginai.do': actCommand('do'),
+  'imaginai.say': actCommand('say'),
+  'imaginai.story': actCommand('story'),
+  'imaginai.continue': () => { const p = activeStory(); return p.run(() => p.controller.continueStory()); },
+  'imaginai.retry': () => { const p = activeStory(); return p.run(() => p.controller.retry()); },
+  'imaginai.undo': () => { const p = activeStory(); return p.run(() => p.controller.undo()); },
+  'imaginai.redo': () => { const p = activeStory(); return p.run(() => p.controller.redo()); },
+  'imaginai.cancel': () => activeStory().controller.cancel(),
+  'imaginai.showContext': async () => {
+    const preview = await activeStory().controller.preview();
+    return showText(previewToText(preview));
+  },
+  'imaginai.showUsage': async () => {
+    const panel = activeStory();
+    const usage = await panel.controller.usage();
+    return showText(`Usage of "${panel.adventure.name}"\n\n${usageToText(usage)}`);
+  },
+  'imaginai.importScenario': async () => {
+    const session = await getSession();
+    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import scenario', filters: { 'Scenario or card book': ['json', 'lorebook', 'txt'], 'All files': ['*'] } });
+    if (!uris || !uris.length) return undefined;
+    const scenario = await session.importScenario(await readJsonOrText(uris[0]));
+    refreshTree();
+    vscode.window.showInformationMessage(`Imported "${scenario.name}" with ${scenario.cards.length} cards.`);
+    return scenario;
+  },
+  'imaginai.importCards': async (node) => {
+    const session = await getSession();
+    let owner;
+    if (node && node.kind === 'scenario') owner = { scenarioId: node.id };
+    else if (node && node.kind === 'adventure') owner = { adventureId: node.id };
+    else if (state.active) owner = { adventureId: state.active.adventure.id };
+    else {
+      const id = await pickScenario(session);
+      if (!id) return undefined;
+      owner = { scenarioId: id };
+    }
+    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import cards' });
+    if (!uris || !uris.length) return undefined;
+    const mode = await vscode.window.showQuickPick(['append', 'replace'], { placeHolder: 'Add to the existing cards, or replace them?' });
+    if (!mode) return undefined;
+    const result = await session.importCards(owner, await readJsonOrText(uris[0]), { mode });
+    refreshTree();
+    const skipped = result.skipped.length ? `; skipped ${result.skipped.length}: ${result.skipped.map((s) => `#${s.index} ${s.reason}`).join('; ')}` : '';
+    vscode.window.showInformationMessage(`Imported ${result.imported} cards (${result.format})${skipped}.`);
+    return result;
+  },
+  'imaginai.export': async (node) => {
+    const session = await getSession();
+    const caps = session.initializeResult.capabilities;
+    let request;
+    let suggested;
+    if (node && node.kind === 'adventure') {
+      const format = await vscode.window.showQuickPick(caps.cardExportFormats, { placeHolder: 'Card file format' });
+      if (!format) return undefined;
+      request = () => session.exportCards({ adventureId: node.id }, format);
+      suggested = `${node.label} cards.json`;
+    } else {
+      const id = node && node.kind === 'scenario' ? node.id : await pickScenario(session);
+      if (!id) return undefined;
+      const format = await vscode.window.showQuickPick(caps.scenarioExportFormats, { placeHolder: 'Scenario file format' });
+      if (!format) return undefined;
+      request = () => session.exportScenario(id, format);
+      suggested = `${(node && node.label) || 'scenario'}.json`;
+    }
+    const uri = await vscode.window.showSaveDialog({ saveLabel: 'Export', defaultUri: vscode.Uri.file(suggested.replace(/[\\/:*?"<>|]/g, '_')) });
+    if (!uri) return undefined;
+    const { data } = await request();
+    fs.writeFileSync(uri.fsPath, JSON.stringify(data, null, 2) + '\n');
+    vscode.window.showInformationMessage(`Exported to ${uri.fsPath}.`);
+    return uri;
+  },
+  'imaginai.refresh': () => refreshTree(),
+  'imaginai.restartDaemon': async () => {
+    for (const panel of [...state.panels.values()]) panel.panel.dispose();
+    await stopSession();
+    refreshTree();
+  },
+};
+
+// ---------------------------------------------------------------- activation
+
+function activate(context) {
+  state = { context, sessionPromise: null, tree: null, panels: new Map(), active: null, provider: null, output: null };
+  if (vscode.window.createOutputChannel) {
+    state.output = vscode.window.createOutputChannel('ImaginAI');
+    context.subscriptions.push(state.output);
+  }
+  state.provider = new LibraryProvider();
+  context.subscriptions.push(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: state.provider, showCollapseAll: true }));
+  for (const [name, fn] of Object.entries(COMMANDS)) {
+    context.subscriptions.push(vscode.commands.registerCommand(name, async (...args) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        showError(err);
+        return undefined;
+      }
+    }));
+  }
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('imaginai')) {
+      COMMANDS['imaginai.restartDaemon']();
+    }
+  }));
+  return { getSession, openStory, commands: Object.keys(COMMANDS) };
+}
+
+async function deactivate() {
+  if (!state) return;
+  for (const panel of [...state.panels.values()]) panel.controller.cancel();
+  await stopSession();
+  state = null;
+}
+
+module.exports = { activate, deactivate, COMMANDS, VIEW_ID, WEBVIEW_COMMANDS };

@@ -1,0 +1,128 @@
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const path = require('path');
+const { loadExtension } = require('../test-support/fake-vscode');
+const { BIN } = require('../test-support/helpers');
+
+const root = path.join(__dirname, '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const declared = manifest.contributes.commands.map((c) => c.command);
+
+function activateFake(settings = {}) {
+  const loaded = loadExtension(settings);
+  const context = { subscriptions: [] };
+  const api = loaded.extension.activate(context);
+  return { ...loaded, context, api };
+}
+
+test('manifest: a loadable main, the fields VS Code needs', () => {
+  for (const field of ['name', 'displayName', 'publisher', 'version', 'main']) assert.ok(manifest[field], field);
+  assert.ok(manifest.engines.vscode);
+  assert.ok(fs.existsSync(path.join(root, manifest.main)));
+  assert.deepEqual(Object.keys(manifest.contributes.configuration.properties).sort(), ['imaginai.database', 'imaginai.model', 'imaginai.path']);
+  const container = manifest.contributes.viewsContainers.activitybar[0];
+  assert.ok(fs.existsSync(path.join(root, container.icon)));
+  assert.ok(manifest.contributes.views[container.id].length > 0);
+  assert.deepEqual(manifest.dependencies, undefined, 'no npm dependencies');
+});
+
+test('activate() registers exactly the commands package.json declares, and the declared view', () => {
+  const { log, context, extension } = activateFake();
+  const registered = [...log.commands.keys()].sort();
+  assert.deepEqual(registered, [...declared].sort(), 'commands in package.json and extension.js differ');
+  for (const name of declared) assert.ok(manifest.activationEvents.includes(`onCommand:${name}`), `activation event for ${name}`);
+  const viewIds = Object.values(manifest.contributes.views).flat().map((v) => v.id);
+  assert.deepEqual(log.treeViews.map((v) => v.id), viewIds);
+  for (const id of viewIds) assert.ok(manifest.activationEvents.includes(`onView:${id}`));
+  for (const items of Object.values(manifest.contributes.menus)) {
+    for (const item of items) assert.ok(declared.includes(item.command), `menu names undeclared ${item.command}`);
+  }
+  for (const command of Object.values(extension.WEBVIEW_COMMANDS)) assert.ok(declared.includes(command), command);
+  const { BUTTONS } = require('../src/webview');
+  assert.deepEqual(BUTTONS.map(([name]) => name).sort(), Object.keys(extension.WEBVIEW_COMMANDS).sort(), 'page buttons and the commands they run');
+  assert.ok(context.subscriptions.length >= declared.length + 1);
+  for (const required of ['startAdventure', 'resumeAdventure', 'do', 'say', 'story', 'continue', 'retry', 'undo', 'redo', 'cancel', 'showContext', 'showUsage', 'importScenario', 'importCards', 'export']) {
+    assert.ok(declared.includes(`imaginai.${required}`), required);
+  }
+});
+
+test('driven through the fake: tree, start adventure, act in the webview, context, undo, import/export', async (t) => {
+  const { log, api, extension } = activateFake({ 'imaginai.path': BIN, 'imaginai.database': ':memory:', 'imaginai.model': 'offline/storyteller' });
+  t.after(() => extension.deactivate());
+  const provider = log.treeViews[0].options.treeDataProvider;
+  const roots = await provider.getChildren();
+  assert.equal(roots.length, 1);
+  const session = await api.getSession();
+  assert.ok(log.configReads.includes('imaginai.path') && log.configReads.includes('imaginai.database'));
+  await session.updateSettings({ storytellerDelayMs: 1 });
+  const item = provider.getTreeItem(roots[0]);
+  assert.equal(item.label, roots[0].label);
+  assert.equal(item.contextValue, 'scenario');
+
+  // start an adventure from the scenario node; its name comes from the input box
+  log.answers.push('Fake run');
+  await log.commands.get('imaginai.startAdventure')(roots[0]);
+  assert.deepEqual(log.errors, []);
+  assert.equal(log.panels.length, 1);
+  const panel = log.panels[0];
+  assert.equal(panel.title, 'Fake run');
+  assert.match(panel.webview.html, /Content-Security-Policy/);
+  assert.equal(log.contexts['imaginai.storyOpen'], true);
+  const adventures = await provider.getChildren(roots[0]);
+  assert.deepEqual(adventures.map((a) => a.label), ['Fake run']);
+  assert.equal(provider.getTreeItem(adventures[0]).command.command, 'imaginai.resumeAdventure');
+
+  // the page sends an action; streamed text is posted, then the settled story
+  panel.posted.length = 0;
+  await panel.send({ type: 'act', action: 'do', text: 'look around the lamp room' });
+  const streams = panel.posted.filter((m) => m.type === 'stream');
+  assert.ok(streams.length > 2, 'streamed text reaches the page');
+  const last = panel.posted[panel.posted.length - 1];
+  assert.equal(last.type, 'state');
+  assert.equal(last.busy, false);
+  assert.equal(last.error, '');
+  assert.match(last.html, /&gt; look around the lamp room/);
+  const turns = (await session.listTurns(adventures[0].id)).turns;
+  assert.equal(turns.length, 3);
+  assert.ok(last.html.includes(turns[2].text.slice(0, 20).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;')));
+
+  // palette commands act on the open story
+  log.answers.push('Hello?');
+  await log.commands.get('imaginai.say')();
+  assert.equal((await session.listTurns(adventures[0].id)).turnCount, 5);
+  await panel.send({ type: 'command', name: 'context' });
+  assert.match(log.documents[log.documents.length - 1].content, /Model: offline\/storyteller/);
+  await log.commands.get('imaginai.showUsage')();
+  assert.match(log.documents[log.documents.length - 1].content, /Generated turns: 2/);
+  await panel.send({ type: 'command', name: 'undo' });
+  assert.equal((await session.listTurns(adventures[0].id)).turnCount, 3);
+  await log.commands.get('imaginai.redo')();
+  assert.equal((await session.listTurns(adventures[0].id)).turnCount, 5);
+
+  // errors show in the panel, not as exceptions: nothing left to redo
+  await log.commands.get('imaginai.redo')();
+  assert.match(panel.posted[panel.posted.length - 1].error, /redo/i);
+
+  // export the scenario and import it back
+  const file = path.join(require('os').tmpdir(), `imaginai-vscode-test-${process.pid}.json`);
+  t.after(() => fs.rmSync(file, { force: true }));
+  log.answers.push('imaginai', { fsPath: file });
+  await log.commands.get('imaginai.export')(roots[0]);
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).format, 'imaginai.scenario');
+  log.answers.push([{ fsPath: file }]);
+  await log.commands.get('imaginai.importScenario')();
+  assert.equal((await provider.getChildren()).length, 2);
+  assert.deepEqual(log.errors, []);
+
+  // a scenario id that does not exist is a readable error message
+  await log.commands.get('imaginai.resumeAdventure')('adv_nope');
+  assert.match(log.errors[0], /No adventure with id adv_nope/);
+
+  // closing the panel clears the context key; deactivate shuts the daemon down cleanly
+  panel.dispose();
+  assert.equal(log.contexts['imaginai.storyOpen'], false);
+  await extension.deactivate();
+  assert.equal(session.exitCode, 0);
+});
