@@ -9,8 +9,8 @@ import Testing
 /// structure is asserted: streamed chunks before each response, their order, the stored turns, usage.
 ///
 /// Without the variable the test is skipped, except in CI (CI=true), where it must run and so fails.
-// Ten minutes: about 65 tokens/s on an idle 2-core machine makes it ~15 s, but the other suites run in
-// parallel on the same cores, and llama.cpp slows down a lot when it cannot have its threads.
+// Ten minutes: about 65 tokens/s on an idle 2-core machine makes it ~15 s (scripts/test runs it alone for
+// that), but under `swift test --parallel` or beside compilers llama.cpp slows down many times over.
 @Suite(.timeLimit(.minutes(10)))
 struct RealModelTests {
     static let environment = ProcessInfo.processInfo.environment
