@@ -12,12 +12,13 @@ It checks that:
   * the document only uses the fields the OpenRPC 1.2.6 meta-schema allows (x- extensions where it
     allows them; error objects are just {code, message, data});
   * every method has params, a result and (requests) errors, and a `### \\`method\\`` section with an
-    example in PROTOCOL.md;
+    example in PROTOCOL.md; so does every notification the server sends (x-notifications);
   * every ```json block in PROTOCOL.md is valid JSON and a JSON-RPC message; each request's params
     validate against the method's params schema (or, when the example's answer is -32602, do NOT
     validate); each response answers the request before it with the same id, its result validates
     against the method's result schema, its error code is one the method lists, and its object keys
-    are sorted (the server encodes with sorted keys).
+    are sorted (the server encodes with sorted keys). Server notifications (story/chunk) may sit
+    between a request and its response; their params validate against their x-notifications entry.
 Exit status 0 when everything holds, 1 otherwise (each problem is printed).
 """
 import copy
@@ -86,6 +87,9 @@ def all_schemas():
             yield f"{method['name']} params.{param['name']}", param["schema"]
         if "result" in method:
             yield f"{method['name']} result", method["result"]["schema"]
+    for notification in DOC.get("x-notifications", []):
+        for param in notification.get("params", []):
+            yield f"{notification['name']} params.{param['name']}", param["schema"]
 
 
 def params_schema(method):
@@ -131,6 +135,12 @@ def check_document():
             for error in method.get("errors", []):
                 if "$ref" in error and resolve_pointer(error["$ref"]) is None:
                     problem(f"{name}: error $ref {error['$ref']} does not resolve")
+        if f"### `{name}`" not in MARKDOWN:
+            problem(f"{name}: no '### `{name}`' section in PROTOCOL.md")
+    for notification in DOC.get("x-notifications", []):
+        name = notification.get("name", "?")
+        if "params" not in notification:
+            problem(f"x-notifications {name}: needs params")
         if f"### `{name}`" not in MARKDOWN:
             problem(f"{name}: no '### `{name}`' section in PROTOCOL.md")
 
@@ -181,7 +191,8 @@ def keys_sorted(value, where, label):
 def check_examples():
     methods = {m["name"]: m for m in DOC["methods"]}
     built = copy.deepcopy(DOC)
-    built["x-check"] = {"params": {name: params_schema(m) for name, m in methods.items()}}
+    server_notifications = {n["name"]: n for n in DOC.get("x-notifications", [])}
+    built["x-check"] = {"params": {name: params_schema(m) for name, m in {**server_notifications, **methods}.items()}}
     registry = Registry().with_resource("urn:openrpc", Resource.from_contents(built, default_specification=DRAFT7))
 
     def validator(pointer):
@@ -204,6 +215,14 @@ def check_examples():
             continue
         if message.get("jsonrpc") != "2.0":
             problem(f"{label}: jsonrpc must be \"2.0\"")
+        if "method" in message and message["method"] not in methods and message["method"] in server_notifications:
+            # Sent by the server while a request runs: the request stays pending.
+            name = message["method"]
+            exemplified.add(name)
+            if "id" in message:
+                problem(f"{label}: {name} is a notification")
+            check_params(label, name, message, validator, escape, expect_valid=True)
+            continue
         if "method" in message:
             name = message["method"]
             if name not in methods:
@@ -251,7 +270,7 @@ def check_examples():
             if code == -32602 and not isinstance(error.get("data", {}).get("field"), str):
                 problem(f"{label}: -32602 examples should name data.field")
             check_params(request_label, name, request, validator, escape, expect_valid=(code != -32602))
-    for name in methods:
+    for name in list(methods) + list(server_notifications):
         if name not in exemplified:
             problem(f"{name}: no example request in PROTOCOL.md")
     return len(blocks)

@@ -183,7 +183,9 @@ public final class ImaginAIServer: Sendable {
             return DeleteResult(deleted: request.id)
         }
         c.register(AdventureRestartRequest.self) { [self] request, _ in
-            try await store { try $0.restartAdventure(id: request.id) }
+            try await story.exclusively(adventureId: request.id) {
+                try await store { try $0.restartAdventure(id: request.id) }
+            }
         }
 
         // MARK: Turns
@@ -195,7 +197,10 @@ public final class ImaginAIServer: Sendable {
             try await store { try $0.editTurn(id: request.id, text: request.text) }
         }
         c.register(TurnDeleteRequest.self) { [self] request, _ in
-            try await store { try $0.deleteTurn(id: request.id) }
+            let adventureId = try await read { try $0.adventureId(ofTurn: request.id) }
+            try await story.exclusively(adventureId: adventureId) {
+                try await store { try $0.deleteTurn(id: request.id) }
+            }
             return DeleteResult(deleted: request.id)
         }
 
@@ -214,10 +219,14 @@ public final class ImaginAIServer: Sendable {
             try await story.generate(.retry, adventureId: request.adventureId, context: context)
         }
         c.register(StoryUndoRequest.self) { [self] request, _ in
-            try await store { try $0.undo(adventureId: request.adventureId) }
+            try await story.exclusively(adventureId: request.adventureId) {
+                try await store { try $0.undo(adventureId: request.adventureId) }
+            }
         }
         c.register(StoryRedoRequest.self) { [self] request, _ in
-            try await store { try $0.redo(adventureId: request.adventureId) }
+            try await story.exclusively(adventureId: request.adventureId) {
+                try await store { try $0.redo(adventureId: request.adventureId) }
+            }
         }
         c.register(StoryPreviewRequest.self) { [self] request, _ in
             try story.preview(adventureId: request.adventureId, action: request.action, text: request.text)
@@ -226,7 +235,10 @@ public final class ImaginAIServer: Sendable {
             TurnVersionsResult(versions: try await read { try $0.turnVersions(turnId: request.id) })
         }
         c.register(TurnUseVersionRequest.self) { [self] request, _ in
-            try await store { try $0.useTurnVersion(turnId: request.id, version: request.version) }
+            let adventureId = try await read { try $0.adventureId(ofTurn: request.id) }
+            return try await story.exclusively(adventureId: adventureId) {
+                try await store { try $0.useTurnVersion(turnId: request.id, version: request.version) }
+            }
         }
         c.register(UsageGetRequest.self) { [self] request, _ in
             try await read { try $0.usage(adventureId: request.adventureId) }

@@ -23,6 +23,11 @@ extension AppDatabase {
         }
     }
 
+    /// The adventure a turn belongs to.
+    public func adventureId(ofTurn id: String) throws -> String {
+        try writer.read { db in try requireTurn(db, id: id).adventureId }
+    }
+
     /// Replaces a turn's text.
     public func editTurn(id: String, text: String) throws -> Turn {
         try writer.write { db in

@@ -191,6 +191,8 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         "adventure/delete", "adventure/restart",
         "turn/list", "turn/edit", "turn/delete",
         "settings/get", "settings/update",
+        "story/act", "story/continue", "story/retry", "story/undo", "story/redo", "story/preview",
+        "turn/versions", "turn/useVersion", "usage/get", "models/list",
     ]
     static let notifications: Set<String> = ["initialized", "exit", "$/cancelRequest"]
 
@@ -273,7 +275,7 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         #expect(validator.validateResult(json(#"{"deleted": "scn_1", "ok": true}"#), forMethod: "card/delete")
             == ["result: unexpected property ok"])
         let turn = json("""
-            {"id": "trn_1", "index": 0, "role": "ai", "text": "Fog.", "createdAt": "2026-11-28T17:46:22.123Z"}
+            {"id": "trn_1", "index": 0, "role": "ai", "text": "Fog.", "createdAt": "2026-11-28T17:46:22.123Z", "usage": null}
             """)
         #expect(validator.validateResult(turn, forMethod: "turn/edit") == ["result: missing required property action"])
         #expect(validator.validateResult(changing(turn, "action", to: .null), forMethod: "turn/edit") == [])
@@ -345,13 +347,50 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
             InitializeResult(
                 serverInfo: ServerInfo(name: "imaginai", version: "0.1.0"), protocolVersion: "1.0",
                 capabilities: ServerCapabilities(
-                    methods: JSONSchemaValidatorDocumentTests.requests.sorted(), notifications: [],
+                    methods: JSONSchemaValidatorDocumentTests.requests.sorted(), notifications: ["story/chunk"],
                     scenarioImportFormats: ["auto", "imaginai", "seed", "aidungeon", "sillytavern"],
                     scenarioExportFormats: ["imaginai", "seed"],
                     cardImportFormats: ["auto", "imaginai", "aidungeon", "aidungeon-worldinfo", "sillytavern", "charcard", "novelai", "koboldai", "agnai"],
                     cardExportFormats: ["imaginai", "aidungeon", "sillytavern"],
                     limits: ServerLimits(maxMessageBytes: 16 << 20, maxListLimit: 500))),
             method: "initialize")
+
+        // Story generation.
+        let usage = TurnUsage(
+            promptTokens: 812, outputTokens: 64, thinkingTokens: 0, source: .estimate,
+            sections: SectionTokens(system: 60, instructions: 5, plotEssentials: 7, authorsNotes: 6, cards: 30, history: 700, action: 4),
+            model: "offline/storyteller", latencyMs: 1200, firstChunkMs: nil)
+        var streamed = usage
+        streamed.firstChunkMs = 40
+        streamed.source = .api
+        let player = Turn(id: "trn_1", index: 1, role: .player, action: .do, text: "Open the door.", createdAt: stamp)
+        let ai = Turn(id: "trn_2", index: 2, role: .ai, action: nil, text: "It creaks.", createdAt: stamp, usage: streamed)
+        try check(StoryResult(playerTurn: player, aiTurn: ai, usage: streamed, finishReason: .stop, trimmed: false), method: "story/act")
+        try check(StoryResult(playerTurn: nil, aiTurn: ai, usage: usage, finishReason: .length, trimmed: true), method: "story/continue")
+        try check(StoryResult(playerTurn: nil, aiTurn: ai, usage: usage, finishReason: .stop, trimmed: false), method: "story/retry")
+        try check(UndoResult(removed: [player, ai], turnCount: 1), method: "story/undo")
+        try check(RedoResult(restored: [player, ai], turnCount: 3), method: "story/redo")
+        try check(
+            PreviewResult(
+                model: "offline/storyteller", sections: [PreviewSection(name: "system", text: "Narrate.", tokens: 2)],
+                firedCards: [FiredCardInfo(cardId: "crd_1", name: "Mirel", key: "Mirel", included: false)],
+                includedTurns: [0, 1], droppedTurns: [], olderTurnsOmitted: 0, totalTokens: 2, budgetTokens: 7992),
+            method: "story/preview")
+        try check(TurnVersionsResult(versions: [TurnVersion(version: 0, text: "a", createdAt: stamp, current: true)]), method: "turn/versions")
+        try check(ai, method: "turn/useVersion")
+        try check(
+            UsageResult(
+                totals: UsageTotals(promptTokens: 812, outputTokens: 64, thinkingTokens: 0, turns: 1),
+                turns: [TurnUsageEntry(turnId: "trn_2", index: 2, usage: usage)]),
+            method: "usage/get")
+        try check(
+            ModelsListResult(models: [
+                ModelInfo(id: "offline/storyteller", name: "Offline", contextTokens: 8192, maxOutputTokens: 800, supportsThinking: false, available: true),
+                ModelInfo(id: "openai/gpt", name: "GPT", contextTokens: 128_000, maxOutputTokens: 4096, supportsThinking: true, available: false, reason: "no key"),
+            ]),
+            method: "models/list")
+        let chunk = try wire(StoryChunkNotification(requestId: .int(7), adventureId: "adv_1", seq: 0, text: " The"))
+        #expect(validator.validate(chunk, against: component("StoryChunk")) == [])
     }
 
     @Test func explicitNullsAreRequiredByTheSchemas() throws {
@@ -398,12 +437,21 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
             ("turn/delete", wire(TurnDeleteRequest(id: "trn_1"))),
             ("settings/update", wire(SettingsUpdateRequest(changes: SettingsChanges(
                 model: "offline/storyteller", responseHandling: .summarize, allowThinking: true,
-                maxOutputTokens: 50, baseSystemInstruction: "b")))),
+                maxOutputTokens: 50, baseSystemInstruction: "b", scanDepth: 0, storytellerDelayMs: 5000, storytellerSeed: -3)))),
+            ("story/act", wire(StoryActRequest(adventureId: "adv_1", action: .say, text: "Hello?"))),
+            ("story/continue", wire(StoryContinueRequest(adventureId: "adv_1"))),
+            ("story/retry", wire(StoryRetryRequest(adventureId: "adv_1"))),
+            ("story/undo", wire(StoryUndoRequest(adventureId: "adv_1"))),
+            ("story/redo", wire(StoryRedoRequest(adventureId: "adv_1"))),
+            ("story/preview", wire(StoryPreviewRequest(adventureId: "adv_1", action: .story, text: "Night falls."))),
+            ("turn/versions", wire(TurnVersionsRequest(id: "trn_1"))),
+            ("turn/useVersion", wire(TurnUseVersionRequest(id: "trn_1", version: 2))),
+            ("usage/get", wire(UsageGetRequest(adventureId: "adv_1"))),
         ]
         for (method, encoded) in params {
             #expect(validator.validateParams(encoded, forMethod: method) == [], "\(method)")
         }
-        #expect(Set(params.map(\.0)).union(["shutdown", "settings/get", "initialized", "exit"]) == Set(validator.methodNames))
+        #expect(Set(params.map(\.0)).union(["shutdown", "settings/get", "models/list", "initialized", "exit"]) == Set(validator.methodNames))
     }
 
     @Test func componentSchemasMatchTheirTypes() throws {
@@ -429,8 +477,26 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         let blocks = markdown.components(separatedBy: "```json\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         var lastRequest: JSONValue?
         var responses = 0
+        let serverNotifications = protocolDocument["x-notifications"]?.arrayValue ?? []
+        func paramsSchema(of notification: JSONValue) -> JSONValue {
+            let params = notification["params"]?.arrayValue ?? []
+            return .object([
+                "type": .string("object"),
+                "properties": .object(Dictionary(uniqueKeysWithValues: params.map { ($0["name"]?.stringValue ?? "?", $0["schema"] ?? .bool(true)) })),
+                "required": .array(params.filter { $0["required"] == .bool(true) }.compactMap { $0["name"] }),
+                "additionalProperties": .bool(false),
+            ])
+        }
         for block in blocks {
             let message = json(block)
+            if let method = message["method"]?.stringValue, validator.method(named: method) == nil,
+               let notification = serverNotifications.first(where: { $0["name"]?.stringValue == method }) {
+                // A notification the server sends (story/chunk): it arrives between a request and its
+                // response, so the request stays pending.
+                #expect(message["id"] == nil, "\(method) is a notification")
+                #expect(validator.validate(message["params"] ?? .null, against: paramsSchema(of: notification)) == [], "\(method)")
+                continue
+            }
             if let method = message["method"]?.stringValue {
                 #expect(validator.method(named: method) != nil, "unknown method \(method)")
                 if message["id"] == nil {

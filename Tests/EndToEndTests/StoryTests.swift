@@ -150,6 +150,11 @@ struct StoryTests {
         }
         let busy = try await daemon.request("story/continue", ["adventureId": aid])
         #expect(busy["error"]?["code"] == .int(-31002), "one generation per adventure")
+        let undo = try await daemon.request("story/undo", ["adventureId": aid])
+        #expect(undo["error"]?["code"] == .int(-31002), "history is not rewritten under a turn being generated")
+        let opening = try await daemon.call("turn/list", ["adventureId": aid])["turns"]?.arrayValue?.first
+        let deletion = try await daemon.request("turn/delete", ["id": opening?["id"] ?? nil])
+        #expect(deletion["error"]?["code"] == .int(-31002))
         let other = try await daemon.call("scenario/list")
         #expect(other["total"] != nil, "other requests are answered meanwhile")
         try daemon.notify("$/cancelRequest", ["id": "slow"])

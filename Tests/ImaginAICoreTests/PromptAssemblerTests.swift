@@ -46,6 +46,20 @@ private func assemble(_ turns: [PromptTurn], action: (PlayerActionKind, String)?
     #expect(fromAction.firedCards.map(\.key) == ["glass key"])
 }
 
+@Test func theCurrentActionIsTheMostRecentMention() throws {
+    // The mill is mentioned in the newest history turn, Ann only in the action being taken now: the
+    // action is newer than any history, so Ann orders first.
+    var turns = history(4)
+    turns[3].text = "The mill creaks."
+    let prompt = try assemble(turns, action: (.do, "wave to Ann"))
+    #expect(prompt.firedCards.map(\.name) == ["Ann", "Mill"])
+    #expect(prompt.firedCards.map(\.key) == ["Ann", "mill"])
+    // A key mentioned both in history and in the action counts from the action.
+    turns[2].text = "Ann is at the mill."
+    let again = try assemble(turns, action: (.do, "follow Ann"))
+    #expect(again.firedCards.map(\.name) == ["Ann", "Mill"])
+}
+
 @Test func historyKeepsTheNewestTurnsAndReportsExactlyWhatWasDropped() throws {
     let turns = history(50, text: { "Turn \($0) " + String(repeating: "word ", count: 20) })
     let prompt = try assemble(turns, context: 500)
@@ -85,6 +99,10 @@ private func assemble(_ turns: [PromptTurn], action: (PlayerActionKind, String)?
     #expect(ActionFormatter.format(.do, "You open the door!") == "> You open the door!")
     #expect(ActionFormatter.format(.do, "Open the door") == "> You open the door.")
     #expect(ActionFormatter.format(.do, "you") == "> You.")
+    #expect(ActionFormatter.format(.do, "I light the lamp") == "> You light the lamp.")
+    #expect(ActionFormatter.format(.do, "I'm cold") == "> You're cold.")
+    #expect(ActionFormatter.format(.do, "I’ll wait") == "> You’ll wait.")
+    #expect(ActionFormatter.format(.do, "Iron the shirt") == "> You iron the shirt.", "only a lone I is the first person")
     #expect(ActionFormatter.format(.say, "\"hello there\"") == "> You say \"Hello there.\"")
     #expect(ActionFormatter.format(.say, "You say where is Ann?") == "> You say \"Where is Ann?\"")
     #expect(ActionFormatter.format(.story, "  The storm breaks.  ") == "The storm breaks.")

@@ -26,6 +26,8 @@ import Testing
     #expect(TokenEstimator.estimate("") == 0)
     #expect(TokenEstimator.estimate("the") == 1)
     #expect(TokenEstimator.estimate("lantern") == 2)
+    // 13 UTF-8 bytes (Æ and each ø take two): four started groups of four.
+    #expect(TokenEstimator.estimate("Ærøskøbing") == 4)
     #expect(TokenEstimator.estimate("You open the door.") == 5)
     #expect(TokenEstimator.estimate("東京") == 2)
     #expect(TokenEstimator.estimate("🐉!") == 3)

@@ -3,7 +3,7 @@
 /// The rule, tuned to BPE tokenizers of the GPT/Llama/Gemini families on English prose, where it lands
 /// within about 15% of the real count (real usage from the provider replaces it when available):
 /// - a run of letters and digits in a script that separates words with spaces costs one token per
-///   started four UTF-8 bytes (so "the" is 1, "lantern" 2, "Ærøskøbing" 3);
+///   started four UTF-8 bytes (so "the" is 1, "lantern" 2, and "Ærøskøbing", 13 bytes, 4);
 /// - each character of a script written without spaces (Chinese, Japanese, Thai, …) costs 1;
 /// - each punctuation mark or symbol costs 1, emoji and other astral symbols 2;
 /// - white space is free (tokenizers fold a leading space into the next word).

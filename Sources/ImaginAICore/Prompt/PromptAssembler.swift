@@ -30,9 +30,11 @@ public enum PromptAssembler {
             throw PromptError.fixedSectionsTooLarge(tokens: fixed, budget: budget)
         }
 
-        // The newest page serves both the card scan window and the start of the history.
+        // The newest page serves both the card scan window and the start of the history. The window runs
+        // oldest to newest with the current action last, because a later position is a more recent
+        // mention: a key the player just typed outranks one only mentioned in older turns.
         var page = try loadHistory(nil, pageSize)
-        let scanWindow = ([action?.text ?? ""] + page.suffix(limits.scanDepth).map(\.text)).joined(separator: "\n")
+        let scanWindow = (page.suffix(limits.scanDepth).map(\.text) + [action?.text ?? ""]).joined(separator: "\n")
 
         var fired: [FiredCard] = []
         var cardTexts: [String] = []
@@ -120,6 +122,15 @@ public enum ActionFormatter {
             // "You open" and "you open" and "open" all become "> You open".
             if body.lowercased().hasPrefix("you ") { body = String(body.dropFirst(4)).trimmingWhitespace() }
             if body.lowercased() == "you" { body = "" }
+            // Players often write in the first person; the story is told in the second.
+            if body.hasPrefix("I ") || body == "I" { body = String(body.dropFirst(1)).trimmingWhitespace() }
+            if body.hasPrefix("I'") || body.hasPrefix("I’") {
+                // I'm, I'd, I'll, I've: the contraction reads the same after "You" ("You're" aside).
+                let contraction = body.dropFirst(1)
+                let rest = contraction.hasPrefix("'m") || contraction.hasPrefix("’m")
+                    ? contraction.prefix(1) + "re" + contraction.dropFirst(2) : contraction
+                return "> " + endingWithPunctuation("You" + rest)
+            }
             let sentence = body.isEmpty ? "You" : "You " + lowercasedFirst(body)
             return "> " + endingWithPunctuation(sentence)
         case .say:
@@ -143,9 +154,9 @@ public enum ActionFormatter {
 
     private static func lowercasedFirst(_ text: String) -> String {
         guard let first = text.first else { return text }
-        // Keep "I", names and acronyms as written: only lower a capital followed by a lowercase letter.
+        // Keep acronyms as written: only lower a capital followed by a lowercase letter.
         let second = text.dropFirst().first
-        if first.isUppercase, let second, second.isLowercase, first != "I" {
+        if first.isUppercase, let second, second.isLowercase {
             return first.lowercased() + text.dropFirst()
         }
         return text

@@ -44,12 +44,25 @@ final class StoryService: Sendable {
     // MARK: Generation
 
     func generate(_ kind: Kind, adventureId: String, context: RequestContext) async throws -> StoryResult {
+        try await exclusively(adventureId: adventureId) {
+            try await generateWhileHeld(kind, adventureId: adventureId, context: context)
+        }
+    }
+
+    /// Runs `body` while no generation (and no other history rewrite) runs on the adventure. Undo, redo
+    /// and version switches take it too: rewriting history under a turn being generated would store the
+    /// answer against turns that are gone.
+    func exclusively<T>(adventureId: String, _ body: () async throws -> T) async throws -> T {
         guard busy.withLock({ $0.insert(adventureId).inserted }) else {
             throw ResponseError(
-                code: .conflict, message: "Adventure \(adventureId) is already generating; wait for it or cancel it",
+                code: .conflict, message: "Adventure \(adventureId) is generating; wait for it or cancel it",
                 data: .object(["adventureId": .string(adventureId)]))
         }
         defer { _ = busy.withLock { $0.remove(adventureId) } }
+        return try await body()
+    }
+
+    private func generateWhileHeld(_ kind: Kind, adventureId: String, context: RequestContext) async throws -> StoryResult {
 
         let settings = try database.settings()
         let model = try models.model(id: settings.model, settings: settings)

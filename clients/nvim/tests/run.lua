@@ -1,0 +1,550 @@
+-- Drives the plugin in a headless Neovim against the real daemon ($IMAGINAI_BIN).
+-- nvim --headless -u NONE -i NONE -n -c "set rtp+=clients/nvim" -c "luafile clients/nvim/tests/run.lua"
+-- Prints one line per check, then "N passed, N failed"; exits non-zero (cquit) when a check failed.
+local t0 = vim.loop.hrtime()
+local bin = os.getenv('IMAGINAI_BIN') or 'imaginai'
+local tmp = vim.fn.tempname()
+vim.fn.mkdir(tmp, 'p')
+
+local passed, failed = 0, {}
+local function out(s)
+  io.stdout:write(s .. '\n')
+  io.stdout:flush()
+end
+local function check(name, cond, detail)
+  if cond then
+    passed = passed + 1
+    out('ok   ' .. name)
+  else
+    table.insert(failed, name)
+    out('FAIL ' .. name .. (detail ~= nil and (': ' .. vim.inspect(detail)) or ''))
+  end
+  return cond
+end
+local function finish()
+  local ms = (vim.loop.hrtime() - t0) / 1e6
+  out(string.format('%d passed, %d failed', passed, #failed))
+  out(string.format('nvim tests took %.1f s', ms / 1000))
+  if #failed > 0 then
+    out('failed: ' .. table.concat(failed, ', '))
+    vim.cmd('cquit 1')
+  else
+    vim.cmd('qall!')
+  end
+end
+
+-- A hard limit: a hung test must not hang CI.
+vim.defer_fn(function()
+  check('the whole run finished within 120 s', false)
+  finish()
+end, 120000)
+
+local function wait(cond, ms)
+  return vim.wait(ms or 10000, cond, 5)
+end
+
+-- Notifications are recorded, never shown.
+local notes = {}
+vim.notify = function(msg, level)
+  table.insert(notes, { msg = tostring(msg), level = level })
+end
+local function notes_since(n)
+  local list = {}
+  for i = n + 1, #notes do
+    table.insert(list, notes[i].msg)
+  end
+  return list
+end
+local function noted(n, pattern, level)
+  for i = n + 1, #notes do
+    if notes[i].msg:find(pattern) and (level == nil or notes[i].level == level) then
+      return true
+    end
+  end
+  return false
+end
+
+-- vim.ui.select picks through `chooser` (default: the first item).
+local chooser
+vim.ui.select = function(items, opts, on_choice)
+  local i = chooser and chooser(items, opts) or 1
+  vim.schedule(function()
+    on_choice(items[i], i)
+  end)
+end
+
+-- Runs an Ex command; a Lua error escaping the plugin is a failure in itself.
+local function cmd(c)
+  local ok, err = pcall(vim.cmd, c)
+  if not ok then
+    check('no Lua error from :' .. c, ok, err)
+  end
+end
+
+local function run()
+  vim.cmd('runtime plugin/imaginai.lua')
+  check(':ImaginAI is defined by plugin/imaginai.lua', vim.fn.exists(':ImaginAI') == 2)
+  local im = require('imaginai')
+  local story = require('imaginai.story')
+  im.setup({ cmd = bin, db = ':memory:', settings = { storytellerDelayMs = 0 } })
+  check('setup registers the VimLeavePre shutdown', #vim.api.nvim_get_autocmds({ group = 'imaginai', event = 'VimLeavePre' }) == 1)
+
+  local function rq(method, params)
+    local res, err = im.request_sync(method, params, 10000)
+    if err then
+      check(method .. ' answered', false, err)
+    end
+    return res
+  end
+  local function lines(buf)
+    return vim.api.nvim_buf_get_lines(buf or 0, 0, -1, false)
+  end
+  local function text_of(buf)
+    return table.concat(lines(buf), '\n')
+  end
+  local function turns()
+    return rq('turn/list', { adventureId = im.adventure.id }).turns
+  end
+  local function has_line(buf, want)
+    return vim.tbl_contains(lines(buf), want)
+  end
+
+  -- :help imaginai (helptags built in a copy, so the work tree stays clean)
+  local doc_src = vim.api.nvim_get_runtime_file('doc/imaginai.txt', false)[1]
+  vim.fn.mkdir(tmp .. '/rt/doc', 'p')
+  vim.fn.writefile(vim.fn.readfile(doc_src), tmp .. '/rt/doc/imaginai.txt')
+  local tags_ok, tags_err = pcall(vim.cmd, 'helptags ' .. tmp .. '/rt/doc')
+  check('helptags accepts doc/imaginai.txt (no duplicate tags)', tags_ok, tags_err)
+  vim.opt.rtp:append(tmp .. '/rt')
+  for _, topic in ipairs({ 'imaginai', ':ImaginAI', 'imaginai-card-format', ':ImaginAI-cancel' }) do
+    local ok_help = pcall(vim.cmd, 'help ' .. topic)
+    check(':help ' .. topic .. ' opens imaginai.txt', ok_help and vim.endswith(vim.api.nvim_buf_get_name(0), 'imaginai.txt'))
+  end
+  vim.cmd('helpclose')
+
+  -- Completion
+  local subs = im.complete('', 'ImaginAI ')
+  check('completion lists subcommands', vim.tbl_contains(subs, 'do') and vim.tbl_contains(subs, 'scenarios')
+    and vim.tbl_contains(subs, 'context'), subs)
+  check('completion of scenario fields', vim.deep_equal(im.complete('plot', 'ImaginAI scenario plot'), { 'plotEssentials' }))
+
+  -- Start an adventure from the sample scenario through the pickers
+  local scenarios = rq('scenario/list', {})
+  check('a fresh database has a sample scenario', scenarios and scenarios.total >= 1, scenarios)
+  local scn = rq('scenario/get', { id = scenarios.scenarios[1].id })
+  cmd('ImaginAI scenarios')
+  check('scenarios starts an adventure', wait(function()
+    return im.adventure ~= nil
+  end))
+  local st = story.get(im.adventure.id)
+  check('the story buffer is shown', vim.api.nvim_get_current_buf() == st.buf)
+  check('the story buffer shows the opening scene', wait(function()
+    return text_of(st.buf) == scn.openingScene
+  end), lines(st.buf))
+  local adventure_id = im.adventure.id
+
+  -- Streaming: text lands in the buffer chunk by chunk, before the response
+  rq('settings/update', { changes = { storytellerDelayMs = 10 } })
+  local updates_before_done, done, snapshots, chunks = 0, false, {}, 0
+  vim.api.nvim_buf_attach(st.buf, false, {
+    on_lines = function()
+      if not done then
+        updates_before_done = updates_before_done + 1
+      end
+    end,
+  })
+  local au_chunk = vim.api.nvim_create_autocmd('User', {
+    pattern = 'ImaginAIChunk',
+    callback = function()
+      chunks = chunks + 1
+      table.insert(snapshots, st.pending and st.pending.text or '?')
+      -- the buffer ends with the streamed text right now
+      local buf_lines = lines(st.buf)
+      snapshots[#snapshots] = { text = st.pending.text, last = buf_lines[#buf_lines] }
+    end,
+  })
+  local au_done = vim.api.nvim_create_autocmd('User', {
+    pattern = 'ImaginAIDone',
+    callback = function()
+      done = true
+    end,
+  })
+  cmd('ImaginAI do open the lighthouse door')
+  check('the action shows at once, marked as the player\'s', has_line(st.buf, '> open the lighthouse door'), lines(st.buf))
+  check('the act request finishes', wait(function()
+    return done
+  end, 20000))
+  check('several chunks arrived before the response', chunks >= 3, chunks)
+  check('the buffer changed at least once per chunk before the response', updates_before_done >= chunks, {
+    updates = updates_before_done, chunks = chunks })
+  local growing = #snapshots >= 2
+  for i = 2, #snapshots do
+    if not (vim.startswith(snapshots[i].text, snapshots[i - 1].text) and #snapshots[i].text > #snapshots[i - 1].text) then
+      growing = false
+    end
+  end
+  check('the streamed text grows chunk by chunk', growing)
+  local last_ok = true
+  for _, s in ipairs(snapshots) do
+    local tl = vim.split(s.text, '\n', { plain = true })
+    if s.last ~= tl[#tl] then
+      last_ok = false
+    end
+  end
+  check('each chunk was in the buffer when it arrived', last_ok, snapshots[1])
+  local list = turns()
+  local ai = list[#list]
+  check('the act stored a player turn and an ai turn', #list == 3 and list[2].role == 'player' and ai.role == 'ai', #list)
+  local streamed = vim.trim(snapshots[#snapshots] and snapshots[#snapshots].text or '')
+  check('the stored text is the streamed text (trimmed)', ai.text ~= '' and vim.startswith(streamed, ai.text), {
+    ai = ai.text, streamed = streamed })
+  local want = vim.split(ai.text, '\n', { plain = true })
+  local have = lines(st.buf)
+  check('the buffer ends with the authoritative aiTurn.text', vim.deep_equal(vim.list_slice(have, #have - #want + 1), want))
+  check('the player turn is highlighted', #vim.api.nvim_buf_get_extmarks(st.buf, story.ns, 0, -1, {}) >= 1)
+  vim.api.nvim_del_autocmd(au_chunk)
+
+  local function act(c)
+    done = false
+    cmd(c)
+    return check(c .. ' finishes', wait(function()
+      return done
+    end, 20000))
+  end
+
+  -- say, continue, retry
+  rq('settings/update', { changes = { storytellerDelayMs = 0 } })
+  act('ImaginAI say hello?')
+  check('say shows quoted', has_line(st.buf, '> "hello?"'), lines(st.buf))
+  local n_before = #turns()
+  act('ImaginAI continue')
+  list = turns()
+  check('continue adds an ai turn', #list == n_before + 1 and list[#list].role == 'ai', #list)
+  local before_retry = list[#list]
+  act('ImaginAI retry')
+  list = turns()
+  check('retry keeps the turn count and id', #list == n_before + 1 and list[#list].id == before_retry.id)
+  local versions = rq('turn/versions', { id = before_retry.id }).versions
+  check('retry made a second version', #versions == 2, #versions)
+  check('the buffer shows the retried text', vim.endswith(text_of(st.buf), list[#list].text))
+  check('the old version is no longer shown', before_retry.text == list[#list].text
+    or not text_of(st.buf):find(before_retry.text, 1, true))
+
+  -- undo and redo
+  local count = #turns()
+  local mark = #notes
+  cmd('ImaginAI undo')
+  check('undo takes out the continued turn', wait(function()
+    return #st.turns == count - 1
+  end), #st.turns)
+  check('undo is reported', noted(mark, 'undid 1 turn'), notes_since(mark))
+  check('the buffer no longer shows the undone text', not text_of(st.buf):find(list[#list].text, 1, true))
+  cmd('ImaginAI undo')
+  check('undo takes out the say exchange', wait(function()
+    return #st.turns == count - 3
+  end), #st.turns)
+  check('the buffer no longer shows the say', not has_line(st.buf, '> "hello?"'))
+  cmd('ImaginAI redo')
+  check('redo brings the say exchange back', wait(function()
+    return #st.turns == count - 1 and has_line(st.buf, '> "hello?"')
+  end), #st.turns)
+  check('the daemon agrees', #turns() == count - 1)
+
+  -- a story action with text that is not ASCII (Content-Length counts bytes)
+  act('ImaginAI story Zoë hums “a song” — 🎶')
+  check('a story action with multibyte text round-trips', has_line(st.buf, '> Zoë hums “a song” — 🎶')
+    and turns()[#st.turns - 1].text == 'Zoë hums “a song” — 🎶', lines(st.buf))
+
+  -- cancel mid-stream
+  rq('settings/update', { changes = { storytellerDelayMs = 150 } })
+  local chunks_seen = 0
+  au_chunk = vim.api.nvim_create_autocmd('User', {
+    pattern = 'ImaginAIChunk',
+    callback = function()
+      chunks_seen = chunks_seen + 1
+    end,
+  })
+  done = false
+  mark = #notes
+  local t_cancel = vim.loop.hrtime()
+  cmd('ImaginAI do wait for the bell')
+  check('two chunks stream before cancelling', wait(function()
+    return chunks_seen >= 2
+  end, 10000))
+  local partial = st.pending and st.pending.text or ''
+  cmd('ImaginAI cancel')
+  check('the cancelled request ends', wait(function()
+    return done
+  end, 5000))
+  check('cancelling is quick (the generation stopped)', (vim.loop.hrtime() - t_cancel) / 1e6 < 4000)
+  check('cancelling is reported', noted(mark, 'cancelled'), notes_since(mark))
+  list = turns()
+  local p_turn, a_turn = list[#list - 1], list[#list]
+  check('the player turn is kept after cancel', p_turn.role == 'player' and p_turn.text == 'wait for the bell', p_turn)
+  check('the partial text is kept', a_turn.role == 'ai' and a_turn.text ~= '' and vim.startswith(a_turn.text, vim.trim(partial)), {
+    stored = a_turn.text, streamed = partial })
+  check('the buffer shows the kept partial text', vim.endswith(text_of(st.buf), a_turn.text))
+  check('nothing is pending after cancel', st.pending == nil)
+  mark = #notes
+  cmd('ImaginAI cancel')
+  check('cancel with nothing running warns', noted(mark, 'nothing is being generated'))
+  vim.api.nvim_del_autocmd(au_chunk)
+  rq('settings/update', { changes = { storytellerDelayMs = 0 } })
+
+  -- edit the turn under the cursor
+  vim.api.nvim_set_current_buf(st.buf)
+  local row
+  for i, l in ipairs(lines(st.buf)) do
+    if l == '> open the lighthouse door' then
+      row = i
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  cmd('ImaginAI edit')
+  local edit_buf = vim.api.nvim_get_current_buf()
+  check('edit opens the turn in a scratch buffer', vim.api.nvim_buf_get_name(edit_buf):find('imaginai://turn/', 1, true)
+    and text_of(edit_buf) == 'open the lighthouse door', text_of(edit_buf))
+  vim.api.nvim_buf_set_lines(edit_buf, 0, -1, false, { 'open the creaking door', 'slowly' })
+  cmd('write')
+  check(':w saves the turn', wait(function()
+    return not vim.api.nvim_buf_get_option(edit_buf, 'modified')
+  end))
+  check('turn/edit stored the text', turns()[2].text == 'open the creaking door\nslowly')
+  check('the story buffer shows the edit', has_line(st.buf, '> open the creaking door') and has_line(st.buf, '> slowly'))
+  cmd('bwipeout!')
+
+  -- edit a scenario card and an adventure card in the scratch buffer
+  local target = scn.cards[1]
+  chooser = function(items)
+    for i, it in ipairs(items) do
+      if it.owner == 'scenario' and it.card.id == target.id then
+        return i
+      end
+    end
+  end
+  cmd('ImaginAI card')
+  check('card opens a scratch buffer', wait(function()
+    return vim.api.nvim_buf_get_name(0):find('imaginai://card/' .. target.id, 1, true) ~= nil
+  end), vim.api.nvim_buf_get_name(0))
+  local card_buf = vim.api.nvim_get_current_buf()
+  check('the card buffer shows the card', lines(card_buf)[1] == 'name: ' .. target.name
+    and lines(card_buf)[4] == 'description:', lines(card_buf))
+  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, {
+    'name: The Renamed Keeper', 'type: character', 'keys: keeper, /be,ll/i , Tull', 'description:', 'First line.', 'Second line.', '',
+  })
+  cmd('write')
+  check(':w saves the card', wait(function()
+    return not vim.api.nvim_buf_get_option(card_buf, 'modified')
+  end))
+  local after = rq('scenario/get', { id = scn.id })
+  local saved
+  for _, c in ipairs(after.cards) do
+    if c.id == target.id then
+      saved = c
+    end
+  end
+  check('card/update changed the scenario card', saved and saved.name == 'The Renamed Keeper' and saved.type == 'character'
+    and saved.description == 'First line.\nSecond line.' and vim.deep_equal(saved.keys, { 'keeper', '/be,ll/i', 'Tull' }), saved)
+  -- a card that cannot be parsed is not saved and says why
+  mark = #notes
+  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, { 'name: ', 'description:', 'x' })
+  cmd('write')
+  check('a card without a name is refused with a notification', noted(mark, 'not saved', vim.log.levels.ERROR), notes_since(mark))
+  check('the refused card buffer stays modified', vim.api.nvim_buf_get_option(card_buf, 'modified'))
+  cmd('bwipeout!')
+
+  local adv = rq('adventure/get', { id = adventure_id })
+  local acard = adv.cards[2]
+  chooser = function(items)
+    for i, it in ipairs(items) do
+      if it.owner == 'adventure' and it.card.id == acard.id then
+        return i
+      end
+    end
+  end
+  cmd('ImaginAI card')
+  check('an adventure card opens', wait(function()
+    return vim.api.nvim_buf_get_name(0):find('imaginai://card/' .. acard.id, 1, true) ~= nil
+  end))
+  card_buf = vim.api.nvim_get_current_buf()
+  local cl = lines(card_buf)
+  cl[#cl + 1] = 'An added line.'
+  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, cl)
+  cmd('write')
+  check(':w saves the adventure card', wait(function()
+    return not vim.api.nvim_buf_get_option(card_buf, 'modified')
+  end))
+  adv = rq('adventure/get', { id = adventure_id })
+  check('card/update changed the adventure card only', adv.cards[2].description == acard.description .. '\nAn added line.'
+    and adv.cards[2].name == acard.name and vim.deep_equal(adv.cards[2].keys, acard.keys), adv.cards[2])
+  cmd('bwipeout!')
+  chooser = nil
+
+  -- edit a scenario field
+  cmd('ImaginAI scenario authorsNotes')
+  check('scenario field opens', wait(function()
+    return vim.api.nvim_buf_get_name(0):find('/authorsNotes', 1, true) ~= nil
+  end))
+  local sbuf = vim.api.nvim_get_current_buf()
+  check('the field buffer shows the field', text_of(sbuf) == scn.authorsNotes)
+  vim.api.nvim_buf_set_lines(sbuf, 0, -1, false, { 'Keep it eerie.', 'Never explain the bell.' })
+  cmd('write')
+  check(':w saves the field', wait(function()
+    return not vim.api.nvim_buf_get_option(sbuf, 'modified')
+  end))
+  check('scenario/update stored the field', rq('scenario/get', { id = scn.id }).authorsNotes == 'Keep it eerie.\nNever explain the bell.')
+  cmd('bwipeout!')
+  cmd('ImaginAI scenario tags')
+  check('the tags field opens', wait(function()
+    return vim.api.nvim_buf_get_name(0):find('/tags', 1, true) ~= nil
+  end))
+  sbuf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_buf_set_lines(sbuf, 0, -1, false, { 'one, two', 'three' })
+  cmd('write')
+  wait(function()
+    return not vim.api.nvim_buf_get_option(sbuf, 'modified')
+  end)
+  check('tags are saved as a list', vim.deep_equal(rq('scenario/get', { id = scn.id }).tags, { 'one', 'two', 'three' }))
+  cmd('bwipeout!')
+
+  -- context preview and usage floats
+  local function float_text()
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(w).relative ~= '' then
+        return text_of(vim.api.nvim_win_get_buf(w)), w
+      end
+    end
+  end
+  vim.api.nvim_set_current_buf(st.buf)
+  cmd('ImaginAI context ask Brannoch about the bell')
+  check('context opens a float', wait(function()
+    return float_text() ~= nil
+  end))
+  local ft, fw = float_text()
+  ft = ft or ''
+  check('the context float lists sections with token counts', ft:find('Sections:', 1, true) and ft:find('system%s+%d+ tokens')
+    and ft:find('history%s+%d+ tokens'), ft)
+  check('the context float lists fired cards with their key', ft:find('Fired cards:\n', 1, true) and ft:find('(key "', 1, true), ft)
+  check('the context float lists dropped turns', ft:find('Dropped turns: ', 1, true))
+  if fw then
+    vim.api.nvim_win_close(fw, true)
+  end
+  cmd('ImaginAI usage')
+  check('usage opens a float', wait(function()
+    return float_text() ~= nil
+  end))
+  ft, fw = float_text()
+  ft = ft or ''
+  local usage = rq('usage/get', { adventureId = adventure_id })
+  check('the usage float shows the totals', ft:find(usage.totals.turns .. ' generated turns', 1, true)
+    and ft:find('prompt ' .. usage.totals.promptTokens, 1, true), ft)
+  if fw then
+    vim.api.nvim_win_close(fw, true)
+  end
+
+  -- errors are notifications, not crashes
+  mark = #notes
+  cmd('ImaginAI redo')
+  check('redo with nothing to redo notifies the JSON-RPC error', wait(function()
+    return noted(mark, '%[%-31002%]', vim.log.levels.ERROR)
+  end), notes_since(mark))
+  mark = #notes
+  cmd('ImaginAI frobnicate')
+  check('an unknown subcommand notifies', noted(mark, 'unknown subcommand', vim.log.levels.ERROR))
+  mark = #notes
+  cmd('ImaginAI do')
+  check('do without text warns', noted(mark, 'say what you do'))
+  mark = #notes
+  cmd('ImaginAI scenario nonsense')
+  check('an unknown scenario field warns', noted(mark, 'which field'))
+  mark = #notes
+  rq('settings/update', { changes = { model = 'openai/gpt-4o' } })
+  done = false
+  cmd('ImaginAI continue')
+  check('a provider failure ends the request', wait(function()
+    return done
+  end))
+  check('a provider failure notifies -31003', noted(mark, '%[%-31003%]', vim.log.levels.ERROR), notes_since(mark))
+  check('nothing is pending after a failure', st.pending == nil)
+  rq('settings/update', { changes = { model = 'offline/storyteller' } })
+  mark = #notes
+  im.request('scenario/get', { id = 'scn_nope' })
+  check('a not-found error notifies -31001', wait(function()
+    return noted(mark, '%[%-31001%]', vim.log.levels.ERROR)
+  end), notes_since(mark))
+
+  -- export and import
+  local scn_file = tmp .. '/scenario.json'
+  mark = #notes
+  cmd('ImaginAI export ' .. scn_file)
+  check('export writes the scenario file', wait(function()
+    return vim.fn.filereadable(scn_file) == 1 and noted(mark, 'exported')
+  end), notes_since(mark))
+  local f = io.open(scn_file)
+  local ok_json, exported = pcall(vim.json.decode, f and f:read('*a') or '')
+  if f then
+    f:close()
+  end
+  check('the exported file is an imaginai scenario', ok_json and exported.format == 'imaginai.scenario'
+    and exported.scenario.authorsNotes == 'Keep it eerie.\nNever explain the bell.', exported)
+  local total = rq('scenario/list', {}).total
+  mark = #notes
+  cmd('ImaginAI import ' .. scn_file)
+  check('import makes a new scenario', wait(function()
+    return noted(mark, 'imported scenario')
+  end) and rq('scenario/list', {}).total == total + 1, notes_since(mark))
+  local cards_file = tmp .. '/cards.json'
+  local ncards = #rq('adventure/get', { id = adventure_id }).cards
+  mark = #notes
+  cmd('ImaginAI export cards format=aidungeon ' .. cards_file)
+  check('export cards writes a card file', wait(function()
+    return noted(mark, 'exported')
+  end) and vim.fn.filereadable(cards_file) == 1, notes_since(mark))
+  mark = #notes
+  cmd('ImaginAI import cards ' .. cards_file)
+  check('import cards appends to the adventure', wait(function()
+    return noted(mark, 'imported %d+ cards')
+  end) and #rq('adventure/get', { id = adventure_id }).cards == 2 * ncards, notes_since(mark))
+  mark = #notes
+  cmd('ImaginAI import ' .. tmp .. '/missing.json')
+  check('importing a missing file notifies', noted(mark, 'cannot read', vim.log.levels.ERROR))
+
+  -- resume through the adventure picker
+  im.adventure = nil
+  cmd('ImaginAI adventures')
+  check('adventures resumes an adventure', wait(function()
+    return im.adventure ~= nil and im.adventure.id == adventure_id
+  end))
+  check('the resumed story shows every turn', wait(function()
+    return #st.turns == #turns()
+  end))
+
+  -- clean shutdown
+  local client = im.client
+  im.stop()
+  check('shutdown + exit ends the daemon with status 0', wait(function()
+    return client.closed
+  end, 3000) and client.exit_code == 0, client.exit_code)
+
+  -- the next command starts a new daemon; if it dies, that is a notification
+  mark = #notes
+  cmd('ImaginAI adventures')
+  check('a command after stop starts the daemon again', wait(function()
+    return noted(mark, 'no adventures yet')
+  end), notes_since(mark))
+  mark = #notes
+  im.client.handle:kill('sigkill')
+  check('a daemon that dies is reported', wait(function()
+    return noted(mark, 'daemon exited', vim.log.levels.WARN)
+  end, 3000) and im.client == nil, notes_since(mark))
+
+  -- a missing executable is a notification
+  mark = #notes
+  im.config.cmd = tmp .. '/no-such-imaginai'
+  cmd('ImaginAI adventures')
+  check('a missing executable notifies', noted(mark, 'cannot find', vim.log.levels.ERROR), notes_since(mark))
+end
+
+local ok, err = xpcall(run, debug.traceback)
+check('the test script ran to the end', ok, err)
+finish()
