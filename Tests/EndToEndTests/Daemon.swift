@@ -23,11 +23,13 @@ final class Daemon: @unchecked Sendable {
         return runner.deletingLastPathComponent().appendingPathComponent("imaginai")
     }
 
-    init(arguments: [String] = [], database: String = ":memory:", environment: [String: String] = [:]) throws {
+    /// `environment` is added to the test runner's; `unsetting` names variables the daemon must not see.
+    init(arguments: [String] = [], database: String = ":memory:", environment: [String: String] = [:], unsetting: [String] = []) throws {
         process.executableURL = Self.binary
         process.arguments = arguments.isEmpty ? ["serve", "--db", database] : arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
+        for name in unsetting { env[name] = nil }
         process.environment = env
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
