@@ -80,6 +80,7 @@ public final class ImaginAIServer: Sendable {
             if let client = request.clientInfo {
                 logger.info("client \(client.name) \(client.version ?? "")")
             }
+            story.configure(initializationOptions: request.initializationOptions)
             return InitializeResult(
                 serverInfo: ServerInfo(name: ServerVersion.name, version: ServerVersion.version),
                 protocolVersion: ServerVersion.protocolVersion,
@@ -232,7 +233,7 @@ public final class ImaginAIServer: Sendable {
             try await read { try $0.usage(adventureId: request.adventureId) }
         }
         c.register(ModelsListRequest.self) { [self] _, _ in
-            ModelsListResult(models: story.modelList())
+            ModelsListResult(models: await story.modelList())
         }
 
         // MARK: Settings

@@ -16,15 +16,20 @@ final class StoryService: Sendable {
     }
 
     private let database: AppDatabase
-    private let models = ModelRegistry()
+    private let models: ModelRegistry
     private let busy = Mutex(Set<String>())
     private let matchers = MatcherCache()
 
-    init(database: AppDatabase) {
+    init(database: AppDatabase, models: ModelRegistry = ModelRegistry()) {
         self.database = database
+        self.models = models
     }
 
-    func modelList() -> [ModelInfo] { models.list() }
+    func configure(initializationOptions: JSONValue?) {
+        models.configure(initializationOptions: initializationOptions)
+    }
+
+    func modelList() async -> [ModelInfo] { await models.list() }
 
     // MARK: Preview
 
@@ -91,6 +96,7 @@ final class StoryService: Sendable {
         var seq = 0
         var finish: FinishReasonKind = .stop
         var reported: ModelUsage?
+        var failure: ProviderError?
         do {
             for try await event in model.stream(request) {
                 switch event {
@@ -105,12 +111,16 @@ final class StoryService: Sendable {
                 }
             }
         } catch is CancellationError {
+        } catch let error as ProviderError {
+            // A stream that breaks midway is kept like a cancelled one: the player saw that text.
+            failure = error
         }
         let cancelled = Task.isCancelled
         if cancelled { finish = .cancelled }
+        let stopped = cancelled || failure != nil
 
         var trimmed = false
-        if finish == .length && !cancelled {
+        if finish == .length && !stopped {
             switch settings.responseHandling {
             case .truncate:
                 if let cut = Truncation.toLastSentence(text), cut != text.trimmingWhitespace() {
@@ -137,7 +147,7 @@ final class StoryService: Sendable {
             firstChunkMs: firstChunk.map(Self.milliseconds))
 
         var aiTurn: Turn?
-        if !text.isEmpty || !cancelled {
+        if !text.isEmpty || !stopped {
             aiTurn = try await commit { [database, retried, text] in
                 if let retried {
                     return try database.addTurnVersion(turnId: retried.id, text: text, usage: usage)
@@ -145,12 +155,17 @@ final class StoryService: Sendable {
                 return try database.appendAITurn(adventureId: adventureId, text: text, usage: usage)
             }
         }
-        if cancelled {
+        if stopped {
             let encoder = JSONCoding.makeEncoder()
             func json(_ turn: Turn?) -> JSONValue {
                 guard let turn, let data = try? encoder.encode(turn),
                       let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
                 return value
+            }
+            if let failure, !cancelled {
+                var failed = failure
+                failed.message += aiTurn == nil ? "" : " (the text received before the failure was stored as the story turn)"
+                throw failed.responseError(extra: ["playerTurn": json(playerTurn), "aiTurn": json(aiTurn)])
             }
             throw ResponseError(
                 code: .requestCancelled,
