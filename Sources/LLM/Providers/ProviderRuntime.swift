@@ -92,6 +92,8 @@ public final class ProviderRuntime: Sendable {
         var tried = Set<Int>()
         var retriesOnKey = 0
         var lastRateLimit: ProviderError?
+        // When every key has failed, the last key's own failure (with its status) says the most.
+        var lastKeyFailure: ProviderError?
         var emitted = false
         while true {
             try Task.checkCancellation()
@@ -112,7 +114,7 @@ public final class ProviderRuntime: Sendable {
                         provider: name, status: lastRateLimit?.status ?? 429, kind: .rateLimit, retryAfterMs: ms,
                         message: "\(format.kind.displayName) is rate-limiting every configured key; try again in \(Self.seconds(ms)), or add another key")
                 case .exhausted:
-                    if let lastRateLimit { throw lastRateLimit }
+                    if let lastKeyFailure { throw lastKeyFailure }
                     throw ProviderError(
                         provider: name, kind: .auth,
                         message: "\(format.kind.displayName) rejected every configured API key this session; check \(format.kind.keyVariable ?? "the keys") and restart the session")
@@ -127,6 +129,7 @@ public final class ProviderRuntime: Sendable {
                 case .nextKey where current != nil && !emitted:
                     tried.insert(current!.index)
                     retriesOnKey = 0
+                    lastKeyFailure = failure.error
                     if failure.error.kind == .rateLimit {
                         lastRateLimit = failure.error
                         keys.rest(current!.index, for: .milliseconds(failure.error.retryAfterMs ?? 30_000))
