@@ -14,7 +14,7 @@ public final class ImaginAIServer: Sendable {
     public init(database: AppDatabase, sink: any MessageSink, maxMessageBytes: Int = 16 << 20, logger: Logger) {
         self.library = Library(database: database)
         self.logger = logger
-        self.story = StoryService(database: database)
+        self.story = StoryService(database: database, logger: logger)
         self.connection = Connection(
             sink: sink,
             configuration: .init(maxMessageBytes: maxMessageBytes, oversizeErrorCode: .tooLarge),

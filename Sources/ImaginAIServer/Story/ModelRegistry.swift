@@ -2,6 +2,7 @@ import Foundation
 import ImaginAIProtocol
 import JSONRPC
 import LLM
+import Logging
 import Synchronization
 
 /// The models the story methods can use: the offline storyteller, always, and every HTTP provider,
@@ -9,10 +10,17 @@ import Synchronization
 final class ModelRegistry: Sendable {
     private let environment: [String: String]
     private let providers: Mutex<Providers>
+    private let logger: Logger?
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger? = nil) {
         self.environment = environment
-        providers = Mutex(Self.makeProviders(environment: environment, overrides: [:]))
+        self.logger = logger
+        providers = Mutex(Self.makeProviders(environment: environment, overrides: [:], logger: logger))
+        for kind in ProviderKind.allCases {
+            if let runtime = providers.withLock({ $0 }).runtimes[kind], runtime.configuration.configured {
+                logger?.info("provider \(runtime.configuration)")
+            }
+        }
     }
 
     /// Applies `initializationOptions.providers` (`{name: {baseURL?, apiKeys?}}`); unknown names and
@@ -24,11 +32,18 @@ final class ModelRegistry: Sendable {
             let keys = value["apiKeys"]?.arrayValue?.compactMap(\.stringValue) ?? value["apiKey"]?.stringValue.map { [$0] } ?? []
             overrides[name] = .init(baseURL: value["baseURL"]?.stringValue, apiKeys: keys)
         }
-        let configured = Self.makeProviders(environment: environment, overrides: overrides)
+        let configured = Self.makeProviders(environment: environment, overrides: overrides, logger: logger)
+        for name in overrides.keys.sorted() {
+            if let kind = ProviderKind(rawValue: name), let runtime = configured.runtimes[kind] {
+                logger?.info("provider from initializationOptions: \(runtime.configuration)")
+            }
+        }
         self.providers.withLock { $0 = configured }
     }
 
-    private static func makeProviders(environment: [String: String], overrides: [String: ProviderConfiguration.Override]) -> Providers {
+    private static func makeProviders(
+        environment: [String: String], overrides: [String: ProviderConfiguration.Override], logger: Logger?
+    ) -> Providers {
         func duration(_ name: String) -> Duration? {
             environment[name].flatMap(Int.init).map { .milliseconds($0) }
         }
@@ -39,7 +54,7 @@ final class ModelRegistry: Sendable {
         let retry = RetryPolicy(backoff: duration("IMAGINAI_PROVIDER_BACKOFF_MS") ?? RetryPolicy().backoff)
         return Providers(
             configurations: ProviderConfiguration.load(environment: environment, overrides: overrides),
-            timeouts: timeouts, retry: retry)
+            timeouts: timeouts, retry: retry, log: { [logger] line in logger?.debug("\(line)") })
     }
 
     func model(id: String, settings: Settings) throws -> any LanguageModel {

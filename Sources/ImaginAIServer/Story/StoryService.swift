@@ -4,6 +4,7 @@ import ImaginAIProtocol
 import ImaginAIStore
 import JSONRPC
 import LLM
+import Logging
 import Synchronization
 
 /// Generates story turns: assembles the prompt, streams the model's answer as `story/chunk`
@@ -20,9 +21,12 @@ final class StoryService: Sendable {
     private let busy = Mutex(Set<String>())
     private let matchers = MatcherCache()
 
-    init(database: AppDatabase, models: ModelRegistry = ModelRegistry()) {
+    private let logger: Logger?
+
+    init(database: AppDatabase, models: ModelRegistry? = nil, logger: Logger? = nil) {
         self.database = database
-        self.models = models
+        self.models = models ?? ModelRegistry(logger: logger)
+        self.logger = logger
     }
 
     func configure(initializationOptions: JSONValue?) {
@@ -114,7 +118,9 @@ final class StoryService: Sendable {
         } catch let error as ProviderError {
             // A stream that breaks midway is kept like a cancelled one: the player saw that text.
             failure = error
+            logger?.warning("\(settings.model) failed after \(seq) chunks: \(error)")
         }
+        logger?.debug("\(settings.model): \(seq) chunks, finish \(finish.rawValue), usage from \(reported?.source.rawValue ?? "estimate")")
         let cancelled = Task.isCancelled
         if cancelled { finish = .cancelled }
         let stopped = cancelled || failure != nil

@@ -51,12 +51,18 @@ public final class ProviderRuntime: Sendable {
     let keys: KeyPool
     public let timeouts: HTTPTimeouts
     public let retry: RetryPolicy
+    /// Debug lines about attempts, rotation and retries; keys appear only by position ("key #2").
+    let log: @Sendable (String) -> Void
 
-    public init(configuration: ProviderConfiguration, timeouts: HTTPTimeouts = HTTPTimeouts(), retry: RetryPolicy = RetryPolicy()) {
+    public init(
+        configuration: ProviderConfiguration, timeouts: HTTPTimeouts = HTTPTimeouts(), retry: RetryPolicy = RetryPolicy(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.keys = KeyPool(keys: configuration.keys)
         self.timeouts = timeouts
         self.retry = retry
+        self.log = log
     }
 
     var name: String { configuration.kind.rawValue }
@@ -121,12 +127,14 @@ public final class ProviderRuntime: Sendable {
                 }
             }
             let urlRequest = try format.urlRequest(for: request, model: model, baseURL: configuration.baseURL, key: current?.key)
+            log("\(name)/\(model): POST \(urlRequest.url?.path ?? "") " + (current.map { "with key #\($0.index + 1)" } ?? "without a key"))
             do {
                 try await attempt(urlRequest, format: format, request: request, emitted: &emitted, yield: yield)
                 return
             } catch let failure as AttemptFailure {
                 switch failure.next {
                 case .nextKey where current != nil && !emitted:
+                    log("\(name)/\(model): key #\(current!.index + 1) failed (\(failure.error.kind.rawValue)); trying another key")
                     tried.insert(current!.index)
                     retriesOnKey = 0
                     lastKeyFailure = failure.error
@@ -139,6 +147,7 @@ public final class ProviderRuntime: Sendable {
                 case .sameKey where retriesOnKey < retry.serverRetries && !emitted:
                     let base = retry.backoff * (1 << retriesOnKey)
                     retriesOnKey += 1
+                    log("\(name)/\(model): \(failure.error.kind.rawValue) failure, retry \(retriesOnKey) of \(retry.serverRetries)")
                     try await Task.sleep(for: base + base * Double.random(in: 0..<0.5))
                 default:
                     if failure.error.kind == .rateLimit, let index = current?.index {

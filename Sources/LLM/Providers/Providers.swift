@@ -22,8 +22,11 @@ public final class Providers: Sendable {
     public let runtimes: [ProviderKind: ProviderRuntime]
     private let cache = Mutex<[ProviderKind: (at: ContinuousClock.Instant, models: [ProviderModel])]>([:])
 
-    public init(configurations: [ProviderKind: ProviderConfiguration], timeouts: HTTPTimeouts = HTTPTimeouts(), retry: RetryPolicy = RetryPolicy()) {
-        runtimes = configurations.mapValues { ProviderRuntime(configuration: $0, timeouts: timeouts, retry: retry) }
+    public init(
+        configurations: [ProviderKind: ProviderConfiguration], timeouts: HTTPTimeouts = HTTPTimeouts(), retry: RetryPolicy = RetryPolicy(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        runtimes = configurations.mapValues { ProviderRuntime(configuration: $0, timeouts: timeouts, retry: retry, log: log) }
     }
 
     /// A model by `provider/model` id, listed or not; nil when the provider is unknown.
