@@ -69,6 +69,30 @@ struct ProviderTests {
         #expect(messages == [["role": "system", "content": "You are the narrator."], ["role": "user", "content": "The ferry is late."]])
     }
 
+    @Test func eachChunkArrivesWhileTheServerIsStillSendingWithCloseDelimitedAndChunkedBodies() async throws {
+        let events = FakeResponse.openAIStream(["first", "second"])
+        @Sendable func chunked(_ text: String) -> [UInt8] { Array((String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n").utf8) }
+        let server = try FakeProviderServer { request in
+            if request.json["model"] as? String == "chunked" {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                return [.send(Array(head.utf8)), .send(chunked(events[0])), .pause(.milliseconds(1500))]
+                    + events.dropFirst().map { .send(chunked($0)) } + [.send(Array("0\r\n\r\n".utf8))]
+            }
+            return FakeResponse.stream([events[0]]) + [.pause(.milliseconds(1500))] + FakeResponse.stream(Array(events.dropFirst())).dropFirst()
+        }
+        let providers = providers(.openai, server, basePath: "/v1")
+        for model in ["openai/close-delimited", "openai/chunked"] {
+            let started = ContinuousClock.now
+            var arrivals: [(String, Duration)] = []
+            for try await event in providers.model(id: model)!.stream(Self.request) {
+                if case .text(let text) = event { arrivals.append((text, ContinuousClock.now - started)) }
+            }
+            #expect(arrivals.map(\.0) == ["first", "second"], "\(model)")
+            #expect(arrivals.first.map { $0.1 < .milliseconds(1000) } == true, "\(model): the first chunk was held back: \(arrivals)")
+            #expect(arrivals.last.map { $0.1 >= .milliseconds(1400) } == true, "\(model)")
+        }
+    }
+
     @Test func aLocalServerWithoutAKeyGetsNoAuthorizationHeaderAndUsageMayBeMissing() async throws {
         let server = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(["Hi."], promptTokens: nil)) }
         let outcome = await run(providers(.openai, server, basePath: "/v1"), "openai/smollm2")
@@ -435,7 +459,8 @@ struct ProviderConfigurationTests {
         #expect(loaded[.ollama]?.configured == true)
         #expect(loaded[.anthropic]?.baseURL.absoluteString == "http://localhost:9")
         #expect(loaded[.anthropic]?.keys.map(\.secret) == ["from-client"])
-        let local = ProviderConfiguration.load(environment: ["OPENAI_BASE_URL": "http://127.0.0.1:8080/v1"])
+        let local = ProviderConfiguration.load(environment: ["OPENAI_BASE_URL": "http://user:pw-SECRET@127.0.0.1:8080/v1?key=q-SECRET"])
+        #expect(!String(describing: local[.openai]!).contains("SECRET"))
         #expect(local[.openai]?.keyRequired == false)
         #expect(local[.gemini]?.configured == false)
     }
@@ -448,6 +473,16 @@ struct ProviderConfigurationTests {
             #expect(!text.contains("SECRET"), "\(text)")
         }
         #expect(configuration.redact("echo sk-test-SECRET-123 back") == "echo [redacted] back")
+    }
+
+    @Test func openAIItselfGetsMaxCompletionTokensAndImitatorsGetMaxTokens() throws {
+        let request = GenerationRequest(system: "s", story: "t", maxOutputTokens: 77)
+        for (base, field) in [("https://api.openai.com/v1", "max_completion_tokens"), ("http://127.0.0.1:8080/v1", "max_tokens")] {
+            let built = try OpenAIFormat().urlRequest(for: request, model: "m", baseURL: URL(string: base)!, key: nil)
+            let body = try JSONSerialization.jsonObject(with: built.httpBody!) as? [String: Any]
+            #expect(body?[field] as? Int == 77, "\(base)")
+            #expect(body?.keys.filter { $0.hasPrefix("max_") }.count == 1)
+        }
     }
 
     @Test func retryAfterReadsSecondsAndHTTPDates() {

@@ -13,13 +13,14 @@ struct OpenAIFormat: WireFormat {
         var messages: [[String: Any]] = []
         if !request.system.isEmpty { messages.append(["role": "system", "content": request.system]) }
         messages.append(["role": "user", "content": request.story])
-        let body: [String: Any] = [
+        var body: [String: Any] = [
             "model": model, "messages": messages, "stream": true,
             "stream_options": ["include_usage": true],
-            "max_tokens": request.maxOutputTokens,
             // JSON numbers beyond 2^53 are not safe in every server's parser.
             "seed": Int(request.seed & 0x7fff_ffff),
         ]
+        // OpenAI's reasoning models refuse `max_tokens`; the servers that imitate the API know only it.
+        body[baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"] = request.maxOutputTokens
         var headers = ["Accept": "text/event-stream"]
         if let key { headers["Authorization"] = "Bearer \(key.secret)" }
         return try .jsonPost(baseURL.appendingPathComponent("chat/completions"), body: body, headers: headers)

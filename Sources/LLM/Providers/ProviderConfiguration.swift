@@ -70,7 +70,16 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(kind.rawValue) at \(baseURL.absoluteString) with \(keys.count) key(s)"
+        "\(kind.rawValue) at \(displayURL) with \(keys.count) key(s)"
+    }
+
+    /// The base URL without user info or query, either of which could carry a credential.
+    public var displayURL: String {
+        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)
+        components?.user = nil
+        components?.password = nil
+        components?.query = nil
+        return components?.string ?? "(base URL)"
     }
 
     public init(kind: ProviderKind, baseURL: URL, keys: [APIKey], configured: Bool) {
