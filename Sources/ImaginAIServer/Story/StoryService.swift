@@ -134,7 +134,9 @@ final class StoryService: Sendable {
                     trimmed = true
                 }
             case .summarize:
-                if let summary = try await summarize(text, model: model, settings: settings), !summary.isEmpty {
+                // A failed summary (a provider error, say) must not lose the answer already streamed:
+                // the full text is kept instead.
+                if let summary = (try? await summarize(text, model: model, settings: settings)) ?? nil, !summary.isEmpty {
                     text = summary
                     trimmed = true
                 }
