@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
-        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM"]),
+        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),

@@ -25,6 +25,8 @@ public final class FakeProviderServer: Sendable {
         case pause(Duration)
         /// Keeps the connection open, sending nothing, until the client closes it.
         case hang
+        /// Runs code at this point of the script (a benchmark notes the time of the next write).
+        case run(@Sendable () -> Void)
     }
 
     public typealias Handler = @Sendable (Request) -> [Step]
@@ -97,6 +99,8 @@ public final class FakeProviderServer: Sendable {
                     if sent <= 0 { return }
                     offset += sent
                 }
+            case .run(let work):
+                work()
             case .pause(let duration):
                 Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
             case .hang:
