@@ -430,6 +430,12 @@ struct ProviderTests {
         #expect(entries.count == 1)
         #expect(entries.first?.available == false)
         #expect(entries.first?.reason?.contains("Could not reach") == true)
+
+        let failing = try FakeProviderServer { _ in FakeResponse.complete(status: 503, body: #"{"error":{"message":"warming up"}}"#) }
+        let warming = self.providers(.openai, failing, basePath: "/v1")
+        #expect(await warming.list().first?.reason?.contains("warming up") == true)
+        #expect(await warming.list().first?.available == false)
+        #expect(failing.requests.count == 1, "the failure is remembered for a while")
         #expect(unreachable.model(id: "ollama/anything") != nil, "an unlisted id may still be used")
     }
 

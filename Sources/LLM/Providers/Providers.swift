@@ -18,9 +18,12 @@ public final class Providers: Sendable {
     public static let defaultContextTokens = 8192
     /// How long a server's model list is reused before it is asked again.
     public static let listLifetime: Duration = .seconds(300)
+    /// How long a failure to list is remembered, so an unreachable server does not cost every
+    /// `models/list` its timeout, yet a server just started is seen soon.
+    public static let failedListLifetime: Duration = .seconds(30)
 
     public let runtimes: [ProviderKind: ProviderRuntime]
-    private let cache = Mutex<[ProviderKind: (at: ContinuousClock.Instant, models: [ProviderModel])]>([:])
+    private let cache = Mutex<[ProviderKind: (until: ContinuousClock.Instant, models: [ProviderModel])]>([:])
 
     public init(
         configurations: [ProviderKind: ProviderConfiguration], timeouts: HTTPTimeouts = HTTPTimeouts(), retry: RetryPolicy = RetryPolicy(),
@@ -67,20 +70,22 @@ public final class Providers: Sendable {
 
     private func list(_ runtime: ProviderRuntime, timeout: Duration) async -> [ProviderModel] {
         let kind = runtime.configuration.kind
-        if let cached = cache.withLock({ $0[kind] }), ContinuousClock.now - cached.at < Self.listLifetime {
+        if let cached = cache.withLock({ $0[kind] }), ContinuousClock.now < cached.until {
             return cached.models
         }
         do {
             let models = try await ModelLister.list(runtime, timeout: timeout)
-            cache.withLock { $0[kind] = (.now, models) }
+            cache.withLock { $0[kind] = (.now + Self.listLifetime, models) }
             return models
         } catch {
             let reason = (error as? ProviderError)?.message ?? "\(kind.displayName) could not be asked for its models"
-            return [ProviderModel(
+            let failed = [ProviderModel(
                 descriptor: ModelDescriptor(
                     id: "\(kind.rawValue)/*", name: "\(kind.displayName) at \(runtime.configuration.baseURL.host ?? "?") (any model id may still be typed)",
                     contextTokens: Self.defaultContextTokens, maxOutputTokens: 4096, supportsThinking: false),
                 available: false, reason: reason)]
+            cache.withLock { $0[kind] = (.now + Self.failedListLifetime, failed) }
+            return failed
         }
     }
 }
