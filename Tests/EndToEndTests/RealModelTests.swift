@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import JSONRPC
 import Testing
 
@@ -11,12 +8,14 @@ import Testing
 @Suite(.enabled(if: RealModelServer.python != nil, "needs scripts/install-real-model"), .timeLimit(.minutes(10)))
 struct RealModelTests {
     @Test func playsSeveralTurnsThroughOpenAICompatibleStreaming() async throws {
-        let server = try await RealModelServer.start()
-        defer { server.stop() }
+        // The daemon starts first: the server takes a while to load, and the daemon does not need it until the first turn.
+        let port = try RealModelServer.freePort()
         // An empty key overrides any key in the test's own environment: a local server needs none.
-        let daemon = try Daemon(environment: ["OPENAI_BASE_URL": server.baseURL, "OPENAI_API_KEY": ""])
+        let daemon = try Daemon(environment: ["OPENAI_BASE_URL": "http://127.0.0.1:\(port)/v1", "OPENAI_API_KEY": ""])
         let story = StoryTests()
-        let adventure = try await story.startAdventure(daemon, maxOutputTokens: 48)
+        let adventure = try await story.startAdventure(daemon, maxOutputTokens: 50)
+        let server = try await RealModelServer.start(port: port)
+        defer { server.stop() }
         _ = try await daemon.call("settings/update", ["changes": ["model": "openai/smollm2"]])
 
         let models = try await daemon.call("models/list")
@@ -73,7 +72,7 @@ final class RealModelServer: Sendable {
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = Pipe()
         guard (try? process.run()) != nil else { return nil }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -85,26 +84,26 @@ final class RealModelServer: Sendable {
         self.baseURL = baseURL
     }
 
-    static func start() async throws -> RealModelServer {
+    static func start(port: Int) async throws -> RealModelServer {
         let python = try #require(python)
         let model = try #require(modelPath(python: python))
-        let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [
             "-m", "llama_cpp.server", "--model", model, "--model_alias", "smollm2", "--host", "127.0.0.1",
             "--port", String(port), "--n_threads", "2", "--interrupt_requests", "False",
         ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // Kept in a file so a server that fails to start can be diagnosed.
+        let log = try temporaryDirectory().appendingPathComponent("llama-server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         let server = RealModelServer(process: process, baseURL: "http://127.0.0.1:\(port)/v1")
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            if let (_, response) = try? await URLSession.shared.data(from: URL(string: server.baseURL + "/models")!),
-               (response as? HTTPURLResponse)?.statusCode == 200 {
-                return server
-            }
+            if answers(port: port, path: "/v1/models") { return server }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(250))
         }
@@ -112,11 +111,35 @@ final class RealModelServer: Sendable {
         throw DaemonError.unexpected("llama_cpp.server did not come up")
     }
 
+    /// SIGKILL: on SIGTERM the server waits for its connections to drain, which a test need not wait for.
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    /// Whether a plain HTTP/1.0 GET gets a 200, each try bounded by a 2 s receive timeout (a probe
+    /// must not hang on a server that accepted the connection but is still loading the model).
+    static func answers(port: Int, path: String) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return false }
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return false }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        guard count > 0 else { return false }
+        return String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.1 200") || String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.0 200")
     }
 
     /// A port the kernel just gave out, released for the server to take.
