@@ -47,11 +47,13 @@ let package = Package(
             ]
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
-        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM"]),
+        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore"]),
+        // A scripted HTTP server on loopback, shared by the provider tests of several targets.
+        .target(name: "ProviderTestSupport", path: "Tests/ProviderTestSupport"),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore", "ProviderTestSupport"]),
         .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
         .testTarget(
             name: "ImaginAIStoreTests",
@@ -61,7 +63,7 @@ let package = Package(
             name: "ImaginAIServerTests",
             dependencies: ["ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", "ProviderTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ import ImaginAIProtocol
 import ImaginAIStore
 import JSONRPC
 import LLM
+import Logging
 import Synchronization
 
 /// Generates story turns: assembles the prompt, streams the model's answer as `story/chunk`
@@ -16,15 +17,23 @@ final class StoryService: Sendable {
     }
 
     private let database: AppDatabase
-    private let models = ModelRegistry()
+    private let models: ModelRegistry
     private let busy = Mutex(Set<String>())
     private let matchers = MatcherCache()
 
-    init(database: AppDatabase) {
+    private let logger: Logger?
+
+    init(database: AppDatabase, models: ModelRegistry? = nil, logger: Logger? = nil) {
         self.database = database
+        self.models = models ?? ModelRegistry(logger: logger)
+        self.logger = logger
     }
 
-    func modelList() -> [ModelInfo] { models.list() }
+    func configure(initializationOptions: JSONValue?) {
+        models.configure(initializationOptions: initializationOptions)
+    }
+
+    func modelList() async -> [ModelInfo] { await models.list() }
 
     // MARK: Preview
 
@@ -104,6 +113,7 @@ final class StoryService: Sendable {
         var seq = 0
         var finish: FinishReasonKind = .stop
         var reported: ModelUsage?
+        var failure: ProviderError?
         do {
             for try await event in model.stream(request) {
                 switch event {
@@ -118,12 +128,18 @@ final class StoryService: Sendable {
                 }
             }
         } catch is CancellationError {
+        } catch let error as ProviderError {
+            // A stream that breaks midway is kept like a cancelled one: the player saw that text.
+            failure = error
+            logger?.warning("\(settings.model) failed after \(seq) chunks: \(error)")
         }
+        logger?.debug("\(settings.model): \(seq) chunks, finish \(finish.rawValue), usage from \(reported?.source.rawValue ?? "estimate")")
         let cancelled = Task.isCancelled
         if cancelled { finish = .cancelled }
+        let stopped = cancelled || failure != nil
 
         var trimmed = false
-        if finish == .length && !cancelled {
+        if finish == .length && !stopped {
             switch settings.responseHandling {
             case .truncate:
                 if let cut = Truncation.toLastSentence(text), cut != text.trimmingWhitespace() {
@@ -131,7 +147,9 @@ final class StoryService: Sendable {
                     trimmed = true
                 }
             case .summarize:
-                if let summary = try await summarize(text, model: model, settings: settings), !summary.isEmpty {
+                // A failed summary (a provider error, say) must not lose the answer already streamed:
+                // the full text is kept instead.
+                if let summary = (try? await summarize(text, model: model, settings: settings)) ?? nil, !summary.isEmpty {
                     text = summary
                     trimmed = true
                 }
@@ -150,7 +168,7 @@ final class StoryService: Sendable {
             firstChunkMs: firstChunk.map(Self.milliseconds))
 
         var aiTurn: Turn?
-        if !text.isEmpty || !cancelled {
+        if !text.isEmpty || !stopped {
             aiTurn = try await commit { [database, retried, text] in
                 if let retried {
                     return try database.addTurnVersion(turnId: retried.id, text: text, usage: usage)
@@ -158,12 +176,17 @@ final class StoryService: Sendable {
                 return try database.appendAITurn(adventureId: adventureId, text: text, usage: usage)
             }
         }
-        if cancelled {
+        if stopped {
             let encoder = JSONCoding.makeEncoder()
             func json(_ turn: Turn?) -> JSONValue {
                 guard let turn, let data = try? encoder.encode(turn),
                       let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
                 return value
+            }
+            if let failure, !cancelled {
+                var failed = failure
+                failed.message += aiTurn == nil ? "" : " (the text received before the failure was stored as the story turn)"
+                throw failed.responseError(extra: ["playerTurn": json(playerTurn), "aiTurn": json(aiTurn)])
             }
             throw ResponseError(
                 code: .requestCancelled,
