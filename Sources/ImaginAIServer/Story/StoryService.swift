@@ -74,7 +74,6 @@ final class StoryService: Sendable {
     private func generateWhileHeld(_ kind: Kind, adventureId: String, context: RequestContext) async throws -> StoryResult {
 
         let settings = try database.settings()
-        let model = try models.model(id: settings.model, settings: settings)
         let adventure = try database.adventure(id: adventureId)
 
         var playerTurn: Turn?
@@ -92,6 +91,20 @@ final class StoryService: Sendable {
                 throw ResponseError.conflict("Nothing to retry: the latest turn is not a generated story turn")
             }
             retried = latest
+        }
+
+        // Resolved after the player turn is stored: a model that cannot be used must not cost the
+        // player's words, which stay for a /continue once the model is fixed.
+        let model: any LanguageModel
+        do {
+            model = try models.model(id: settings.model, settings: settings)
+        } catch var error as ResponseError {
+            if case .object(var data) = error.data {
+                data["playerTurn"] = Self.json(playerTurn)
+                data["aiTurn"] = .null
+                error.data = .object(data)
+            }
+            throw error
         }
 
         // A stored player turn is the prompt's action, not history; a retry answers the history before
@@ -177,12 +190,7 @@ final class StoryService: Sendable {
             }
         }
         if stopped {
-            let encoder = JSONCoding.makeEncoder()
-            func json(_ turn: Turn?) -> JSONValue {
-                guard let turn, let data = try? encoder.encode(turn),
-                      let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
-                return value
-            }
+            let json = Self.json
             if let failure, !cancelled {
                 var failed = failure
                 failed.message += aiTurn == nil ? "" : " (the text received before the failure was stored as the story turn)"
@@ -251,6 +259,13 @@ final class StoryService: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
         }
+    }
+
+    /// A turn as it goes into an error's data.
+    static func json(_ turn: Turn?) -> JSONValue {
+        guard let turn, let data = try? JSONCoding.makeEncoder().encode(turn),
+              let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
+        return value
     }
 
     static func sectionTokens(_ prompt: AssembledPrompt) -> SectionTokens {
