@@ -48,7 +48,7 @@ extension Runner {
             let naive = monotonicNanos() - naiveStart
             rows.append(Row(
                 measure: "trigger scan, \(Format.grouped(Double(cards))) cards / \(Format.grouped(Double(cards * 3))) keys, 5 KB window (p50; \(fired) fired; matcher built once in \(Format.ms(Double(build))))",
-                imaginai: Format.ms(samples.percentile(50)),
+                imaginai: Format.ms(samples.p50),
                 baseline: "a search per key: \(Format.ms(Double(naive))) (\(naiveFired) fired, no word boundaries)",
                 target: cards == 10_000 ? "≤ 5 ms (prototype ~2.5 s)" : "—"))
         }
@@ -84,7 +84,7 @@ extension Runner {
             }
             rows.append(Row(
                 measure: "prompt assembly, \(Format.grouped(Double(turns))) turns, 8k context (p50; \(included) turns fit, \(loaded) loaded)",
-                imaginai: Format.ms(samples.percentile(50)), baseline: "—",
+                imaginai: Format.ms(samples.p50), baseline: "—",
                 target: turns == 100_000 ? "must not load all turns" : "—"))
         }
     }
@@ -144,8 +144,8 @@ extension Runner {
             }
             rows.append(Row(
                 measure: "streaming: time per chunk from the first story/chunk to the response (p50; ~\(chunkCount) chunks a turn)",
-                imaginai: Format.ms(daemonPerChunk.percentile(50)),
-                baseline: "the storyteller in-process: \(Format.ms(inProcessPerChunk.percentile(50)))",
+                imaginai: Format.ms(daemonPerChunk.p50),
+                baseline: "the storyteller in-process: \(Format.ms(inProcessPerChunk.p50))",
                 target: "overhead ≤ 0.1 ms per chunk (prototype ~1 ms)"))
         } catch {
             rows.append(Row(measure: "streaming per chunk", imaginai: "failed (note \(notebookAdd(error)))", baseline: "—", target: "≤ 0.1 ms"))
