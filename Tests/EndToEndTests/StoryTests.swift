@@ -141,7 +141,7 @@ struct StoryTests {
 
     @Test func cancelStopsAtOnceKeepsThePartialTextAndThePlayerTurn() async throws {
         let daemon = try Daemon()
-        let adventure = try await startAdventure(daemon, delayMs: 40, maxOutputTokens: 800)
+        let adventure = try await startAdventure(daemon, delayMs: 250, maxOutputTokens: 800)
         let aid = adventure["id"]!
         daemon.send(body: #"{"jsonrpc":"2.0","id":"slow","method":"story/act","params":{"adventureId":"\#(aid.stringValue!)","action":"do","text":"walk to the ferry"}}"#)
         // Wait for a few words, then cancel.

@@ -132,7 +132,8 @@ import ImaginAIProtocol
         #expect(storeError { try db.deleteTurn(id: "turn_x") } == .notFound(kind: "turn", id: "turn_x"))
     }
 
-    @Test func manyTurnsStayFast() throws {
+    /// Speed lives in imaginai-bench (prompt assembly at 100k turns); this checks the answers at 20k.
+    @Test func manyTurnsAreCountedPagedAndCopied() throws {
         let db = try emptyDB()
         let a = try adventure(db, turns: 1)
         // Bulk-insert 20k turns directly, then check count, paging and latest.
@@ -141,12 +142,8 @@ import ImaginAIProtocol
             INSERT INTO turn (id, adventureId, turnIndex, role, action, text, createdAt)
             SELECT 'turn_bulk' || i, ?, i, 'ai', NULL, 'text ' || i, '2026-01-01T00:00:00.000Z' FROM n
             """, arguments: [a.id])
-        let start = ContinuousClock.now
-        for _ in 0..<100 {
-            #expect(try db.adventure(id: a.id).turnCount == 20001)
-            #expect(texts(try db.latestTurns(adventureId: a.id, limit: 2)) == ["text 19999", "text 20000"])
-        }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(try db.adventure(id: a.id).turnCount == 20001)
+        #expect(texts(try db.latestTurns(adventureId: a.id, limit: 2)) == ["text 19999", "text 20000"])
         #expect(try db.listAdventures(limit: 5, offset: 0).adventures[0].excerpt == "text 20000")
         let dup = try db.duplicateAdventure(id: a.id, name: nil, upToTurn: "turn_bulk100")
         #expect(dup.turnCount == 101)
