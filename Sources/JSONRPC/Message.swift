@@ -125,6 +125,8 @@ public enum MessageEncoding {
     }
 
     static func encodeValue(_ value: JSONValue) -> [UInt8] {
-        (try? Array(JSONCoding.encode(value))) ?? Array("null".utf8)
+        var out = JSONOutput(capacity: 16)
+        out.value(value)
+        return out.bytes
     }
 }
