@@ -26,7 +26,7 @@ public enum MessageDecoding {
         }
         let value: JSONValue
         do {
-            value = try JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body))
+            value = try FastJSONParser.parse(body) ?? JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body))
         } catch {
             return .unreadable(ResponseError(code: .parseError, message: "Parse error: \(describe(error))"))
         }
