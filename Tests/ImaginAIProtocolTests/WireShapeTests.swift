@@ -53,3 +53,13 @@ private let awkward: [String] = [
         #expect(try JSONCoding.encodeBytes(value) == reference, "\(String(decoding: reference, as: UTF8.self))")
     }
 }
+
+@Test func handWrittenStoryChunkMatchesJSONEncoder() throws {
+    for (index, text) in awkward.enumerated() {
+        for requestId: JSONValue in [.int(Int64(index)), .string("r\(text)"), .int(-1)] {
+            let chunk = StoryChunkNotification(requestId: requestId, adventureId: "adv_\(index)", seq: index * 1000, text: text)
+            let reference = Array(try JSONCoding.encode(chunk))
+            #expect(try JSONCoding.encodeBytes(chunk) == reference, "\(String(decoding: reference, as: UTF8.self))")
+        }
+    }
+}
