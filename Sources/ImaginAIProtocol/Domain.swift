@@ -529,3 +529,36 @@ extension KeyedDecodingContainer {
         return try decode(type, forKey: key)
     }
 }
+
+// MARK: Hand-written JSON for the hot response types
+
+// Keys in byte order, as `JSONCoding.encode` writes them; WireShapeTests checks the bytes are the same.
+
+extension Card: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"description":"#); out.string(description)
+        out.raw(#","id":"#); out.string(id)
+        out.raw(#","keys":"#); out.strings(keys)
+        out.raw(#","name":"#); out.string(name)
+        out.raw(#","type":"#); out.string(type)
+        out.raw("}")
+    }
+}
+
+extension Scenario: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"authorsNotes":"#); out.string(authorsNotes)
+        out.raw(#","cards":"#); out.array(cards)
+        out.raw(#","createdAt":"#); out.string(createdAt)
+        out.raw(#","id":"#); out.string(id)
+        out.raw(#","instructions":"#); out.string(instructions)
+        out.raw(#","name":"#); out.string(name)
+        out.raw(#","openingScene":"#); out.string(openingScene)
+        out.raw(#","playerDescription":"#); out.string(playerDescription)
+        out.raw(#","plotEssentials":"#); out.string(plotEssentials)
+        out.raw(#","tags":"#); out.strings(tags)
+        out.raw(#","updatedAt":"#); out.string(updatedAt)
+        out.raw(#","visibility":"#); out.string(visibility.rawValue)
+        out.raw("}")
+    }
+}

@@ -364,3 +364,14 @@ public struct StoryChunkNotification: NotificationType {
         self.text = text
     }
 }
+
+/// Sent once per streamed piece of text, so written by hand (same bytes as `JSONCoding.encode`).
+extension StoryChunkNotification: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"adventureId":"#); out.string(adventureId)
+        out.raw(#","requestId":"#); out.value(requestId)
+        out.raw(#","seq":"#); out.int(seq)
+        out.raw(#","text":"#); out.string(text)
+        out.raw("}")
+    }
+}

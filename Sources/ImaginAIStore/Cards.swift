@@ -96,11 +96,11 @@ extension AppDatabase {
     // MARK: Helpers
 
     func fetchCards(_ db: Database, owner: CardOwner) throws -> [Card] {
-        try CardRecord
-            .filter(Column(owner.columnName) == owner.id)
-            .order(CardRecord.Columns.position, Column.rowID)
-            .fetchAll(db)
-            .map(\.card)
+        // A cached statement: the query interface would build and prepare the same SQL on every read.
+        try CardRecord.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM card WHERE \(owner.columnName) = ? ORDER BY position, rowid"),
+            arguments: [owner.id]
+        ).map(\.card)
     }
 
     func requireCard(_ db: Database, id: String) throws -> CardRecord {

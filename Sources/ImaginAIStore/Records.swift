@@ -96,7 +96,36 @@ enum JSONColumn {
 
     static func strings(_ text: String?) throws -> [String] {
         guard let text, text != "[]" else { return [] }
+        if let simple = simpleStrings(text) { return simple }
         return try decoder.decode([String].self, from: Data(text.utf8))
+    }
+
+    /// The common case read without a JSONDecoder: `["a","b"]` as GRDB writes it, no whitespace, no
+    /// escapes. Anything else (a backslash, spaces, another shape) returns nil for the decoder to read.
+    static func simpleStrings(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { utf8 -> [String]? in
+            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), backslash = UInt8(ascii: "\\")
+            let count = utf8.count
+            guard count >= 4, utf8[0] == UInt8(ascii: "["), utf8[count - 1] == UInt8(ascii: "]") else { return nil }
+            var result: [String] = []
+            var index = 1
+            while true {
+                guard index < count - 1, utf8[index] == quote else { return nil }
+                let start = index + 1
+                var end = start
+                while end < count - 1 && utf8[end] != quote {
+                    if utf8[end] == backslash || utf8[end] < 0x20 { return nil }
+                    end += 1
+                }
+                guard end < count - 1 else { return nil }
+                result.append(String(decoding: UnsafeBufferPointer(rebasing: utf8[start..<end]), as: UTF8.self))
+                index = end + 1
+                if index == count - 1 { return result }
+                guard utf8[index] == comma else { return nil }
+                index += 1
+            }
+        }
     }
 }
 

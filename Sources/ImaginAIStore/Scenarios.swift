@@ -118,7 +118,7 @@ extension AppDatabase {
     }
 
     func requireScenario(_ db: Database, id: String) throws -> ScenarioRecord {
-        guard let record = try ScenarioRecord.fetchOne(db, key: id) else {
+        guard let record = try ScenarioRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM scenario WHERE id = ?"), arguments: [id]) else {
             throw StoreError.notFound(kind: "scenario", id: id)
         }
         return record

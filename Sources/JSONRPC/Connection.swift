@@ -94,7 +94,7 @@ public final class Connection: Sendable {
         register(method: Request.method) { params, context in
             let request: Request = try ParamsDecoding.decode(Request.self, from: params)
             let response = try await handler(request, context)
-            return Array(try JSONCoding.encode(response))
+            return try JSONCoding.encodeBytes(response)
         }
     }
 
@@ -106,7 +106,7 @@ public final class Connection: Sendable {
 
     public func send<Notification: NotificationType>(_ notification: Notification) {
         do {
-            let params = Array(try JSONCoding.encode(notification))
+            let params = try JSONCoding.encodeBytes(notification)
             sink.write(Framing.frame(MessageEncoding.notification(method: Notification.method, params: params)))
         } catch {
             log(.error, "could not encode \(Notification.method) notification: \(error)")

@@ -26,7 +26,7 @@ public enum MessageDecoding {
         }
         let value: JSONValue
         do {
-            value = try JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body))
+            value = try FastJSONParser.parse(body) ?? JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body))
         } catch {
             return .unreadable(ResponseError(code: .parseError, message: "Parse error: \(describe(error))"))
         }
@@ -125,6 +125,8 @@ public enum MessageEncoding {
     }
 
     static func encodeValue(_ value: JSONValue) -> [UInt8] {
-        (try? Array(JSONCoding.encode(value))) ?? Array("null".utf8)
+        var out = JSONOutput(capacity: 16)
+        out.value(value)
+        return out.bytes
     }
 }

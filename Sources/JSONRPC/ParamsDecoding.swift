@@ -14,7 +14,9 @@ public enum ParamsDecoding {
             throw ResponseError.invalidParams("Invalid params: params must be an object, got \(other.typeName)")
         }
         do {
-            let data = try JSONCoding.encode(object)
+            var out = JSONOutput()
+            out.value(object)
+            let data = Data(out.bytes)
             return try JSONCoding.makeDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw invalidParams(error, in: object)

@@ -147,12 +147,20 @@ struct Row {
     var imaginai: String
     var baseline: String
     var target: String
+    /// Whether the target is met: "yes", "**no**", or "—" for rows without a target (or that failed).
+    var met: String = "—"
+}
+
+/// The "met" cell for a figure against an upper limit (nil when the figure is missing).
+func verdict(_ value: Double?, atMost limit: Double) -> String {
+    guard let value else { return "—" }
+    return value <= limit ? "yes" : "**no**"
 }
 
 func markdownTable(_ rows: [Row]) -> String {
-    var out = "| measure | imaginai | baseline | target |\n|---|---|---|---|\n"
+    var out = "| measure | imaginai | baseline | target | met |\n|---|---|---|---|---|\n"
     for row in rows {
-        out += "| \(row.measure) | \(row.imaginai) | \(row.baseline) | \(row.target) |\n"
+        out += "| \(row.measure) | \(row.imaginai) | \(row.baseline) | \(row.target) | \(row.met) |\n"
     }
     return out
 }

@@ -37,6 +37,7 @@ struct Runner {
         coldStart()
         roundTripAndThroughput()
         memory()
+        importFile()
         story()
     }
 
@@ -83,7 +84,8 @@ struct Runner {
                     : "cold start \(name)",
                 imaginai: cell(daemonResult) { Format.ms(pick($0)) },
                 baseline: "cat: " + cell(catResult) { Format.ms(pick($0)) },
-                target: target))
+                target: target,
+                met: name == "p50" ? verdict(try? daemonResult.get().p50, atMost: 30e6) : "—"))
         }
     }
 
@@ -215,7 +217,8 @@ struct Runner {
             measure: "round trip p50: sequential `scenario/get`, 20 cards\(sizes), \(count) requests",
             imaginai: cell(roundTrip) { Format.ms($0.p50) },
             baseline: "cat echo: " + cell(catRoundTrip) { Format.ms($0.p50) },
-            target: "≤ 0.5 ms (prototype ~10 ms)"))
+            target: "≤ 0.5 ms (prototype ~10 ms)",
+            met: verdict(try? roundTrip.get().p50, atMost: 0.5e6)))
         rows.append(Row(
             measure: "round trip p99",
             imaginai: cell(roundTrip) { Format.ms($0.p99) },
@@ -326,7 +329,8 @@ struct Runner {
             measure: "RSS idle, right after `initialize` (VmRSS)",
             imaginai: cell(idle) { Format.mib(kib: $0.rssKiB) },
             baseline: "cat: " + cell(catIdle) { Format.mib(kib: $0.rssKiB) },
-            target: "≤ 25 MiB"))
+            target: "≤ 25 MiB",
+            met: verdict((try? idle.get().rssKiB).map(Double.init), atMost: 25 * 1024)))
         rows.append(Row(
             measure: "RSS after creating \(Format.grouped(Double(total))) scenarios of 4 cards, file DB (VmRSS)",
             imaginai: cell(loaded) { Format.mib(kib: $0.rssKiB) },
@@ -353,7 +357,7 @@ struct Runner {
     // MARK: Report
 
     /// A figure, or a pointer to the note that says why there is none.
-    private func cell<T>(_ result: Result<T, any Error>, _ format: (T) -> String) -> String {
+    func cell<T>(_ result: Result<T, any Error>, _ format: (T) -> String) -> String {
         switch result {
         case .success(let value): return format(value)
         case .failure(let error): return "failed (note \(notebook.add(Format.failure(error))))"
@@ -361,7 +365,7 @@ struct Runner {
     }
 
     /// The last lines of a child's stderr, to explain a failure.
-    private func stderrTail(_ path: String) -> String {
+    func stderrTail(_ path: String) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return "" }
         let lines = text.split(separator: "\n").suffix(3).joined(separator: " / ")
         return "; daemon stderr: \(lines)"

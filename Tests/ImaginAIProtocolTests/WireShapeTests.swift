@@ -15,3 +15,51 @@ import Testing
         try JSONDecoder().decode(ScenarioChanges.self, from: Data(#"{"name":null}"#.utf8))
     }
 }
+
+// The hand-written writers must give exactly the bytes JSONEncoder (sorted keys) gives.
+
+private let awkward: [String] = [
+    "", "plain", "quote \" backslash \\ slash / end", "tab\tnewline\nreturn\rbackspace\u{08}formfeed\u{0C}",
+    String((0..<32).map { Character(Unicode.Scalar(UInt8($0))) }) + "\u{7F}",
+    "café ☕️ 𝄞 \u{2028}\u{2029} ﻿bom", "😀👩‍👩‍👧",
+]
+
+@Test func handWrittenScenarioMatchesJSONEncoder() throws {
+    for (index, text) in awkward.enumerated() {
+        let cards = (0..<3).map { Card(id: "c\($0)\(text)", type: text, name: "N\(index)", description: text + "d", keys: [text, "k", ""]) }
+        for cards in [cards, []] {
+            let scenario = Scenario(
+                id: "s\(index)", name: text, instructions: text, plotEssentials: "p" + text, authorsNotes: text + "a",
+                openingScene: text, playerDescription: text, tags: index == 0 ? [] : [text, "t"], visibility: .unlisted,
+                cards: cards, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: text)
+            let reference = Array(try JSONCoding.encode(scenario))
+            #expect(try JSONCoding.encodeBytes(scenario) == reference, "\(String(decoding: reference, as: UTF8.self))")
+        }
+    }
+}
+
+@Test func handWrittenJSONValueMatchesJSONEncoder() throws {
+    var object: [String: JSONValue] = [:]
+    for (index, text) in awkward.enumerated() {
+        object[text] = .array([.string(text), .int(Int64(index) - 3), .bool(index % 2 == 0), .null])
+    }
+    for key in ["a", "B", "Z", "_", "10", "9", "é", "e", "aa", "a b", "~"] { object[key] = .object(["y": 1, "X": 2, "x": [3]]) }
+    let values: [JSONValue] = [
+        .object(object), .array([]), .object([:]), .int(Int64.min), .int(Int64.max), .double(1.5), .double(-0.25),
+        .double(1e300), .double(0.1), .string("x/y"),
+    ]
+    for value in values {
+        let reference = Array(try JSONCoding.encode(value))
+        #expect(try JSONCoding.encodeBytes(value) == reference, "\(String(decoding: reference, as: UTF8.self))")
+    }
+}
+
+@Test func handWrittenStoryChunkMatchesJSONEncoder() throws {
+    for (index, text) in awkward.enumerated() {
+        for requestId: JSONValue in [.int(Int64(index)), .string("r\(text)"), .int(-1)] {
+            let chunk = StoryChunkNotification(requestId: requestId, adventureId: "adv_\(index)", seq: index * 1000, text: text)
+            let reference = Array(try JSONCoding.encode(chunk))
+            #expect(try JSONCoding.encodeBytes(chunk) == reference, "\(String(decoding: reference, as: UTF8.self))")
+        }
+    }
+}

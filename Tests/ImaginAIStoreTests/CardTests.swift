@@ -121,3 +121,18 @@ import ImaginAIProtocol
         #expect(try db.cards(of: .scenario(s.id)) == s.cards)
     }
 }
+
+/// The fast reader of string-list columns agrees with JSONDecoder, and leaves anything unusual to it.
+@Test func stringColumnsReadLikeJSONDecoder() throws {
+    let lists: [[String]] = [[], ["a"], ["clock", "tower", "bells"], ["", ""], ["café ☕️", "𝄞"], ["quote \"", "back\\slash"],
+                             ["slash/", "tab\t", "new\nline"], ["a,b", "[x]", "\u{1}"]]
+    for list in lists {
+        let text = String(decoding: try JSONEncoder().encode(list), as: UTF8.self)
+        #expect(try JSONColumn.strings(text) == list, "\(text)")
+    }
+    #expect(JSONColumn.simpleStrings(#"["a","b"]"#) == ["a", "b"])
+    for odd in [#"["a", "b"]"#, #"["a\"b"]"#, #"["a""#, #"["a",]"#, #"[1]"#, #"["a"x]"#, "[\"\"]x"] {
+        #expect(JSONColumn.simpleStrings(odd) == nil, "\(odd)")
+    }
+    #expect(throws: (any Error).self) { try JSONColumn.strings(#"["a","#) }
+}

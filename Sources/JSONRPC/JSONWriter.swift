@@ -1,0 +1,131 @@
+import Foundation
+
+/// A value that writes its own JSON, byte for byte what `JSONCoding.encode` makes of it (sorted keys,
+/// unescaped slashes), without the generic encoder's boxing, key sorting and dictionary building. The
+/// hot response types (a scenario with its cards) conform; the connection uses it when it can.
+public protocol JSONWritable {
+    func writeJSON(to out: inout JSONOutput)
+}
+
+/// An output buffer of JSON text, with the same escaping as Foundation's `JSONEncoder` with
+/// `.withoutEscapingSlashes`: `"` and `\` escaped, `\b \f \n \r \t` short, other controls `\u00XX`,
+/// everything else (including non-ASCII) as UTF-8.
+public struct JSONOutput {
+    public var bytes: [UInt8]
+
+    public init(capacity: Int = 1024) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Text that is already JSON: punctuation and quoted keys, e.g. `{"id":`.
+    @inlinable
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            bytes.append(UInt8(ascii: "\""))
+            var start = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                if start < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index])) }
+                start = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
+                case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
+                case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                              hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
+            }
+            if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    public mutating func string(_ text: String?) {
+        if let text { string(text) } else { raw("null") }
+    }
+
+    public mutating func int<Integer: BinaryInteger>(_ value: Integer) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        if value { raw("true") } else { raw("false") }
+    }
+
+    public mutating func strings(_ values: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    public mutating func array<Element: JSONWritable>(_ values: [Element]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            value.writeJSON(to: &self)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Any JSON value, object keys sorted by their UTF-8 bytes as `JSONEncoder`'s `.sortedKeys` does.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let flag): bool(flag)
+        case .int(let number): int(number)
+        case .double(let number):
+            // Rare on our wire; Foundation's number formatting is the reference, so ask it.
+            bytes.append(contentsOf: (try? JSONCoding.makeEncoder().encode(number)) ?? Data("null".utf8))
+        case .string(let text): string(text)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                self.value(element)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(key)
+                bytes.append(UInt8(ascii: ":"))
+                self.value(members[key]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+}
+
+extension JSONValue: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) { out.value(self) }
+}
+
+extension JSONCoding {
+    /// The JSON of a value: the hand-written writer when the type has one, else `JSONEncoder`.
+    public static func encodeBytes<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let writable = value as? any JSONWritable {
+            var out = JSONOutput()
+            writable.writeJSON(to: &out)
+            return out.bytes
+        }
+        return Array(try encode(value))
+    }
+}
