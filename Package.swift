@@ -47,11 +47,13 @@ let package = Package(
             ]
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
-        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM"]),
+        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore"]),
+        // A scripted HTTP server on loopback, shared by the provider tests of several targets.
+        .target(name: "ProviderTestSupport", path: "Tests/ProviderTestSupport"),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore", "ProviderTestSupport"]),
         .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
         .testTarget(
             name: "ImaginAIStoreTests",
@@ -64,7 +66,10 @@ let package = Package(
         // GRDB: the crash tests read the file the daemon left behind with plain SQL, not through the store.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", "ProviderTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import Foundation
 import ImaginAIFormats
 import ImaginAIProtocol
 import ImaginAIStore
+import LLM
 
 /// Turns the errors of the layers below into the documented JSON-RPC errors.
 enum ErrorMapping {
@@ -13,6 +14,8 @@ enum ErrorMapping {
             case .conflict(let message): return .conflict(message)
             case .invalid(let field, let message): return .invalidParams("Invalid params: \(message)", field: field)
             }
+        case let error as ProviderError:
+            return error.responseError()
         case let error as FormatError:
             return .invalidParams(error.message, field: error.field)
         default:

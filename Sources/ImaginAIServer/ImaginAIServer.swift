@@ -14,7 +14,7 @@ public final class ImaginAIServer: Sendable {
     public init(database: AppDatabase, sink: any MessageSink, maxMessageBytes: Int = 16 << 20, logger: Logger) {
         self.library = Library(database: database)
         self.logger = logger
-        self.story = StoryService(database: database)
+        self.story = StoryService(database: database, logger: logger)
         self.connection = Connection(
             sink: sink,
             configuration: .init(maxMessageBytes: maxMessageBytes, oversizeErrorCode: .tooLarge),
@@ -80,6 +80,7 @@ public final class ImaginAIServer: Sendable {
             if let client = request.clientInfo {
                 logger.info("client \(client.name) \(client.version ?? "")")
             }
+            story.configure(initializationOptions: request.initializationOptions)
             return InitializeResult(
                 serverInfo: ServerInfo(name: ServerVersion.name, version: ServerVersion.version),
                 protocolVersion: ServerVersion.protocolVersion,
@@ -244,7 +245,7 @@ public final class ImaginAIServer: Sendable {
             try await read { try $0.usage(adventureId: request.adventureId) }
         }
         c.register(ModelsListRequest.self) { [self] _, _ in
-            ModelsListResult(models: story.modelList())
+            ModelsListResult(models: await story.modelList())
         }
 
         // MARK: Settings

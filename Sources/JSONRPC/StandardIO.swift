@@ -18,22 +18,26 @@ public final class FileDescriptorSink: MessageSink {
     }
 
     public func write(_ frame: [UInt8]) {
-        descriptor.withLock { fd in
-            frame.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    #if canImport(Glibc)
-                    let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    #else
-                    let written = Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    #endif
-                    if written < 0 {
-                        if errno == EINTR || errno == EAGAIN { continue }
-                        return
-                    }
-                    offset += written
-                }
+        descriptor.withLock { fd in writeAll(fd, frame) }
+    }
+}
+
+/// Writes all of `bytes` to a descriptor, retrying short and interrupted writes; gives up silently on
+/// any other error (a reader that went away), as the callers have no one left to tell.
+public func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            #if canImport(Glibc)
+            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #else
+            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #endif
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
             }
+            offset += written
         }
     }
 }

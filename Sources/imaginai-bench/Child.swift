@@ -163,10 +163,13 @@ final class Child {
 
     /// Starts `executable`. `stderrPath` receives the child's stderr (so a failing daemon can be diagnosed);
     /// nil sends it to /dev/null.
-    init(name: String, executable: String, arguments: [String], stderrPath: String?) throws {
+    init(name: String, executable: String, arguments: [String], stderrPath: String?, environment: [String: String] = [:]) throws {
         self.name = name
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         if let stderrPath, FileManager.default.createFile(atPath: stderrPath, contents: nil),

@@ -15,9 +15,9 @@ final class DaemonClient {
     }
 
     /// Starts `daemon serve --db PATH`, its stderr going to `logPath`.
-    static func spawn(daemon: String, database: String, logPath: String?) throws -> DaemonClient {
+    static func spawn(daemon: String, database: String, logPath: String?, environment: [String: String] = [:]) throws -> DaemonClient {
         DaemonClient(child: try Child(
-            name: "imaginai", executable: daemon, arguments: ["serve", "--db", database], stderrPath: logPath))
+            name: "imaginai", executable: daemon, arguments: ["serve", "--db", database], stderrPath: logPath, environment: environment))
     }
 
     /// Takes the next request id (never reused within a connection).

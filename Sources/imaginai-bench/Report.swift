@@ -13,7 +13,7 @@ struct Samples {
 
     /// Nearest-rank percentile (p in 0...1): a value that was actually observed, never interpolated.
     func percentile(_ p: Double) -> Double {
-        precondition(!values.isEmpty)
+        precondition(!values.isEmpty && (0...1).contains(p), "a percentile is a fraction: 0.5, not 50")
         let sorted = values.sorted()
         let rank = Swift.max(1, Int((p * Double(sorted.count)).rounded(.up)))
         return sorted[Swift.min(rank, sorted.count) - 1]

@@ -2,6 +2,7 @@ import Foundation
 import ImaginAICore
 import JSONRPC
 import LLM
+import ProviderTestSupport
 
 /// The story issue's figures: trigger scans and prompt assembly in-process (they are pure code), and the
 /// cost the daemon adds to each streamed chunk.
@@ -10,6 +11,7 @@ extension Runner {
         triggerScans()
         promptAssembly()
         chunkOverhead()
+        providerOverhead()
     }
 
     /// 5 KB of prose that mentions a few of the cards.
@@ -46,7 +48,7 @@ extension Runner {
             let naive = monotonicNanos() - naiveStart
             rows.append(Row(
                 measure: "trigger scan, \(Format.grouped(Double(cards))) cards / \(Format.grouped(Double(cards * 3))) keys, 5 KB window (p50; \(fired) fired; matcher built once in \(Format.ms(Double(build))))",
-                imaginai: Format.ms(samples.percentile(50)),
+                imaginai: Format.ms(samples.p50),
                 baseline: "a search per key: \(Format.ms(Double(naive))) (\(naiveFired) fired, no word boundaries)",
                 target: cards == 10_000 ? "≤ 5 ms (prototype ~2.5 s)" : "—"))
         }
@@ -82,7 +84,7 @@ extension Runner {
             }
             rows.append(Row(
                 measure: "prompt assembly, \(Format.grouped(Double(turns))) turns, 8k context (p50; \(included) turns fit, \(loaded) loaded)",
-                imaginai: Format.ms(samples.percentile(50)), baseline: "—",
+                imaginai: Format.ms(samples.p50), baseline: "—",
                 target: turns == 100_000 ? "must not load all turns" : "—"))
         }
     }
@@ -142,13 +144,96 @@ extension Runner {
             }
             rows.append(Row(
                 measure: "streaming: time per chunk from the first story/chunk to the response (p50; ~\(chunkCount) chunks a turn)",
-                imaginai: Format.ms(daemonPerChunk.percentile(50)),
-                baseline: "the storyteller in-process: \(Format.ms(inProcessPerChunk.percentile(50)))",
+                imaginai: Format.ms(daemonPerChunk.p50),
+                baseline: "the storyteller in-process: \(Format.ms(inProcessPerChunk.p50))",
                 target: "overhead ≤ 0.1 ms per chunk (prototype ~1 ms)"))
         } catch {
             rows.append(Row(measure: "streaming per chunk", imaginai: "failed (note \(notebookAdd(error)))", baseline: "—", target: "≤ 0.1 ms"))
         }
     }
+}
+
+extension Runner {
+    /// What the daemon adds to a provider's stream: a fake OpenAI-compatible server on loopback notes
+    /// when it writes each chunk, and the client when the matching story/chunk arrives (one clock, one
+    /// process). Also the time from sending story/continue to the server receiving the HTTP request.
+    mutating func providerOverhead() {
+        progress("streaming from a provider: fake OpenAI-compatible server on loopback")
+        let pieces = (0..<(options.quick ? 50 : 200)).map { " word\($0)" }
+        let events = FakeResponse.openAIStream(pieces)
+        let times = ProviderTimes()
+        var perChunk = Samples()
+        var firstChunk = Samples()
+        var toProvider = Samples()
+        do {
+            let server = try FakeProviderServer { _ in
+                times.requestArrived(at: monotonicNanos())
+                var steps: [FakeProviderServer.Step] = [FakeResponse.streamHead()]
+                for (index, event) in events.enumerated() {
+                    // A gap like a fast model's (500 tokens/s), so chunks are not coalesced into one read.
+                    steps.append(.pause(.milliseconds(2)))
+                    if index < pieces.count { steps.append(.run { times.sent(index, at: monotonicNanos()) }) }
+                    steps.append(.send(Array(event.utf8)))
+                }
+                return steps
+            }
+            defer { server.stop() }
+            let directory = temp + "/provider"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let client = try DaemonClient.spawn(
+                daemon: daemon, database: directory + "/story.sqlite", logPath: directory + "/stderr.log",
+                environment: ["OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": ""])
+            defer { client.shutdown() }
+            try client.initialize(timeout: options.initializeTimeout)
+            try client.call("settings/update", .object(["changes": .object(["model": "openai/bench", "maxOutputTokens": 800])]))
+            let scenarios = try client.call("scenario/list")
+            guard let scenarioID = scenarios["scenarios"]?.arrayValue?.first?["id"] else { throw BenchError("no sample scenario") }
+            let adventure = try client.call("adventure/start", .object(["scenarioId": scenarioID]))
+            guard let adventureID = adventure["id"] else { throw BenchError("adventure/start returned no id") }
+            for _ in 0..<(options.quick ? 3 : 10) {
+                times.reset()
+                let id = client.takeID()
+                let asked = monotonicNanos()
+                try client.child.send(DaemonClient.frame(id: id, method: "story/continue", params: .object(["adventureId": adventureID])))
+                while true {
+                    let body = try client.child.inbox.next(until: deadline(in: 30), what: "story/continue")
+                    let now = monotonicNanos()
+                    let message = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+                    if message["method"] == "story/chunk" {
+                        guard let seq = message["params"]?["seq"]?.intValue, let sent = times.sent(Int(seq)) else { continue }
+                        perChunk.add(now - sent)
+                        if seq == 0 { firstChunk.add(now - sent) }
+                        continue
+                    }
+                    guard message["result"] != nil else { throw BenchError("story/continue failed: \(message)") }
+                    if let arrived = times.arrival { toProvider.add(arrived - asked) }
+                    break
+                }
+            }
+            rows.append(Row(
+                measure: "provider stream: server's write of a chunk to the client's story/chunk (p50 / p99 over \(perChunk.values.count) chunks)",
+                imaginai: "\(Format.ms(perChunk.p50)) / \(Format.ms(perChunk.p99))", baseline: "—",
+                target: "≤ 1 ms p50"))
+            rows.append(Row(
+                measure: "provider stream: first chunk, server's write to the client (p50); story/continue to the HTTP request at the server (p50)",
+                imaginai: "\(Format.ms(firstChunk.p50)); \(Format.ms(toProvider.p50))", baseline: "—", target: "—"))
+        } catch {
+            rows.append(Row(measure: "provider stream overhead", imaginai: "failed (note \(notebookAdd(error)))", baseline: "—", target: "≤ 1 ms p50"))
+        }
+    }
+}
+
+/// The fake server's clock readings, shared with the measuring loop.
+final class ProviderTimes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var writes: [Int: UInt64] = [:]
+    private var arrived: UInt64?
+
+    func reset() { lock.lock(); writes = [:]; arrived = nil; lock.unlock() }
+    func requestArrived(at time: UInt64) { lock.lock(); arrived = time; lock.unlock() }
+    func sent(_ index: Int, at time: UInt64) { lock.lock(); writes[index] = time; lock.unlock() }
+    func sent(_ index: Int) -> UInt64? { lock.lock(); defer { lock.unlock() }; return writes[index] }
+    var arrival: UInt64? { lock.lock(); defer { lock.unlock() }; return arrived }
 }
 
 /// Times a stream the way the daemon's row is timed: from the first chunk to the end.

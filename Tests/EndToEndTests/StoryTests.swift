@@ -169,6 +169,21 @@ struct StoryTests {
         #expect(turns["turns"]?.arrayValue?.last?["usage"]?["outputTokens"] != nil)
     }
 
+    /// A model that cannot be used is a -31003, but the player's words are stored first and kept.
+    @Test func anUnknownProviderKeepsThePlayerTurn() async throws {
+        let daemon = try Daemon()
+        let adventure = try await startAdventure(daemon)
+        _ = try await daemon.call("settings/update", ["changes": ["model": "nosuch/model"]])
+        let response = try await daemon.request("story/act", ["adventureId": adventure["id"]!, "action": "do", "text": "ring the bell"])
+        #expect(response["error"]?["code"] == .int(-31003))
+        #expect(response["error"]?["data"]?["kind"] == "invalid_request")
+        #expect(response["error"]?["data"]?["playerTurn"]?["text"] == "ring the bell")
+        #expect(response["error"]?["data"]?["aiTurn"] == .null)
+        let turns = try await daemon.call("turn/list", ["adventureId": adventure["id"]!])
+        #expect(turns["turnCount"] == 2)
+        #expect(turns["turns"]?.arrayValue?.last?["text"] == "ring the bell")
+    }
+
     /// A cancel written right behind the request may reach the daemon before the generation begins;
     /// the answer still carries what was stored.
     @Test func aCancelRightBehindTheRequestStillReportsTheTurns() async throws {

@@ -84,3 +84,149 @@ private func run(_ request: GenerationRequest, delay: Int = 0) async throws -> (
 enum TokenEstimatorProxy {
     static func estimate(_ text: String) -> Int { TokenEstimator.estimate(text) }
 }
+
+// MARK: The prose
+
+/// Material as the story service sends it: plot essentials (with text meant for the model), the cards
+/// the recent text fired, then the story so far.
+private let morrowMaterial = """
+    The player arrived today as the new keeper of Morrow Rock lighthouse, off the fishing village of Gullwick. \
+    The lamp has been dark for twenty-two nights, since the previous keeper, Ottoline Vance, vanished.
+    Hidden truth (reveal slowly): Ottoline let the lamp go dark on purpose. She is still alive somewhere in the fog.
+    Write in the second person. Do not decide what the player does.
+    PLOT ESSENTIALS
+
+    [Brannoch Tull (character): Gullwick's ferryman: broad, grey-bearded, a man of few words who rows out to the Rock when the Stair is under water. Owed Ottoline a debt he won't name and feels he failed her. Refuses to set foot on the island after dusk, and will not say why.]
+    [Morrow Rock Lighthouse (location): A squat granite tower on a tidal island a mile off Gullwick. Ground floor: store room with oil casks and coal. Middle: the keeper's room, with stove, bunk, table and the ledger. Top: the lamp room, reached by ninety-one iron steps, where the saltglass lens turns on a clockwork that must be wound every four hours.]
+    [The Keeper's Ledger (item): A thick, salt-stained logbook of weather, oil used and ships sighted, kept by every keeper for a century. Ottoline's last pages grow strange: lists of voices heard, tide times circled, and a final warning.]
+    [Gullwick (location): A fishing village of slate roofs and tarred sheds crowded around a stone harbor. Has a chapel, a chandlery, a net loft and one inn.]
+
+    Brannoch Tull ships his oars without a word, and the boat noses against the weed-slick steps of Morrow Rock. \
+    Above you the lighthouse rises out of the fog like a bone someone forgot to bury, its lamp room dark. It has been dark for twenty-two nights.
+
+    "Tide turns at nine," Brannoch says, looking anywhere but at the tower. "After that the Stair's under, and nobody comes for you till morning." He does not offer to carry your trunk.
+
+    You climb. The door at the top of the steps stands ajar, swollen with damp, and someone has scratched a row of tally marks into its paint at the height of a child's hand. \
+    Inside, the keeper's room smells of lamp oil and cold tea. A ledger lies open on the table, the last entry in a cramped, furious hand: *Do not answer it in her voice.*
+
+    Down on the water, the oars are already creaking away. The fog presses against the windows, patient as a held breath, and somewhere out in it a bell begins to ring: slow, deliberate, three times, from the direction of the causeway, where no bell has hung for forty years.
+
+    > You look around the lamp room.
+    """
+
+private func morrow(_ action: String, line: String? = nil, seed: UInt64 = 7, max: Int = 200, names: [String] = ["The Keeper's Ledger", "Brannoch Tull"]) -> GenerationRequest {
+    GenerationRequest(
+        system: "", story: "It is an hour until dusk.\n\n" + (line ?? "> You \(action)."), action: action, mentionedNames: names,
+        maxOutputTokens: max, seed: seed, material: morrowMaterial)
+}
+
+private func sentences(_ text: String) -> [String] {
+    var result: [String] = []
+    var current = ""
+    for character in text {
+        current.append(character)
+        if ".!?".contains(character) {
+            let sentence = current.trimmingWhitespace()
+            if !sentence.isEmpty { result.append(sentence) }
+            current = ""
+        }
+    }
+    if !current.trimmingWhitespace().isEmpty { result.append(current.trimmingWhitespace()) }
+    return result
+}
+
+private func words(_ text: String) -> [String] {
+    TrigramModel.tokenize(text).filter { $0.first?.isLetter == true || $0.first?.isNumber == true }.map { $0.lowercased() }
+}
+
+@Test func metaTextIsNotToldAsStory() async throws {
+    for seed in 0..<8 as Range<UInt64> {
+        let text = try await run(morrow("open the logbook", seed: seed)).text
+        for meta in ["player", "Hidden truth", "reveal slowly", "Write in", "PLOT", "Top:", "Middle:", "Ground floor:", "decide what"] {
+            #expect(!text.contains(meta), "seed \(seed): \(text)")
+        }
+    }
+    let material = StoryMaterial(morrowMaterial)
+    #expect(!material.sentences.contains { $0.tokens.contains("player") })
+    // Card fragments become sentences about the card, or are never where a sentence starts.
+    let starts = material.sentences.filter(\.canStart).map { OfflineStoryteller.written($0.tokens).joined(separator: " ") }
+    #expect(starts.contains("Gullwick is a fishing village of slate roofs and tarred sheds crowded around a stone harbor."))
+    #expect(starts.contains("Gullwick has a chapel, a chandlery, a net loft and one inn."))
+    #expect(starts.contains { $0.hasPrefix("Brannoch refuses to set foot on the island") })
+    #expect(!starts.contains { $0.hasPrefix("A fishing village") || $0.hasPrefix("Has a chapel") || $0.hasPrefix("the lamp room") })
+}
+
+@Test func noSentenceIsToldTwiceInAnAnswer() async throws {
+    for seed in 0..<10 as Range<UInt64> {
+        for action in ["look around the lamp room", "open the logbook"] {
+            let told = sentences(try await run(morrow(action, seed: seed, max: 400)).text)
+            #expect(Set(told).count == told.count, "seed \(seed): \(told)")
+        }
+    }
+}
+
+@Test func theStorySoFarIsRecombinedNotCopied() async throws {
+    let history = morrowMaterial.components(separatedBy: "\n\n").suffix(5).joined(separator: "\n")
+    let historyWords = words(history)
+    let limit = TrigramModel.copyLimit + 1
+    var runs = Set<[String]>()
+    for start in 0...(historyWords.count - limit) { runs.insert(Array(historyWords[start..<(start + limit)])) }
+    for seed in 0..<10 as Range<UInt64> {
+        let text = try await run(morrow("look around the lamp room", seed: seed, max: 400)).text
+        let told = words(text)
+        for sentence in sentences(history) where words(sentence).count > 6 {
+            #expect(!text.contains(sentence), "seed \(seed) copies \(sentence)")
+        }
+        if told.count >= limit {
+            for start in 0...(told.count - limit) {
+                #expect(!runs.contains(Array(told[start..<(start + limit)])), "seed \(seed): \(told[start..<(start + limit)].joined(separator: " "))")
+            }
+        }
+    }
+}
+
+@Test func theStoryIsDeterministicForASeed() async throws {
+    let first = try await run(morrow("open the logbook", seed: 11))
+    let again = try await run(morrow("open the logbook", seed: 11))
+    let other = try await run(morrow("open the logbook", seed: 12))
+    #expect(first.text == again.text && first.chunks == again.chunks)
+    #expect(first.text != other.text)
+}
+
+@Test func itEndsOnAWholeSentenceWithinTheBudget() async throws {
+    for max in [3, 6, 20, 45, 90, 200, 400] {
+        let result = try await run(morrow("open the logbook", max: max))
+        #expect(TokenEstimator.estimate(result.text) <= max, "\(max): \(result.text)")
+        #expect(!result.text.isEmpty)
+        if result.finish == .stop {
+            #expect(result.text.last.map { ".!?…".contains($0) } == true, "\(max): \(result.text)")
+        } else {
+            // Cut only when not even one sentence fitted.
+            #expect(sentences(result.text).count == 1, "\(max): \(result.text)")
+        }
+    }
+    #expect(try await run(morrow("open the logbook", max: 200)).finish == .stop)
+    #expect(try await run(morrow("open the logbook", max: 3)).finish == .length)
+}
+
+@Test func theAnswerRespondsToTheAction() async throws {
+    for seed in 0..<8 as Range<UInt64> {
+        let opened = try await run(morrow("open the logbook", seed: seed, names: [])).text
+        #expect(opened.lowercased().contains("logbook"), "seed \(seed): \(opened)")
+        let looked = try await run(morrow("I look around the lamp room", seed: seed, names: ["Morrow Rock Lighthouse"])).text
+        #expect(looked.contains("lamp room") || looked.contains("Morrow Rock Lighthouse"), "seed \(seed): \(looked)")
+        let said = try await run(morrow("Is anyone here?", line: "> You say \"Is anyone here?\"", seed: seed, names: ["Brannoch Tull"])).text
+        #expect(said.hasPrefix("Brannoch Tull "), "seed \(seed): \(said)")
+    }
+    let alone = try await run(GenerationRequest(
+        system: "", story: "> You say \"Hello?\"", action: "Hello?", maxOutputTokens: 100, seed: 1,
+        material: "The fog presses against the windows of the empty room. Somewhere below, water drips on stone and the old stairs creak.")).text
+    #expect(["No one", "Nothing", "Your words", "For a long"].contains { alone.hasPrefix($0) }, "\(alone)")
+}
+
+@Test func firstPersonActionsAreToldInTheSecond() {
+    let model = TrigramModel(text: morrowMaterial)
+    let reading = ActionReading(request: morrow("I light my lamp"), model: model)
+    #expect(reading.phrase == ["You", "light", "your", "lamp"])
+    #expect(reading.terms.first == ["lamp"])
+}

@@ -1,28 +1,101 @@
+import Foundation
 import ImaginAIProtocol
+import JSONRPC
 import LLM
+import Logging
+import Synchronization
 
-/// The models the story methods can use. The offline storyteller is always there; HTTP providers are
-/// added by configuration in a later version.
-struct ModelRegistry: Sendable {
+/// The models the story methods can use: the offline storyteller, always, and every HTTP provider,
+/// configured from the environment and then from `initializationOptions.providers`.
+final class ModelRegistry: Sendable {
+    private let environment: [String: String]
+    private let providers: Mutex<Providers>
+    private let logger: Logger?
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger? = nil) {
+        self.environment = environment
+        self.logger = logger
+        providers = Mutex(Self.makeProviders(environment: environment, overrides: [:], logger: logger))
+        for kind in ProviderKind.allCases {
+            if let runtime = providers.withLock({ $0 }).runtimes[kind], runtime.configuration.configured {
+                logger?.info("provider \(runtime.configuration)")
+            }
+        }
+    }
+
+    /// Applies `initializationOptions.providers` (`{name: {baseURL?, apiKeys?}}`); unknown names and
+    /// shapes are ignored rather than failing `initialize`, whose options are free-form.
+    func configure(initializationOptions options: JSONValue?) {
+        guard case .object(let providers)? = options?["providers"] else { return }
+        var overrides: [String: ProviderConfiguration.Override] = [:]
+        for (name, value) in providers {
+            let keys = value["apiKeys"]?.arrayValue?.compactMap(\.stringValue) ?? value["apiKey"]?.stringValue.map { [$0] } ?? []
+            overrides[name] = .init(baseURL: value["baseURL"]?.stringValue, apiKeys: keys)
+        }
+        let configured = Self.makeProviders(environment: environment, overrides: overrides, logger: logger)
+        for name in overrides.keys.sorted() {
+            if let kind = ProviderKind(rawValue: name), let runtime = configured.runtimes[kind] {
+                logger?.info("provider from initializationOptions: \(runtime.configuration)")
+            }
+        }
+        self.providers.withLock { $0 = configured }
+    }
+
+    private static func makeProviders(
+        environment: [String: String], overrides: [String: ProviderConfiguration.Override], logger: Logger?
+    ) -> Providers {
+        func duration(_ name: String) -> Duration? {
+            environment[name].flatMap(Int.init).map { .milliseconds($0) }
+        }
+        let defaults = HTTPTimeouts()
+        let timeouts = HTTPTimeouts(
+            idle: duration("IMAGINAI_PROVIDER_IDLE_TIMEOUT_MS") ?? defaults.idle,
+            deadline: duration("IMAGINAI_PROVIDER_DEADLINE_MS") ?? defaults.deadline)
+        let retry = RetryPolicy(backoff: duration("IMAGINAI_PROVIDER_BACKOFF_MS") ?? RetryPolicy().backoff)
+        return Providers(
+            configurations: ProviderConfiguration.load(environment: environment, overrides: overrides),
+            timeouts: timeouts, retry: retry, log: { [logger] line in logger?.debug("\(line)") })
+    }
+
     func model(id: String, settings: Settings) throws -> any LanguageModel {
         if id == OfflineStoryteller.id {
             return OfflineStoryteller(delayMilliseconds: settings.storytellerDelayMs)
         }
+        if let model = providers.withLock({ $0 }).model(id: id) { return model }
         let provider = String(id.split(separator: "/").first ?? "")
         throw ResponseError(
             code: .providerFailure,
-            message: "Model \(id) is not available: no provider '\(provider)' is configured (models/list shows what is)",
+            message: "Model \(id) is not available: there is no provider '\(provider)' (known: offline, openai, anthropic, gemini, ollama)",
             data: .object(["provider": .string(provider), "kind": "invalid_request"]))
     }
 
-    func list() -> [ModelInfo] {
+    func list() async -> [ModelInfo] {
         let offline = OfflineStoryteller().descriptor
-        return [ModelInfo(
+        var models = [ModelInfo(
             id: offline.id, name: offline.name, contextTokens: offline.contextTokens,
             maxOutputTokens: offline.maxOutputTokens, supportsThinking: offline.supportsThinking, available: true)]
+        for listed in await providers.withLock({ $0 }).list() {
+            let d = listed.descriptor
+            models.append(ModelInfo(
+                id: d.id, name: d.name, contextTokens: d.contextTokens, maxOutputTokens: d.maxOutputTokens,
+                supportsThinking: d.supportsThinking, available: listed.available, reason: listed.reason))
+        }
+        return models
     }
 
     func contextTokens(of id: String) -> Int {
-        id == OfflineStoryteller.id ? OfflineStoryteller().descriptor.contextTokens : 8192
+        if id == OfflineStoryteller.id { return OfflineStoryteller().descriptor.contextTokens }
+        return providers.withLock { $0 }.contextTokens(of: id) ?? Providers.defaultContextTokens
+    }
+}
+
+extension ProviderError {
+    /// The -31003 error; `extra` adds what the failed request had already stored.
+    func responseError(extra: [String: JSONValue] = [:]) -> ResponseError {
+        var data: [String: JSONValue] = ["provider": .string(provider), "kind": .string(kind.rawValue)]
+        if let status { data["status"] = .int(Int64(status)) }
+        if let retryAfterMs { data["retryAfterMs"] = .int(Int64(retryAfterMs)) }
+        data.merge(extra) { $1 }
+        return ResponseError(code: .providerFailure, message: message, data: .object(data))
     }
 }

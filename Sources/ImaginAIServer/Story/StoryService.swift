@@ -4,6 +4,7 @@ import ImaginAIProtocol
 import ImaginAIStore
 import JSONRPC
 import LLM
+import Logging
 import Synchronization
 
 /// Generates story turns: assembles the prompt, streams the model's answer as `story/chunk`
@@ -16,15 +17,23 @@ final class StoryService: Sendable {
     }
 
     private let database: AppDatabase
-    private let models = ModelRegistry()
+    private let models: ModelRegistry
     private let busy = Mutex(Set<String>())
     private let matchers = MatcherCache()
 
-    init(database: AppDatabase) {
+    private let logger: Logger?
+
+    init(database: AppDatabase, models: ModelRegistry? = nil, logger: Logger? = nil) {
         self.database = database
+        self.models = models ?? ModelRegistry(logger: logger)
+        self.logger = logger
     }
 
-    func modelList() -> [ModelInfo] { models.list() }
+    func configure(initializationOptions: JSONValue?) {
+        models.configure(initializationOptions: initializationOptions)
+    }
+
+    func modelList() async -> [ModelInfo] { await models.list() }
 
     // MARK: Preview
 
@@ -65,7 +74,6 @@ final class StoryService: Sendable {
     private func generateWhileHeld(_ kind: Kind, adventureId: String, context: RequestContext) async throws -> StoryResult {
 
         let settings = try database.settings()
-        let model = try models.model(id: settings.model, settings: settings)
         let adventure = try database.adventure(id: adventureId)
 
         var playerTurn: Turn?
@@ -83,6 +91,20 @@ final class StoryService: Sendable {
                 throw ResponseError.conflict("Nothing to retry: the latest turn is not a generated story turn")
             }
             retried = latest
+        }
+
+        // Resolved after the player turn is stored: a model that cannot be used must not cost the
+        // player's words, which stay for a /continue once the model is fixed.
+        let model: any LanguageModel
+        do {
+            model = try models.model(id: settings.model, settings: settings)
+        } catch var error as ResponseError {
+            if case .object(var data) = error.data {
+                data["playerTurn"] = Self.json(playerTurn)
+                data["aiTurn"] = .null
+                error.data = .object(data)
+            }
+            throw error
         }
 
         // A stored player turn is the prompt's action, not history; a retry answers the history before
@@ -104,6 +126,7 @@ final class StoryService: Sendable {
         var seq = 0
         var finish: FinishReasonKind = .stop
         var reported: ModelUsage?
+        var failure: ProviderError?
         do {
             for try await event in model.stream(request) {
                 switch event {
@@ -118,12 +141,18 @@ final class StoryService: Sendable {
                 }
             }
         } catch is CancellationError {
+        } catch let error as ProviderError {
+            // A stream that breaks midway is kept like a cancelled one: the player saw that text.
+            failure = error
+            logger?.warning("\(settings.model) failed after \(seq) chunks: \(error)")
         }
+        logger?.debug("\(settings.model): \(seq) chunks, finish \(finish.rawValue), usage from \(reported?.source.rawValue ?? "estimate")")
         let cancelled = Task.isCancelled
         if cancelled { finish = .cancelled }
+        let stopped = cancelled || failure != nil
 
         var trimmed = false
-        if finish == .length && !cancelled {
+        if finish == .length && !stopped {
             switch settings.responseHandling {
             case .truncate:
                 if let cut = Truncation.toLastSentence(text), cut != text.trimmingWhitespace() {
@@ -131,7 +160,9 @@ final class StoryService: Sendable {
                     trimmed = true
                 }
             case .summarize:
-                if let summary = try await summarize(text, model: model, settings: settings), !summary.isEmpty {
+                // A failed summary (a provider error, say) must not lose the answer already streamed:
+                // the full text is kept instead.
+                if let summary = (try? await summarize(text, model: model, settings: settings)) ?? nil, !summary.isEmpty {
                     text = summary
                     trimmed = true
                 }
@@ -150,7 +181,7 @@ final class StoryService: Sendable {
             firstChunkMs: firstChunk.map(Self.milliseconds))
 
         var aiTurn: Turn?
-        if !text.isEmpty || !cancelled {
+        if !text.isEmpty || !stopped {
             aiTurn = try await commit { [database, retried, text] in
                 if let retried {
                     return try database.addTurnVersion(turnId: retried.id, text: text, usage: usage)
@@ -158,12 +189,12 @@ final class StoryService: Sendable {
                 return try database.appendAITurn(adventureId: adventureId, text: text, usage: usage)
             }
         }
-        if cancelled {
-            let encoder = JSONCoding.makeEncoder()
-            func json(_ turn: Turn?) -> JSONValue {
-                guard let turn, let data = try? encoder.encode(turn),
-                      let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
-                return value
+        if stopped {
+            let json = Self.json
+            if let failure, !cancelled {
+                var failed = failure
+                failed.message += aiTurn == nil ? "" : " (the text received before the failure was stored as the story turn)"
+                throw failed.responseError(extra: ["playerTurn": json(playerTurn), "aiTurn": json(aiTurn)])
             }
             throw ResponseError(
                 code: .requestCancelled,
@@ -228,6 +259,13 @@ final class StoryService: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
         }
+    }
+
+    /// A turn as it goes into an error's data.
+    static func json(_ turn: Turn?) -> JSONValue {
+        guard let turn, let data = try? JSONCoding.makeEncoder().encode(turn),
+              let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
+        return value
     }
 
     static func sectionTokens(_ prompt: AssembledPrompt) -> SectionTokens {

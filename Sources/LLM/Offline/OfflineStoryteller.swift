@@ -46,206 +46,172 @@ public struct OfflineStoryteller: LanguageModel {
 
     /// The whole answer as the pieces it is streamed in (each a word with its leading space).
     static func compose(_ request: GenerationRequest) -> (pieces: [String], finish: FinishReason) {
-        let model = TrigramModel(text: corpus(request.material ?? (request.system + "\n\n" + request.story)))
+        let material = StoryMaterial(request.material ?? (request.system + "\n\n" + request.story))
+        let model = TrigramModel(material: material)
         var random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
-        var sentences: [[String]] = []
-        var told = Set<String>()
-        /// A sentence already told (or one that adds nothing) is not told again.
-        func tell(_ sentence: [String]) {
-            let key = sentence.joined(separator: " ")
-            guard sentence.count > 2, told.insert(key).inserted else { return }
-            sentences.append(sentence)
+        let budget = max(1, request.maxOutputTokens)
+        let target = budget * 7 / 10
+        var told: [[String]] = []
+        var tokens = 0
+        var oversized: [String]?
+
+        /// Tells the sentence if it fits the budget; the first one that does not fit is kept in case
+        /// nothing else is told (then it is cut, as a model at its limit would be).
+        @discardableResult
+        func tell(_ sentence: [String]) -> Bool {
+            let cost = TokenEstimator.estimate(sentence.joined(separator: " "))
+            guard tokens + cost <= budget else {
+                if oversized == nil { oversized = sentence }
+                return false
+            }
+            told.append(sentence)
+            tokens += cost
+            return true
+        }
+        /// Tries a few times for a new sentence (see `TrigramModel.isNew`) that passes `accept`, and tells it.
+        @discardableResult
+        func tellNew(tries: Int, _ make: (inout SeededRandom) -> [String]?, accept: ([String]) -> Bool = { _ in true }) -> Bool {
+            for _ in 0..<tries {
+                if let sentence = make(&random), model.isNew(sentence, told: told), accept(sentence) { return tell(sentence) }
+            }
+            return false
+        }
+        /// A sentence that starts where the material talks about `phrase` and keeps it.
+        func tellAbout(_ phrase: [String], alsoAccepting other: [String] = []) {
+            let lowered = phrase.map { $0.lowercased() }
+            let places = model.starts.filter { $0.sentence.canStart && Self.find(lowered, in: $0.sentence.tokens) != nil }
+            guard !places.isEmpty else { return }
+            // Narration before card facts, where there is any.
+            let prose = places.filter { $0.sentence.kind == .prose }
+            tellNew(tries: 24, { random in
+                let pool = !prose.isEmpty && Int.random(in: 0..<3, using: &random) > 0 ? prose : places
+                let place = pool.randomElement(using: &random)!
+                let at = Self.find(lowered, in: place.sentence.tokens)!
+                return model.sentence(from: place.index, keepUntil: place.index + at + phrase.count, random: &random)
+            }, accept: { Self.find(lowered, in: $0.map { $0.lowercased() }) != nil || (!other.isEmpty && Self.find(other.map { $0.lowercased() }, in: $0.map { $0.lowercased() }) != nil) })
         }
 
-        // First, something that answers the action: a sentence that starts where the corpus talks about
-        // the action's most telling word.
-        if let action = request.action, let anchor = model.anchor(for: action, random: &random) {
-            tell(model.sentence(from: anchor, random: &random))
+        // First, an answer to the action.
+        let action = ActionReading(request: request, model: model)
+        switch action.kind {
+        case .saying:
+            tell(action.reply(cards: material.cards, mentioned: request.mentionedNames, random: &random))
+        case .doing:
+            if action.phrase.count <= 12 {
+                // "You open the logbook" goes on as the material goes on after "the logbook", if it goes on
+                // with a clause of its own ("…, reached by…", "… of weather…"), not with a verb of its own.
+                tellNew(tries: 24, { random in model.sentence(from: nil, prefix: action.phrase, random: &random, maxWords: 40) },
+                        accept: { $0.count >= action.phrase.count + 4 && Self.linkWords.contains($0[action.phrase.count].lowercased()) })
+            }
+        case .story, .none:
+            break
         }
-        // Then the cards the player brought up, by name.
+        if let term = action.terms.first, !told.contains(where: { Self.find(term.map { $0.lowercased() }, in: $0.map { $0.lowercased() }) != nil }) {
+            tellAbout(term)
+        }
+        // Said plainly when the material has nothing new to add about it: the answer still answers.
+        if action.kind == .doing, action.phrase.count <= 12, let term = action.terms.first ?? Optional(Array(action.phrase.suffix(1))),
+           !told.contains(where: { Self.find(term.map { $0.lowercased() }, in: $0.map { $0.lowercased() }) != nil }),
+           tell(action.phrase + ["."]) {
+            told.insert(told.removeLast(), at: 0)
+        }
+        // Then the cards the recent text brought up, by name.
         for name in request.mentionedNames.prefix(2) {
-            if let anchor = model.anchor(forPhrase: name) {
-                tell(model.sentence(from: anchor, random: &random))
+            let card = material.cards.first { $0.name == name }
+            let words = TrigramModel.tokenize(name)
+            let short = card.map { TrigramModel.tokenize($0.shortName) } ?? words
+            let all = told.joined().map { $0.lowercased() }
+            if Self.find(short.map { $0.lowercased() }, in: all) != nil { continue }
+            tellAbout(words, alsoAccepting: short)
+            if Self.find(short.map { $0.lowercased() }, in: told.joined().map { $0.lowercased() }) == nil, short != words {
+                tellAbout(short)
             }
         }
-        // Then the story goes on from wherever it likes.
-        let budget = max(8, request.maxOutputTokens)
+        // Then the story goes on from wherever it likes, mostly from the narration's own sentences.
+        let prose = model.startIndices { $0.kind == .prose }
+        let any = model.startIndices()
+        // Card facts read like an encyclopedia: two at most among them.
+        var facts = 0
         var attempts = 0
-        while TokenEstimator.estimate(sentences.joined().joined(separator: " ")) < budget * 6 / 10 && attempts < 24 {
+        while tokens < target && attempts < 60 && !any.isEmpty {
             attempts += 1
-            guard let start = model.randomSentenceStart(random: &random) else { break }
-            tell(model.sentence(from: start, random: &random))
+            let pool = !prose.isEmpty && (facts >= 2 || Int.random(in: 0..<10, using: &random) < 7) ? prose : any
+            let start = pool.randomElement(using: &random)!
+            if let sentence = model.sentence(from: start, random: &random), model.isNew(sentence, told: told), tell(sentence),
+               !prose.contains(start) {
+                facts += 1
+            }
+        }
+        // A material too small for much that is new: recombine it freely, each sentence still unlike
+        // the others in the answer, then retell it, each sentence once.
+        attempts = 0
+        while tokens < target / 2 && attempts < 60 && !any.isEmpty {
+            attempts += 1
+            if let sentence = model.sentence(from: any.randomElement(using: &random)!, random: &random),
+               model.isNew(sentence, told: told, againstMaterial: false) {
+                tell(sentence)
+            }
+        }
+        if told.count < 3 {
+            for start in any where tokens < target {
+                if let sentence = model.sentence(from: start, random: &random),
+                   !told.contains(where: { TrigramModel.key($0[...]) == TrigramModel.key(sentence[...]) }) {
+                    tell(sentence)
+                }
+            }
+        }
+        // A material too small to say anything new in: say something old rather than nothing.
+        if told.isEmpty && oversized == nil, let start = any.first ?? model.starts.first?.index,
+           let sentence = model.sentence(from: start, random: &random) ?? Optional(Array(model.tokens[start...].prefix(30))) {
+            tell(sentence)
         }
 
         var pieces: [String] = []
-        var tokens = 0
-        var finish = FinishReason.stop
-        outer: for sentence in sentences where !sentence.isEmpty {
-            let cost = TokenEstimator.estimate(sentence.joined(separator: " "))
-            if tokens + cost > budget {
-                // Room for part of it only: a model that hits its limit stops mid-sentence.
-                for word in sentence {
-                    let wordCost = TokenEstimator.estimate(word)
-                    if tokens + wordCost > budget { break }
-                    pieces.append((pieces.isEmpty ? "" : " ") + word)
-                    tokens += wordCost
-                }
-                finish = .length
-                break outer
-            }
-            for word in sentence {
-                pieces.append((pieces.isEmpty ? "" : " ") + word)
-            }
-            tokens += cost
+        func say(_ words: [String]) {
+            for word in words { pieces.append((pieces.isEmpty ? "" : " ") + word) }
         }
-        return (pieces, finish)
+        if told.isEmpty, let sentence = oversized {
+            // Room for part of it only: a model that hits its limit stops mid-sentence.
+            var cost = 0
+            for word in Self.written(sentence) {
+                let wordCost = TokenEstimator.estimate(word)
+                if cost + wordCost > budget { break }
+                say([word])
+                cost += wordCost
+            }
+            return (pieces, .length)
+        }
+        for sentence in told { say(Self.written(sentence)) }
+        return (pieces, .stop)
+    }
+
+    static let linkWords: Set<String> = [
+        ",", "of", "with", "in", "on", "at", "and", "where", "that", "which", "to", "for", "by", "from", "under",
+        "beside", "into", "toward", "towards", "near", "behind", "above", "below", "through", "across", "along",
+    ]
+
+    /// A sentence's tokens as written: capitalised, punctuation glued to the words before it.
+    static func written(_ sentence: [String]) -> [String] {
+        var words = TrigramModel.attachPunctuation(sentence)
+        if let first = words.first, let letter = first.first, letter.isLowercase {
+            words[0] = letter.uppercased() + first.dropFirst()
+        }
+        return words
+    }
+
+    /// Where `phrase` (lowercased) occurs in `tokens`, compared without case.
+    static func find(_ phrase: [String], in tokens: [String]) -> Int? {
+        guard !phrase.isEmpty, tokens.count >= phrase.count else { return nil }
+        for index in 0...(tokens.count - phrase.count) where tokens[index].lowercased() == phrase[0] {
+            if zip(tokens[index..<(index + phrase.count)], phrase).allSatisfy({ $0.lowercased() == $1 }) { return index }
+        }
+        return nil
     }
 }
 
 extension OfflineStoryteller {
-    /// The prose to learn from: the player's own action lines (`> You …`) and the author's note are
-    /// left out (the story should not parrot the player), and card entries keep only their text.
+    /// The prose to learn from, as the storyteller sorts it (kept for callers that want the text).
     static func corpus(_ text: String) -> String {
-        var lines: [String] = []
-        for rawLine in text.split(whereSeparator: \.isNewline) {
-            var line = rawLine.trimmingWhitespace()
-            if line.hasPrefix(">") || line.hasPrefix("[Author's note") { continue }
-            if line.hasPrefix("["), line.hasSuffix("]"), let colon = line.firstIndex(of: ":") {
-                line = String(line[line.index(after: colon)..<line.index(before: line.endIndex)]).trimmingWhitespace()
-            }
-            lines.append(line)
-        }
-        return lines.joined(separator: "\n")
-    }
-}
-
-/// Words and punctuation of a text, with which word follows each pair of words.
-struct TrigramModel {
-    private(set) var tokens: [String] = []
-    private var followers: [Pair: [Int]] = [:]
-    private var sentenceStarts: [Int] = []
-
-    struct Pair: Hashable {
-        var first: String
-        var second: String
-    }
-
-    init(text: String) {
-        tokens = Self.tokenize(text)
-        var startOfSentence = true
-        for index in tokens.indices {
-            let token = tokens[index]
-            if startOfSentence, token.first?.isLetter == true, token.first?.isUppercase == true {
-                sentenceStarts.append(index)
-            }
-            startOfSentence = Self.endsSentence(token)
-            if index >= 2 {
-                followers[Pair(first: tokens[index - 2], second: tokens[index - 1]), default: []].append(index)
-            }
-        }
-    }
-
-    /// Splits into words (keeping inner apostrophes and hyphens) and single punctuation marks.
-    static func tokenize(_ text: String) -> [String] {
-        var result: [String] = []
-        var word = ""
-        for character in text {
-            if character.isLetter || character.isNumber || ((character == "'" || character == "’" || character == "-") && !word.isEmpty) {
-                word.append(character)
-            } else {
-                if !word.isEmpty { result.append(word); word = "" }
-                if character.isPunctuation && !"[]()<>{}#*_\"“”".contains(character) {
-                    result.append(String(character))
-                }
-            }
-        }
-        if !word.isEmpty { result.append(word) }
-        return result
-    }
-
-    static func endsSentence(_ token: String) -> Bool {
-        token == "." || token == "!" || token == "?" || token == "…"
-    }
-
-    func randomSentenceStart(random: inout SeededRandom) -> Int? {
-        sentenceStarts.randomElement(using: &random)
-    }
-
-    /// Where the corpus first uses the action's longest word it knows (a crude "what is this about").
-    func anchor(for action: String, random: inout SeededRandom) -> Int? {
-        let words = Self.tokenize(action)
-            .filter { $0.count > 3 && !Self.commonWords.contains($0.lowercased()) }
-            .sorted { $0.count > $1.count }
-        for word in words {
-            let lowered = word.lowercased()
-            let hits = tokens.indices.filter { tokens[$0].lowercased() == lowered }
-            if let hit = hits.randomElement(using: &random) {
-                // Start at the beginning of that sentence so the sentence reads whole.
-                return sentenceStart(containing: hit)
-            }
-        }
-        return nil
-    }
-
-    /// Words too common to say what an action is about.
-    static let commonWords: Set<String> = [
-        "about", "above", "after", "again", "against", "along", "also", "around", "because", "before",
-        "behind", "being", "below", "between", "could", "does", "down", "from", "have", "here", "into",
-        "just", "like", "more", "most", "much", "near", "only", "over", "some", "than", "that", "their",
-        "them", "then", "there", "these", "they", "this", "those", "through", "toward", "towards", "under",
-        "until", "very", "what", "when", "where", "which", "while", "with", "would", "your", "yours",
-    ]
-
-    func anchor(forPhrase phrase: String) -> Int? {
-        let wanted = Self.tokenize(phrase).map { $0.lowercased() }
-        guard let first = wanted.first else { return nil }
-        for index in tokens.indices where tokens[index].lowercased() == first {
-            if index + wanted.count <= tokens.count,
-               zip(tokens[index..<(index + wanted.count)], wanted).allSatisfy({ $0.lowercased() == $1 }) {
-                return sentenceStart(containing: index)
-            }
-        }
-        return nil
-    }
-
-    private func sentenceStart(containing index: Int) -> Int {
-        var start = index
-        while start > 0 && !Self.endsSentence(tokens[start - 1]) && index - start < 40 { start -= 1 }
-        return start
-    }
-
-    /// A sentence of at most 40 words from `start`, following the trigram chain (so it can wander from
-    /// the source sentence into another one that shares two words), ending at a full stop.
-    func sentence(from start: Int, random: inout SeededRandom) -> [String] {
-        guard tokens.indices.contains(start) else { return [] }
-        var words = [tokens[start]]
-        var position = start
-        while words.count < 40 {
-            let next: Int
-            if words.count >= 2, let options = followers[Pair(first: words[words.count - 2], second: words[words.count - 1])], !options.isEmpty {
-                next = options.randomElement(using: &random)!
-            } else {
-                next = position + 1
-            }
-            guard tokens.indices.contains(next) else { break }
-            position = next
-            words.append(tokens[next])
-            if Self.endsSentence(tokens[next]) { break }
-        }
-        if let last = words.last, !Self.endsSentence(last) { words.append(".") }
-        return Self.attachPunctuation(words)
-    }
-
-    /// Glues punctuation to the word before it so streamed pieces read naturally ("door," not "door ,").
-    static func attachPunctuation(_ words: [String]) -> [String] {
-        var result: [String] = []
-        for word in words {
-            if let first = word.first, first.isPunctuation, word.count == 1, "-".contains(first) == false, !result.isEmpty {
-                result[result.count - 1] += word
-            } else {
-                result.append(word)
-            }
-        }
-        return result
+        StoryMaterial(text).sentences.map { written($0.tokens).joined(separator: " ") }.joined(separator: "\n")
     }
 }

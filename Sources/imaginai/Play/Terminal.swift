@@ -1,29 +1,11 @@
 import Foundation
+import JSONRPC
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// Writes all of `bytes` to a descriptor, retrying short and interrupted writes.
-func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            #if canImport(Glibc)
-            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-            #else
-            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-            #endif
-            if written < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return
-            }
-            offset += written
-        }
-    }
-}
 
 /// What the player sees. Writes go straight to fd 1 (unbuffered, so streamed words appear at once, and
 /// without `fflush(stdout)`, which Swift 6 rejects as unsafe), under one lock because story chunks are

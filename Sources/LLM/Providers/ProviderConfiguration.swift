@@ -1,0 +1,143 @@
+import Foundation
+
+/// An API key. Its text is reachable only through `secret`, so printing, logging or dumping a
+/// configuration can never show it.
+public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public let secret: String
+    public init(_ secret: String) { self.secret = secret }
+    public var description: String { "APIKey(redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+/// The providers this daemon speaks to, and the default endpoint of each.
+public enum ProviderKind: String, Sendable, CaseIterable {
+    case openai, anthropic, gemini, ollama
+
+    public var displayName: String {
+        switch self {
+        case .openai: return "OpenAI-compatible server"
+        case .anthropic: return "Anthropic"
+        case .gemini: return "Gemini"
+        case .ollama: return "Ollama"
+        }
+    }
+
+    var defaultBaseURL: String {
+        switch self {
+        case .openai: return "https://api.openai.com/v1"
+        case .anthropic: return "https://api.anthropic.com"
+        case .gemini: return "https://generativelanguage.googleapis.com/v1beta"
+        case .ollama: return "http://127.0.0.1:11434"
+        }
+    }
+
+    var keyVariable: String? {
+        switch self {
+        case .openai: return "OPENAI_API_KEY"
+        case .anthropic: return "ANTHROPIC_API_KEY"
+        case .gemini: return "GEMINI_API_KEY"
+        case .ollama: return nil
+        }
+    }
+
+    var baseURLVariable: String {
+        switch self {
+        case .openai: return "OPENAI_BASE_URL"
+        case .anthropic: return "ANTHROPIC_BASE_URL"
+        case .gemini: return "GEMINI_BASE_URL"
+        case .ollama: return "OLLAMA_HOST"
+        }
+    }
+}
+
+/// One provider's endpoint and keys.
+public struct ProviderConfiguration: Sendable, CustomStringConvertible {
+    public var kind: ProviderKind
+    public var baseURL: URL
+    public var keys: [APIKey]
+    /// Whether the user pointed us at this provider (a base URL or a key); only those are listed.
+    public var configured: Bool
+
+    /// A hosted API refuses requests without a key; a server the user runs (a custom base URL for the
+    /// OpenAI-compatible provider, or Ollama) usually needs none, so no Authorization header is sent.
+    public var keyRequired: Bool {
+        switch kind {
+        case .ollama: return false
+        case .openai: return baseURL.host == "api.openai.com"
+        case .anthropic, .gemini: return true
+        }
+    }
+
+    public var description: String {
+        "\(kind.rawValue) at \(displayURL) with \(keys.count) key(s)"
+    }
+
+    /// The base URL without user info or query, either of which could carry a credential.
+    public var displayURL: String {
+        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)
+        components?.user = nil
+        components?.password = nil
+        components?.query = nil
+        return components?.string ?? "(base URL)"
+    }
+
+    public init(kind: ProviderKind, baseURL: URL, keys: [APIKey], configured: Bool) {
+        self.kind = kind
+        self.baseURL = baseURL
+        self.keys = keys
+        self.configured = configured
+    }
+
+    /// What the client passed as `initializationOptions.providers.<name>`.
+    public struct Override: Sendable {
+        public var baseURL: String?
+        public var apiKeys: [String]
+        public init(baseURL: String?, apiKeys: [String]) {
+            self.baseURL = baseURL
+            self.apiKeys = apiKeys
+        }
+    }
+
+    /// Every provider's configuration from the environment, with the client's overrides winning
+    /// (keys given by the client replace the environment's, so a client can choose exactly which
+    /// keys a session uses).
+    public static func load(environment: [String: String], overrides: [String: Override] = [:]) -> [ProviderKind: ProviderConfiguration] {
+        var result: [ProviderKind: ProviderConfiguration] = [:]
+        for kind in ProviderKind.allCases {
+            var keys: [APIKey] = []
+            if let variable = kind.keyVariable {
+                if let key = environment[variable]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { keys.append(APIKey(key)) }
+                // Gaps are allowed: removing KEY_2 must not silently drop KEY_3.
+                for index in 1...64 {
+                    guard let key = environment["\(variable)_\(index)"]?.trimmingCharacters(in: .whitespaces) else { continue }
+                    if !key.isEmpty && !keys.contains(APIKey(key)) { keys.append(APIKey(key)) }
+                }
+            }
+            var base = environment[kind.baseURLVariable].flatMap { $0.isEmpty ? nil : $0 }
+            if let override = overrides[kind.rawValue] {
+                if let url = override.baseURL, !url.isEmpty { base = url }
+                if !override.apiKeys.isEmpty { keys = override.apiKeys.filter { !$0.isEmpty }.map(APIKey.init) }
+            }
+            let configured = base != nil || !keys.isEmpty
+            result[kind] = ProviderConfiguration(
+                kind: kind, baseURL: normalize(base ?? kind.defaultBaseURL, kind: kind), keys: keys, configured: configured)
+        }
+        return result
+    }
+
+    /// `OLLAMA_HOST` is often written as `host:port` without a scheme; a trailing slash is dropped so
+    /// paths can be appended.
+    static func normalize(_ text: String, kind: ProviderKind) -> URL {
+        var text = text.trimmingCharacters(in: .whitespaces)
+        if !text.contains("://") { text = "http://" + text }
+        while text.hasSuffix("/") { text.removeLast() }
+        return URL(string: text) ?? URL(string: kind.defaultBaseURL)!
+    }
+
+    /// Replaces every configured key in a text that came from outside (an error body, a system error)
+    /// before it can reach a message or a log.
+    public func redact(_ text: String) -> String {
+        keys.reduce(text) { text, key in key.secret.count >= 4 ? text.replacingOccurrences(of: key.secret, with: "[redacted]") : text }
+    }
+}

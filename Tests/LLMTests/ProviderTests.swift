@@ -1,0 +1,512 @@
+import Foundation
+import ProviderTestSupport
+import Synchronization
+import Testing
+@testable import LLM
+
+/// Providers against a scripted server on loopback speaking each provider's wire format.
+@Suite(.timeLimit(.minutes(2)))
+struct ProviderTests {
+    typealias Step = FakeProviderServer.Step
+
+    static let request = GenerationRequest(system: "You are the narrator.", story: "The ferry is late.", maxOutputTokens: 64, seed: 9)
+
+    struct Outcome {
+        var texts: [String] = []
+        var finish: FinishReason?
+        var usage: ModelUsage?
+        var error: (any Error)?
+        var providerError: ProviderError? { error as? ProviderError }
+    }
+
+    func providers(
+        _ kind: ProviderKind, _ server: FakeProviderServer, keys: [String] = [], basePath: String = "",
+        idle: Duration = .seconds(5), deadline: Duration = .seconds(20)
+    ) -> Providers {
+        Providers(
+            configurations: [kind: ProviderConfiguration(
+                kind: kind, baseURL: URL(string: server.baseURL + basePath)!, keys: keys.map(APIKey.init), configured: true)],
+            timeouts: HTTPTimeouts(idle: idle, deadline: deadline),
+            retry: RetryPolicy(serverRetries: 2, backoff: .milliseconds(10)))
+    }
+
+    func run(_ providers: Providers, _ id: String, _ request: GenerationRequest = request) async -> Outcome {
+        var outcome = Outcome()
+        do {
+            for try await event in providers.model(id: id)!.stream(request) {
+                switch event {
+                case .text(let text): outcome.texts.append(text)
+                case .finished(let reason, let usage):
+                    outcome.finish = reason
+                    outcome.usage = usage
+                }
+            }
+        } catch {
+            outcome.error = error
+        }
+        return outcome
+    }
+
+    // MARK: OpenAI-compatible
+
+    @Test func openAIStreamsTextInOrderWithUsageAndSendsTheDocumentedRequest() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(["Fog ", "lifts", "."], promptTokens: 40, completionTokens: 3), gap: .milliseconds(5)) }
+        let outcome = await run(providers(.openai, server, keys: ["sk-one"], basePath: "/v1"), "openai/gpt-test")
+        #expect(outcome.error == nil)
+        #expect(outcome.texts == ["Fog ", "lifts", "."])
+        #expect(outcome.finish == .stop)
+        #expect(outcome.usage == ModelUsage(promptTokens: 40, outputTokens: 3, source: .api))
+        let sent = try #require(server.requests.first)
+        #expect(sent.method == "POST")
+        #expect(sent.path == "/v1/chat/completions")
+        #expect(sent.headers["authorization"] == "Bearer sk-one")
+        let body = sent.json
+        #expect(body["model"] as? String == "gpt-test")
+        #expect(body["stream"] as? Bool == true)
+        #expect((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
+        #expect(body["max_tokens"] as? Int == 64)
+        let messages = body["messages"] as? [[String: String]] ?? []
+        #expect(messages == [["role": "system", "content": "You are the narrator."], ["role": "user", "content": "The ferry is late."]])
+    }
+
+    @Test func eachChunkArrivesWhileTheServerIsStillSendingWithCloseDelimitedAndChunkedBodies() async throws {
+        let events = FakeResponse.openAIStream(["first", "second"])
+        @Sendable func chunked(_ text: String) -> [UInt8] { Array((String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n").utf8) }
+        let server = try FakeProviderServer { request in
+            if request.json["model"] as? String == "chunked" {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                return [.send(Array(head.utf8)), .send(chunked(events[0])), .pause(.milliseconds(1500))]
+                    + events.dropFirst().map { .send(chunked($0)) } + [.send(Array("0\r\n\r\n".utf8))]
+            }
+            return FakeResponse.stream([events[0]]) + [.pause(.milliseconds(1500))] + FakeResponse.stream(Array(events.dropFirst())).dropFirst()
+        }
+        let providers = providers(.openai, server, basePath: "/v1")
+        for model in ["openai/close-delimited", "openai/chunked"] {
+            let started = ContinuousClock.now
+            var arrivals: [(String, Duration)] = []
+            for try await event in providers.model(id: model)!.stream(Self.request) {
+                if case .text(let text) = event { arrivals.append((text, ContinuousClock.now - started)) }
+            }
+            #expect(arrivals.map(\.0) == ["first", "second"], "\(model)")
+            #expect(arrivals.first.map { $0.1 < .milliseconds(1000) } == true, "\(model): the first chunk was held back: \(arrivals)")
+            #expect(arrivals.last.map { $0.1 >= .milliseconds(1400) } == true, "\(model)")
+        }
+    }
+
+    @Test func aLocalServerWithoutAKeyGetsNoAuthorizationHeaderAndUsageMayBeMissing() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(["Hi."], promptTokens: nil)) }
+        let outcome = await run(providers(.openai, server, basePath: "/v1"), "openai/smollm2")
+        #expect(outcome.texts == ["Hi."])
+        #expect(outcome.usage == nil, "no usage chunk: the daemon estimates")
+        #expect(server.requests.first?.headers["authorization"] == nil)
+    }
+
+    @Test func reasoningIsNeverStoryButIsCountedAndLengthIsReported() async throws {
+        let reasoning = FakeResponse.sse([
+            #"{"choices":[{"index":0,"delta":{"reasoning_content":"Let me think about fog."},"finish_reason":null}]}"#,
+            #"{"choices":[{"index":0,"delta":{"reasoning":"Still thinking."},"finish_reason":null}]}"#,
+        ])
+        let server = try FakeProviderServer { _ in
+            FakeResponse.stream(reasoning + FakeResponse.openAIStream(["The bell"], finish: "length", promptTokens: 10, completionTokens: 30, reasoningTokens: 28))
+        }
+        let outcome = await run(providers(.openai, server, basePath: "/v1"), "openai/thinker")
+        #expect(outcome.texts == ["The bell"])
+        #expect(outcome.finish == .length)
+        #expect(outcome.usage == ModelUsage(promptTokens: 10, outputTokens: 2, thinkingTokens: 28, source: .api))
+    }
+
+    @Test func a429RestsThatKeyAndTheNextKeyAnswers() async throws {
+        let server = try FakeProviderServer { request in
+            if request.headers["authorization"] == "Bearer key-A" {
+                return FakeResponse.complete(status: 429, headers: ["Retry-After": "7"], body: #"{"error":{"message":"Rate limit reached","type":"requests"}}"#)
+            }
+            return FakeResponse.stream(FakeResponse.openAIStream(["ok"]))
+        }
+        let providers = providers(.openai, server, keys: ["key-A", "key-B"], basePath: "/v1")
+        let first = await run(providers, "openai/m")
+        #expect(first.error == nil)
+        #expect(first.texts == ["ok"])
+        #expect(server.requests.map { $0.headers["authorization"] } == ["Bearer key-A", "Bearer key-B"])
+        // key-A is resting for 7 s, so the next request goes straight to key-B.
+        let second = await run(providers, "openai/m")
+        #expect(second.texts == ["ok"])
+        #expect(server.requests.map { $0.headers["authorization"] } == ["Bearer key-A", "Bearer key-B", "Bearer key-B"])
+    }
+
+    @Test func everyKeyRateLimitedFailsWithTheDelay() async throws {
+        let server = try FakeProviderServer { _ in
+            FakeResponse.complete(status: 429, headers: ["Retry-After": "3"], body: #"{"error":{"message":"slow down"}}"#)
+        }
+        let outcome = await run(providers(.openai, server, keys: ["k1", "k2"], basePath: "/v1"), "openai/m")
+        let error = try #require(outcome.providerError)
+        #expect(error.kind == .rateLimit)
+        #expect(error.status == 429)
+        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0))
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func a401RetiresTheKeyForTheSessionAndNeverShowsIt() async throws {
+        let server = try FakeProviderServer { request in
+            if request.headers["authorization"] == "Bearer sk-bad-SECRET" {
+                return FakeResponse.complete(status: 401, body: #"{"error":{"message":"Incorrect API key provided: sk-bad-SECRET"}}"#)
+            }
+            return FakeResponse.stream(FakeResponse.openAIStream(["fine"]))
+        }
+        let providers = providers(.openai, server, keys: ["sk-bad-SECRET", "sk-good"], basePath: "/v1")
+        #expect(await run(providers, "openai/m").texts == ["fine"])
+        #expect(await run(providers, "openai/m").texts == ["fine"])
+        #expect(await run(providers, "openai/m").texts == ["fine"])
+        #expect(server.requests.filter { $0.headers["authorization"] == "Bearer sk-bad-SECRET" }.count == 1, "retired after its 401")
+
+        let alone = try FakeProviderServer { _ in
+            FakeResponse.complete(status: 401, body: #"{"error":{"message":"Incorrect API key provided: sk-bad-SECRET"}}"#)
+        }
+        let error = try #require(await run(self.providers(.openai, alone, keys: ["sk-bad-SECRET"], basePath: "/v1"), "openai/m").providerError)
+        #expect(error.kind == .auth)
+        #expect(error.status == 401)
+        #expect(!error.message.contains("SECRET"))
+        #expect(!"\(error)".contains("SECRET"))
+    }
+
+    @Test func a500IsRetriedOnTheSameKeyThenSucceeds() async throws {
+        let calls = Atomic<Int>(0)
+        let server = try FakeProviderServer { _ in
+            calls.add(1, ordering: .relaxed).newValue == 1
+                ? FakeResponse.complete(status: 500, body: #"{"error":{"message":"boom"}}"#)
+                : FakeResponse.stream(FakeResponse.openAIStream(["second time"]))
+        }
+        let outcome = await run(providers(.openai, server, keys: ["k"], basePath: "/v1"), "openai/m")
+        #expect(outcome.texts == ["second time"])
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func persistent5xxGivesUpAfterTwoRetries() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.complete(status: 503, body: #"{"error":{"message":"overloaded"}}"#) }
+        let error = try #require(await run(providers(.openai, server, keys: ["k"], basePath: "/v1"), "openai/m").providerError)
+        #expect(error.kind == .server)
+        #expect(error.status == 503)
+        #expect(error.message.contains("overloaded"))
+        #expect(server.requests.count == 3)
+    }
+
+    @Test func contextTooLongAndBadRequestsAreNotRetried() async throws {
+        let server = try FakeProviderServer { request in
+            request.json["model"] as? String == "small"
+                ? FakeResponse.complete(status: 400, body: #"{"error":{"message":"This model's maximum context length is 4096 tokens.","code":"context_length_exceeded"}}"#)
+                : FakeResponse.complete(status: 404, body: #"{"error":{"message":"The model 'nope' does not exist"}}"#)
+        }
+        let providers = providers(.openai, server, keys: ["k1", "k2"], basePath: "/v1")
+        let context = try #require(await run(providers, "openai/small").providerError)
+        #expect(context.kind == .contextLength)
+        let missing = try #require(await run(providers, "openai/nope").providerError)
+        #expect(missing.kind == .invalidRequest)
+        #expect(missing.status == 404)
+        #expect(missing.message.contains("does not exist"))
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func aConnectionCutMidStreamKeepsTheTextAndFailsAsNetwork() async throws {
+        let server = try FakeProviderServer { _ in
+            // Two chunks, then the connection closes without finish_reason or [DONE].
+            FakeResponse.stream(Array(FakeResponse.openAIStream(["Half ", "a story"]).prefix(2)))
+        }
+        let outcome = await run(providers(.openai, server, keys: ["k"], basePath: "/v1"), "openai/m")
+        #expect(outcome.texts == ["Half ", "a story"])
+        let error = try #require(outcome.providerError)
+        #expect(error.kind == .network)
+        #expect(server.requests.count == 1, "text was already shown, so the request is not repeated")
+    }
+
+    @Test func aMalformedEventStopsTheStreamAsAServerError() async throws {
+        let server = try FakeProviderServer { _ in
+            FakeResponse.stream(FakeResponse.sse([#"{"choices":[{"index":0,"delta":{"content":"Before"}}]}"#, #"{"choices":[{"delta": nope"#]) + FakeResponse.openAIStream(["after"]))
+        }
+        let outcome = await run(providers(.openai, server, keys: ["k"], basePath: "/v1"), "openai/m")
+        #expect(outcome.texts == ["Before"])
+        #expect(outcome.providerError?.kind == .server)
+    }
+
+    @Test func aSlowFirstByteWithinTheIdleTimeoutIsFine() async throws {
+        let server = try FakeProviderServer { _ in [.pause(.milliseconds(600))] + FakeResponse.stream(FakeResponse.openAIStream(["late"])) }
+        let outcome = await run(providers(.openai, server, basePath: "/v1", idle: .seconds(3)), "openai/m")
+        #expect(outcome.texts == ["late"])
+    }
+
+    @Test func aStreamThatStallsIsAbandonedAfterTheIdleTimeoutAndTheConnectionClosed() async throws {
+        let server = try FakeProviderServer { _ in
+            [FakeResponse.streamHead(), .send(Array(FakeResponse.sse([#"{"choices":[{"index":0,"delta":{"content":"Once"}}]}"#])[0].utf8)), .hang]
+        }
+        let started = ContinuousClock.now
+        let outcome = await run(providers(.openai, server, basePath: "/v1", idle: .milliseconds(400)), "openai/m")
+        #expect(outcome.texts == ["Once"])
+        #expect(outcome.providerError?.kind == .timeout)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        try await waitUntil { server.connectionsClosedByClient == 1 }
+    }
+
+    @Test func aStreamThatNeverEndsHitsTheDeadline() async throws {
+        let server = try FakeProviderServer { _ in
+            FakeResponse.stream(Array(repeating: ": still here\n\n", count: 200), gap: .milliseconds(50))
+        }
+        let outcome = await run(providers(.openai, server, basePath: "/v1", idle: .seconds(2), deadline: .milliseconds(600)), "openai/m")
+        let error = try #require(outcome.providerError)
+        #expect(error.kind == .timeout)
+        #expect(error.message.contains("did not finish"))
+    }
+
+    @Test func cancellingTheConsumerClosesTheConnection() async throws {
+        let server = try FakeProviderServer { _ in [FakeResponse.streamHead(), .hang] }
+        let providers = providers(.openai, server, basePath: "/v1", idle: .seconds(30))
+        let task = Task { await run(providers, "openai/m") }
+        try await waitUntil { server.requests.count == 1 }
+        task.cancel()
+        _ = await task.value
+        try await waitUntil { server.connectionsClosedByClient == 1 }
+    }
+
+    @Test func anUnreachableServerIsANetworkFailure() async throws {
+        let server = try FakeProviderServer { _ in [] }
+        let providers = providers(.openai, server, basePath: "/v1")
+        server.stop()
+        let error = try #require(await run(providers, "openai/m").providerError)
+        #expect(error.kind == .network)
+        #expect(error.message.contains("127.0.0.1"))
+    }
+
+    // MARK: Anthropic
+
+    static let anthropicStream = [
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-test\",\"stop_reason\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"The player wants the ferry.\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"abc\"}}\n\n",
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+        "event: ping\ndata: {\"type\": \"ping\"}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"A horn \"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"sounds.\"}}\n\n",
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":64}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    ]
+
+    @Test func anthropicStreamsTextWithoutThinkingAndReportsUsage() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(Self.anthropicStream) }
+        var request = Self.request
+        request.allowThinking = true
+        let outcome = await run(providers(.anthropic, server, keys: ["ak-1"]), "anthropic/claude-test", request)
+        #expect(outcome.error == nil)
+        #expect(outcome.texts == ["A horn ", "sounds."])
+        #expect(outcome.finish == .length)
+        #expect(outcome.usage == ModelUsage(promptTokens: 25, outputTokens: 64, source: .api))
+        let sent = try #require(server.requests.first)
+        #expect(sent.path == "/v1/messages")
+        #expect(sent.headers["x-api-key"] == "ak-1")
+        #expect(sent.headers["anthropic-version"] == "2023-06-01")
+        #expect(sent.headers["authorization"] == nil)
+        let body = sent.json
+        #expect(body["system"] as? String == "You are the narrator.")
+        #expect(body["stream"] as? Bool == true)
+        let thinking = body["thinking"] as? [String: Any]
+        #expect(thinking?["type"] as? String == "enabled")
+        let budget = thinking?["budget_tokens"] as? Int ?? 0
+        #expect(budget >= 1024 && (body["max_tokens"] as? Int ?? 0) == 64 + budget)
+    }
+
+    @Test func anthropicErrorEventMidStreamKeepsTextAndIsAServerFailure() async throws {
+        let server = try FakeProviderServer { _ in
+            FakeResponse.stream(Array(Self.anthropicStream.prefix(8)) + ["event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"])
+        }
+        let outcome = await run(providers(.anthropic, server, keys: ["ak-1"]), "anthropic/claude-test")
+        #expect(outcome.texts == ["A horn "])
+        let error = try #require(outcome.providerError)
+        #expect(error.kind == .server)
+        #expect(error.status == 529)
+        #expect(error.message.contains("Overloaded"))
+    }
+
+    @Test func anthropicWithoutAKeyFailsBeforeAnyRequest() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(Self.anthropicStream) }
+        let providers = Providers(configurations: [.anthropic: ProviderConfiguration(
+            kind: .anthropic, baseURL: URL(string: server.baseURL)!, keys: [], configured: true)])
+        let error = try #require(await run(providers, "anthropic/claude-test").providerError)
+        #expect(error.kind == .auth)
+        #expect(error.message.contains("ANTHROPIC_API_KEY"))
+        #expect(server.requests.isEmpty)
+    }
+
+    // MARK: Gemini
+
+    static let geminiStream = FakeResponse.sse([
+        #"{"candidates":[{"content":{"parts":[{"text":"Weighing the fog...","thought":true}],"role":"model"},"index":0}]}"#,
+        #"{"candidates":[{"content":{"parts":[{"text":"The ferry "}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":2,"totalTokenCount":32}}"#,
+        #"{"candidates":[{"content":{"parts":[{"text":"appears."}],"role":"model"},"finishReason":"MAX_TOKENS","index":0}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":64,"thoughtsTokenCount":12,"totalTokenCount":106}}"#,
+    ])
+
+    @Test func geminiStreamsTextSkipsThoughtsAndReadsUsageMetadata() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(Self.geminiStream) }
+        let outcome = await run(providers(.gemini, server, keys: ["gk-1"], basePath: "/v1beta"), "gemini/gemini-2.5-flash")
+        #expect(outcome.error == nil)
+        #expect(outcome.texts == ["The ferry ", "appears."])
+        #expect(outcome.finish == .length)
+        #expect(outcome.usage == ModelUsage(promptTokens: 30, outputTokens: 64, thinkingTokens: 12, source: .api))
+        let sent = try #require(server.requests.first)
+        #expect(sent.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+        #expect(sent.headers["x-goog-api-key"] == "gk-1")
+        #expect(!sent.path.contains("key="))
+        let body = sent.json
+        let system = ((body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: Any]])?.first?["text"] as? String
+        #expect(system == "You are the narrator.")
+        let generation = body["generationConfig"] as? [String: Any]
+        #expect(generation?["maxOutputTokens"] as? Int == 64)
+        let thinking = generation?["thinkingConfig"] as? [String: Any]
+        #expect(thinking?["thinkingBudget"] as? Int == 0)
+        #expect(thinking?["includeThoughts"] as? Bool == false)
+    }
+
+    @Test func gemmaGetsTheSystemTextInTheUserTurnAndNoThinkingConfig() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(Self.geminiStream) }
+        _ = await run(providers(.gemini, server, keys: ["gk-1"], basePath: "/v1beta"), "gemini/gemma-3-27b-it")
+        let body = try #require(server.requests.first).json
+        #expect(body["systemInstruction"] == nil)
+        #expect((body["generationConfig"] as? [String: Any])?["thinkingConfig"] == nil)
+        let text = (((body["contents"] as? [[String: Any]])?.first?["parts"]) as? [[String: Any]])?.first?["text"] as? String
+        #expect(text == "You are the narrator.\n\nThe ferry is late.")
+    }
+
+    @Test func gemini429WithRetryInfoUsesItsDelayAndRotates() async throws {
+        let server = try FakeProviderServer { request in
+            request.headers["x-goog-api-key"] == "gk-1"
+                ? FakeResponse.complete(status: 429, body: #"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"3s"}]}}"#)
+                : FakeResponse.stream(Self.geminiStream)
+        }
+        let providers = providers(.gemini, server, keys: ["gk-1", "gk-2"], basePath: "/v1beta")
+        #expect(await run(providers, "gemini/gemini-2.5-flash").texts == ["The ferry ", "appears."])
+        let solo = try FakeProviderServer { _ in
+            FakeResponse.complete(status: 429, body: #"{"error":{"code":429,"message":"Resource has been exhausted","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"3s"}]}}"#)
+        }
+        let error = try #require(await run(self.providers(.gemini, solo, keys: ["gk-1"], basePath: "/v1beta"), "gemini/gemini-2.5-flash").providerError)
+        #expect(error.kind == .rateLimit)
+        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0))
+    }
+
+    // MARK: Ollama
+
+    @Test func ollamaNativeStreamsNDJSON() async throws {
+        let lines = [
+            #"{"model":"llama3","message":{"role":"assistant","content":"","thinking":"hmm"},"done":false}"# + "\n",
+            #"{"model":"llama3","message":{"role":"assistant","content":"Waves"},"done":false}"# + "\n",
+            #"{"model":"llama3","message":{"role":"assistant","content":" break."},"done":false}"# + "\n",
+            #"{"model":"llama3","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":18,"eval_count":4}"# + "\n",
+        ]
+        let server = try FakeProviderServer { _ in FakeResponse.stream(lines, contentType: "application/x-ndjson") }
+        let outcome = await run(providers(.ollama, server), "ollama/llama3")
+        #expect(outcome.texts == ["Waves", " break."])
+        #expect(outcome.usage == ModelUsage(promptTokens: 18, outputTokens: 4, source: .api))
+        #expect(server.requests.first?.path == "/api/chat")
+        #expect((server.requests.first?.json["options"] as? [String: Any])?["num_predict"] as? Int == 64)
+    }
+
+    // MARK: Listing
+
+    @Test func modelsAreListedFromTheServerAndAnUnreachableOneSaysWhy() async throws {
+        let server = try FakeProviderServer { request in
+            request.path == "/v1/models"
+                ? FakeResponse.complete(status: 200, body: #"{"object":"list","data":[{"id":"smollm2","object":"model","meta":{"n_ctx_train":2048}},{"id":"other","object":"model"}]}"#)
+                : FakeResponse.complete(status: 404, body: "{}")
+        }
+        let providers = providers(.openai, server, basePath: "/v1")
+        let listed = await providers.list()
+        #expect(listed.map(\.descriptor.id) == ["openai/smollm2", "openai/other"])
+        #expect(listed.allSatisfy { $0.available })
+        #expect(providers.contextTokens(of: "openai/smollm2") == 2048)
+        _ = await providers.list()
+        #expect(server.requests.count == 1, "cached")
+
+        let gone = try FakeProviderServer { _ in [] }
+        let unreachable = self.providers(.ollama, gone)
+        gone.stop()
+        let entries = await unreachable.list(timeout: .seconds(2))
+        #expect(entries.count == 1)
+        #expect(entries.first?.available == false)
+        #expect(entries.first?.reason?.contains("Could not reach") == true)
+
+        let failing = try FakeProviderServer { _ in FakeResponse.complete(status: 503, body: #"{"error":{"message":"warming up"}}"#) }
+        let warming = self.providers(.openai, failing, basePath: "/v1")
+        #expect(await warming.list().first?.reason?.contains("warming up") == true)
+        #expect(await warming.list().first?.available == false)
+        #expect(failing.requests.count == 1, "the failure is remembered for a while")
+        #expect(unreachable.model(id: "ollama/anything") != nil, "an unlisted id may still be used")
+    }
+
+    func waitUntil(_ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() {
+            if ContinuousClock.now > deadline {
+                Issue.record("condition not met in 5 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+struct ProviderConfigurationTests {
+    @Test func keysAndBaseURLsComeFromTheEnvironmentAndTheClientOverrides() {
+        let loaded = ProviderConfiguration.load(environment: [
+            "OPENAI_API_KEY": "o0", "OPENAI_API_KEY_1": "o1", "OPENAI_API_KEY_3": "o3",
+            "GEMINI_API_KEY_2": "g2", "OLLAMA_HOST": "127.0.0.1:11434/",
+            "ANTHROPIC_BASE_URL": "http://localhost:9/",
+        ], overrides: ["anthropic": .init(baseURL: nil, apiKeys: ["from-client"])])
+        #expect(loaded[.openai]?.keys.map(\.secret) == ["o0", "o1", "o3"])
+        #expect(loaded[.openai]?.keyRequired == true)
+        #expect(loaded[.gemini]?.keys.map(\.secret) == ["g2"])
+        #expect(loaded[.ollama]?.baseURL.absoluteString == "http://127.0.0.1:11434")
+        #expect(loaded[.ollama]?.configured == true)
+        #expect(loaded[.anthropic]?.baseURL.absoluteString == "http://localhost:9")
+        #expect(loaded[.anthropic]?.keys.map(\.secret) == ["from-client"])
+        let local = ProviderConfiguration.load(environment: ["OPENAI_BASE_URL": "http://user:pw-SECRET@127.0.0.1:8080/v1?key=q-SECRET"])
+        #expect(!String(describing: local[.openai]!).contains("SECRET"))
+        #expect(local[.openai]?.keyRequired == false)
+        #expect(local[.gemini]?.configured == false)
+    }
+
+    @Test func keysNeverShowInDescriptionsOrDumps() {
+        let configuration = ProviderConfiguration.load(environment: ["OPENAI_API_KEY": "sk-test-SECRET-123"])[.openai]!
+        var dumped = ""
+        dump(configuration, to: &dumped)
+        for text in [String(describing: configuration), String(reflecting: configuration), dumped, "\(configuration.keys)"] {
+            #expect(!text.contains("SECRET"), "\(text)")
+        }
+        #expect(configuration.redact("echo sk-test-SECRET-123 back") == "echo [redacted] back")
+    }
+
+    @Test func openAIItselfGetsMaxCompletionTokensAndImitatorsGetMaxTokens() throws {
+        let request = GenerationRequest(system: "s", story: "t", maxOutputTokens: 77)
+        for (base, field) in [("https://api.openai.com/v1", "max_completion_tokens"), ("http://127.0.0.1:8080/v1", "max_tokens")] {
+            let built = try OpenAIFormat().urlRequest(for: request, model: "m", baseURL: URL(string: base)!, key: nil)
+            let body = try JSONSerialization.jsonObject(with: built.httpBody!) as? [String: Any]
+            #expect(body?[field] as? Int == 77, "\(base)")
+            #expect(body?.keys.filter { $0.hasPrefix("max_") }.count == 1)
+        }
+    }
+
+    @Test func retryAfterReadsSecondsAndHTTPDates() {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(ErrorClassifier.retryAfter(headers: ["retry-after": "12"], body: "") == .seconds(12))
+        let date = "Tue, 14 Nov 2023 22:13:40 GMT"  // 20 s after `now`
+        #expect(ErrorClassifier.retryAfter(headers: ["retry-after": date], body: "", now: now) == .seconds(20))
+        #expect(ErrorClassifier.retryAfter(headers: [:], body: "") == nil)
+    }
+
+    @Test func contextLengthIsRecognizedInEachProvidersWording() {
+        for body in [
+            #"{"error":{"code":"context_length_exceeded"}}"#,
+            #"{"error":{"message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#,
+            #"{"error":{"message":"The input token count (1200000) exceeds the maximum number of tokens allowed"}}"#,
+        ] {
+            #expect(ErrorClassifier.kind(status: 400, body: body) == .contextLength, "\(body)")
+        }
+        #expect(ErrorClassifier.kind(status: 400, body: #"{"error":{"message":"bad temperature"}}"#) == .invalidRequest)
+    }
+}
