@@ -71,6 +71,7 @@ final class Daemon: @unchecked Sendable {
 
     var stderr: String { String(decoding: errorOutput.bytes, as: UTF8.self) }
     var stdoutBytes: [UInt8] { rawOutput.bytes }
+    var stdoutByteCount: Int { rawOutput.count }
 
     func sendRaw(_ bytes: [UInt8]) {
         try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
@@ -158,6 +159,7 @@ final class ByteBuffer: Sendable {
     /// End of file was read: nothing more will arrive.
     func finish() { storage.withLock { $0.finished = true } }
     var bytes: [UInt8] { storage.withLock { $0.bytes } }
+    var count: Int { storage.withLock { $0.bytes.count } }
     var isFinished: Bool { storage.withLock { $0.finished } }
 }
 
