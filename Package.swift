@@ -63,7 +63,14 @@ let package = Package(
             name: "ImaginAIServerTests",
             dependencies: ["ImaginAIServer", "JSONRPC", "ImaginAIProtocol", "ImaginAIStore"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", "ProviderTestSupport"]),
+        // GRDB: the crash tests read the file the daemon left behind with plain SQL, not through the store.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", "ProviderTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

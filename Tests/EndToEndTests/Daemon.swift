@@ -24,9 +24,17 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// `environment` is added to the test runner's; `unsetting` names variables the daemon must not see.
-    init(arguments: [String] = [], database: String = ":memory:", environment: [String: String] = [:], unsetting: [String] = []) throws {
-        process.executableURL = Self.binary
-        process.arguments = arguments.isEmpty ? ["serve", "--db", database] : arguments
+    /// `umask`, when given, is set (by /bin/sh) before the binary starts.
+    init(arguments: [String] = [], database: String = ":memory:", environment: [String: String] = [:], unsetting: [String] = [],
+         umask: String? = nil) throws {
+        let arguments = arguments.isEmpty ? ["serve", "--db", database] : arguments
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", Self.binary.path] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         for name in unsetting { env[name] = nil }
@@ -63,6 +71,7 @@ final class Daemon: @unchecked Sendable {
 
     var stderr: String { String(decoding: errorOutput.bytes, as: UTF8.self) }
     var stdoutBytes: [UInt8] { rawOutput.bytes }
+    var stdoutByteCount: Int { rawOutput.count }
 
     func sendRaw(_ bytes: [UInt8]) {
         try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
@@ -150,6 +159,7 @@ final class ByteBuffer: Sendable {
     /// End of file was read: nothing more will arrive.
     func finish() { storage.withLock { $0.finished = true } }
     var bytes: [UInt8] { storage.withLock { $0.bytes } }
+    var count: Int { storage.withLock { $0.bytes.count } }
     var isFinished: Bool { storage.withLock { $0.finished } }
 }
 
