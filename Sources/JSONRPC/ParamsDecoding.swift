@@ -14,10 +14,80 @@ public enum ParamsDecoding {
             throw ResponseError.invalidParams("Invalid params: params must be an object, got \(other.typeName)")
         }
         do {
-            let data = try JSONCoding.encode(object)
-            return try JSONCoding.makeDecoder().decode(T.self, from: data)
+            return try decodeObject(T.self, object)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               let field = unrepresentableNumber(T.self, in: object)
+            {
+                throw ResponseError.invalidParams(
+                    "Invalid params: '\(field.path)' must be an integer in range, got \(field.value)", field: field.path)
+            }
             throw invalidParams(error, in: object)
+        }
+    }
+
+    private static func decodeObject<T: Decodable>(_ type: T.Type, _ object: JSONValue) throws -> T {
+        let data = try JSONCoding.encode(object)
+        return try JSONCoding.makeDecoder().decode(T.self, from: data)
+    }
+
+    /// Foundation's JSONDecoder reports a number that does not fit the field's type (1.5 or 1e300 for an
+    /// integer) as "not valid JSON" with no coding path at all, which would leave `data.field` empty. The
+    /// culprit is then one of the non-integral or out-of-range numbers in the params: the first whose
+    /// replacement by 0 makes that error go away is the field to name.
+    static func unrepresentableNumber<T: Decodable>(_ type: T.Type, in object: JSONValue) -> (path: String, value: String)? {
+        for (path, value) in numbersNotFittingAnInteger(in: object, at: []) {
+            let patched = replacing(at: path[...], in: object, with: .int(0))
+            do {
+                _ = try decodeObject(T.self, patched)
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                continue
+            } catch {}
+            let text = String(decoding: MessageEncoding.encodeValue(.double(value)), as: UTF8.self)
+            return (self.path(path.map(PathKey.init)), text)
+        }
+        return nil
+    }
+
+    private enum PathComponent { case key(String), index(Int) }
+
+    private struct PathKey: CodingKey {
+        var stringValue: String
+        var intValue: Int?
+        init(_ component: PathComponent) {
+            switch component {
+            case .key(let key): stringValue = key; intValue = nil
+            case .index(let index): stringValue = "\(index)"; intValue = index
+            }
+        }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { self.stringValue = "\(intValue)"; self.intValue = intValue }
+    }
+
+    private static func numbersNotFittingAnInteger(in value: JSONValue, at path: [PathComponent]) -> [([PathComponent], Double)] {
+        switch value {
+        case .double(let number) where number.rounded() != number || abs(number) >= 9.2e18:
+            return [(path, number)]
+        case .array(let items):
+            return items.enumerated().flatMap { numbersNotFittingAnInteger(in: $1, at: path + [.index($0)]) }
+        case .object(let fields):
+            return fields.sorted { $0.key < $1.key }.flatMap { numbersNotFittingAnInteger(in: $1, at: path + [.key($0)]) }
+        default:
+            return []
+        }
+    }
+
+    private static func replacing(at path: ArraySlice<PathComponent>, in value: JSONValue, with replacement: JSONValue) -> JSONValue {
+        guard let first = path.first else { return replacement }
+        switch (first, value) {
+        case (.key(let key), .object(var fields)):
+            fields[key] = fields[key].map { replacing(at: path.dropFirst(), in: $0, with: replacement) }
+            return .object(fields)
+        case (.index(let index), .array(var items)) where items.indices.contains(index):
+            items[index] = replacing(at: path.dropFirst(), in: items[index], with: replacement)
+            return .array(items)
+        default:
+            return value
         }
     }
 
@@ -47,6 +117,8 @@ public enum ParamsDecoding {
             return .invalidParams("Invalid params: '\(field)' must be \(describe(expected)), got null", field: field)
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
+            // An empty path names nothing; better no `data.field` than one a client cannot act on.
+            if field.isEmpty { return .invalidParams("Invalid params: \(context.debugDescription)") }
             return .invalidParams("Invalid params: '\(field)': \(context.debugDescription)", field: field)
         @unknown default:
             return .invalidParams("Invalid params: \(error)")

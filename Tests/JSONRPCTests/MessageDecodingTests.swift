@@ -87,3 +87,28 @@ func invalidRequestsSayWhatIsWrong(text: String, mention: String) {
         #expect(error.data == .object(["field": .string("id")]))
     } catch { Issue.record("\(error)") }
 }
+
+/// Found by scripts/fuzz: Foundation reports 1.5 or 1e300 for an integer field as "not valid JSON" with
+/// an empty coding path, which used to give -32602 with `data.field` "". The field must be named.
+@Test func numbersThatDoNotFitAnIntegerNameTheirField() {
+    struct Entry: Decodable { var weight: Double; var order: Int }
+    struct Params: Decodable { var limit: Int?; var ratio: Double?; var entries: [Entry]? }
+    let cases: [(JSONValue, String)] = [
+        (["limit": .double(1.5)], "limit"),
+        (["limit": .double(1e300)], "limit"),
+        (["limit": .double(-1e20)], "limit"),
+        // 0.5 fits the Double field beside the bad integer, so it must not be blamed.
+        (["ratio": .double(0.5), "entries": [["weight": .double(2.5), "order": .double(3.25)]]], "entries[0].order"),
+    ]
+    for (params, field) in cases {
+        do {
+            _ = try ParamsDecoding.decode(Params.self, from: params)
+            Issue.record("\(params) should fail")
+        } catch let error as ResponseError {
+            #expect(error.code == .invalidParams)
+            #expect(error.data == .object(["field": .string(field)]), "\(params): \(error)")
+        } catch { Issue.record("\(error)") }
+    }
+    // Values that fit still decode.
+    #expect((try? ParamsDecoding.decode(Params.self, from: ["limit": .double(7), "ratio": .double(1e300)]))?.limit == 7)
+}
