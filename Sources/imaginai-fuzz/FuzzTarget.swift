@@ -69,6 +69,8 @@ func decodeBody(_ body: [UInt8]) {
         decodeMessage(message)
     case .batch(let messages):
         for message in messages { decodeMessage(message) }
+    case .tooDeep(let limit):
+        if limit != MessageDecoding.defaultMaxDepth { preconditionFailure("tooDeep reported limit \(limit)") }
     }
 }
 

@@ -112,3 +112,17 @@ func invalidRequestsSayWhatIsWrong(text: String, mention: String) {
     // Values that fit still decode.
     #expect((try? ParamsDecoding.decode(Params.self, from: ["limit": .double(7), "ratio": .double(1e300)]))?.limit == 7)
 }
+
+@Test func nestingIsLimitedBeforeParsing() {
+    func nested(_ depth: Int) -> [UInt8] {
+        Array((#"{"jsonrpc":"2.0","id":1,"method":"m","params":"# + String(repeating: "[", count: depth - 1)
+            + String(repeating: "]", count: depth - 1) + "}").utf8)
+    }
+    if case .tooDeep = MessageDecoding.decode(nested(64)) { Issue.record("64 levels are allowed") }
+    #expect(MessageDecoding.decode(nested(65)) == .tooDeep(limit: 64))
+    // Brackets inside strings (escaped quotes included) are text, not nesting.
+    let text = #"{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"\"\#(String(repeating: "[{", count: 100))"}}"#
+    guard case .single(.request) = MessageDecoding.decode(Array(text.utf8)) else { Issue.record("brackets in a string"); return }
+    // Deeper than Foundation's own limit (512) is still ours: -31004, not a parse error.
+    #expect(MessageDecoding.decode(Array((String(repeating: "[", count: 100_000)).utf8)) == .tooDeep(limit: 64))
+}
