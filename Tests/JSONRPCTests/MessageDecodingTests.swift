@@ -113,6 +113,19 @@ func invalidRequestsSayWhatIsWrong(text: String, mention: String) {
     #expect((try? ParamsDecoding.decode(Params.self, from: ["limit": .double(7), "ratio": .double(1e300)]))?.limit == 7)
 }
 
+/// Found by the randomized protocol test: a NUL inside a string came back from the store cut short.
+@Test func stringsWithNULAreRefusedNamingTheField() {
+    struct Card: Decodable { var name: String }
+    struct Params: Decodable { var cards: [Card] }
+    do {
+        _ = try ParamsDecoding.decode(Params.self, from: ["cards": [["name": "ok"], ["name": "A\u{0}B"]]])
+        Issue.record("should fail")
+    } catch let error as ResponseError {
+        #expect(error.code == .invalidParams)
+        #expect(error.data == .object(["field": .string("cards[1].name")]))
+    } catch { Issue.record("\(error)") }
+}
+
 @Test func nestingIsLimitedBeforeParsing() {
     func nested(_ depth: Int) -> [UInt8] {
         Array((#"{"jsonrpc":"2.0","id":1,"method":"m","params":"# + String(repeating: "[", count: depth - 1)
