@@ -178,12 +178,14 @@ private func request(_ id: String, _ method: String, _ params: String = "{}") ->
 
     for id in 1...3 { client.send(request("\(id)", "test/hold")) }
     client.send(request("4", "test/echo", #"{"text":"after"}"#))
+    // Under load the first two may take a while to start; once they have, the third must not follow.
+    for _ in 0..<2000 where started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
     try await Task.sleep(for: .milliseconds(300))
     #expect(started.withLock { $0 } == 2, "the third request must wait while two are pending")
 
     released.withLock { $0 = 1 }
     #expect(await client.response(to: .int(1))["result"] == .null)
-    for _ in 0..<200 where started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+    for _ in 0..<2000 where started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
     #expect(started.withLock { $0 } == 3, "answering one makes room for the next")
 
     released.withLock { $0 = 3 }
