@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "imaginai", targets: ["imaginai"]),
         .executable(name: "imaginai-bench", targets: ["imaginai-bench"]),
+        .executable(name: "imaginai-fuzz", targets: ["imaginai-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -48,6 +49,8 @@ let package = Package(
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
         .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport"]),
+        // libFuzzer target over framing and request decoding; a corpus replayer in a normal build. See scripts/fuzz.
+        .executableTarget(name: "imaginai-fuzz", dependencies: ["JSONRPC", "ImaginAIProtocol"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),

@@ -29,4 +29,9 @@ extension ResponseError {
     public static func tooLarge(_ message: String) -> ResponseError {
         ResponseError(code: .tooLarge, message: message)
     }
+
+    /// A param over its documented limit: `data: {field, limit}` names the param and the limit.
+    public static func tooLarge(_ message: String, field: String, limit: Int) -> ResponseError {
+        ResponseError(code: .tooLarge, message: message, data: .object(["field": .string(field), "limit": .int(Int64(limit))]))
+    }
 }

@@ -13,6 +13,7 @@ enum ErrorMapping {
             case .notFound(let kind, let id): return .notFound(kind: kind, id: id)
             case .conflict(let message): return .conflict(message)
             case .invalid(let field, let message): return .invalidParams("Invalid params: \(message)", field: field)
+            case .tooLarge(let field, let limit, let message): return .tooLarge("Too large: \(message)", field: field, limit: limit)
             }
         case let error as ProviderError:
             return error.responseError()

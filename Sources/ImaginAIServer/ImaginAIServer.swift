@@ -106,13 +106,21 @@ public final class ImaginAIServer: Sendable {
             try await read { try $0.scenario(id: request.id) }
         }
         c.register(ScenarioCreateRequest.self) { [self] request, _ in
-            try Validation.name(request.scenario.name, field: "scenario.name")
-            try Validation.cards(request.scenario.cards, field: "scenario.cards")
+            let s = request.scenario
+            try Validation.name(s.name, field: "scenario.name")
+            try Validation.sections(
+                "scenario", instructions: s.instructions, plotEssentials: s.plotEssentials, authorsNotes: s.authorsNotes,
+                openingScene: s.openingScene, playerDescription: s.playerDescription)
+            try Validation.cards(s.cards, field: "scenario.cards")
             return try await store { try $0.createScenario(request.scenario) }
         }
         c.register(ScenarioUpdateRequest.self) { [self] request, _ in
-            try Validation.name(request.changes.name, field: "changes.name")
-            try Validation.cards(request.changes.cards, field: "changes.cards")
+            let c = request.changes
+            try Validation.name(c.name, field: "changes.name")
+            try Validation.sections(
+                "changes", instructions: c.instructions, plotEssentials: c.plotEssentials, authorsNotes: c.authorsNotes,
+                openingScene: c.openingScene, playerDescription: c.playerDescription)
+            try Validation.cards(c.cards, field: "changes.cards")
             return try await store { try $0.updateScenario(id: request.id, changes: request.changes) }
         }
         c.register(ScenarioDeleteRequest.self) { [self] request, _ in
@@ -134,10 +142,12 @@ public final class ImaginAIServer: Sendable {
         c.register(CardCreateRequest.self) { [self] request, _ in
             let owner = try Validation.owner(scenarioId: request.scenarioId, adventureId: request.adventureId)
             try Validation.name(request.card.name, field: "card.name")
+            try Validation.text(request.card.description, field: "card.description")
             return try await store { try $0.createCard(owner: owner, draft: request.card) }
         }
         c.register(CardUpdateRequest.self) { [self] request, _ in
             try Validation.name(request.changes.name, field: "changes.name")
+            try Validation.text(request.changes.description, field: "changes.description")
             return try await store { try $0.updateCard(id: request.id, changes: request.changes) }
         }
         c.register(CardDeleteRequest.self) { [self] request, _ in
@@ -172,7 +182,11 @@ public final class ImaginAIServer: Sendable {
             try await read { try $0.adventure(id: request.id) }
         }
         c.register(AdventureUpdateRequest.self) { [self] request, _ in
-            try Validation.name(request.changes.name, field: "changes.name")
+            let c = request.changes
+            try Validation.name(c.name, field: "changes.name")
+            try Validation.sections(
+                "changes", instructions: c.instructions, plotEssentials: c.plotEssentials, authorsNotes: c.authorsNotes,
+                openingScene: c.openingScene, playerDescription: c.playerDescription)
             return try await store { try $0.updateAdventure(id: request.id, changes: request.changes) }
         }
         c.register(AdventureDuplicateRequest.self) { [self] request, _ in
@@ -195,7 +209,8 @@ public final class ImaginAIServer: Sendable {
             return try await read { try $0.turns(adventureId: request.adventureId, limit: limit, beforeIndex: request.beforeIndex) }
         }
         c.register(TurnEditRequest.self) { [self] request, _ in
-            try await store { try $0.editTurn(id: request.id, text: request.text) }
+            try Validation.text(request.text, field: "text")
+            return try await store { try $0.editTurn(id: request.id, text: request.text) }
         }
         c.register(TurnDeleteRequest.self) { [self] request, _ in
             let adventureId = try await read { try $0.adventureId(ofTurn: request.id) }
@@ -211,6 +226,7 @@ public final class ImaginAIServer: Sendable {
             guard !text.isEmpty else {
                 throw ResponseError.invalidParams("Invalid params: 'text' must not be empty", field: "text")
             }
+            try Validation.text(request.text, field: "text")
             return try await story.generate(.act(request.action, text), adventureId: request.adventureId, context: context)
         }
         c.register(StoryContinueRequest.self) { [self] request, context in
@@ -230,7 +246,8 @@ public final class ImaginAIServer: Sendable {
             }
         }
         c.register(StoryPreviewRequest.self) { [self] request, _ in
-            try story.preview(adventureId: request.adventureId, action: request.action, text: request.text)
+            try Validation.text(request.text, field: "text")
+            return try story.preview(adventureId: request.adventureId, action: request.action, text: request.text)
         }
         c.register(TurnVersionsRequest.self) { [self] request, _ in
             TurnVersionsResult(versions: try await read { try $0.turnVersions(turnId: request.id) })

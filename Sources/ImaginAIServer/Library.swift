@@ -21,6 +21,8 @@ public struct Library: Sendable {
         let chosen = try Self.parseFormat(format, field: "format", allowed: Self.scenarioImportFormats, as: ScenarioFileFormat.self)
         let imported = try ScenarioFiles.read(data, format: chosen)
         var draft = imported.scenario
+        // Named after the param the cards came in, not the draft field the store would name.
+        try AppDatabase.requireRoom(count: draft.cards.count, field: "data")
         if draft.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             draft.name = "Imported scenario"
         }

@@ -7,12 +7,44 @@ import ImaginAIStore
 enum Validation {
     static let maxListLimit = 500
     static let defaultListLimit = 50
+    /// Names of scenarios, cards and adventures, in Unicode code points: a title, never a text.
+    static let maxNameLength = 1_000
+    /// Every story text (card descriptions, scenario and adventure sections, turn text), in code points:
+    /// about 25k tokens, more than any model's whole prompt budget for one section.
+    static let maxTextLength = 100_000
 
     static func name(_ value: String?, field: String) throws {
         guard let value else { return }
         if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ResponseError.invalidParams("Invalid params: '\(field)' must not be empty", field: field)
         }
+        try length(value, maxNameLength, field: field)
+    }
+
+    static func text(_ value: String?, field: String) throws {
+        guard let value else { return }
+        try length(value, maxTextLength, field: field)
+    }
+
+    private static func length(_ value: String, _ limit: Int, field: String) throws {
+        // The UTF-8 count bounds the code point count from above: the exact count only for long strings.
+        guard value.utf8.count > limit else { return }
+        let count = value.unicodeScalars.count
+        guard count > limit else { return }
+        throw ResponseError.tooLarge(
+            "Too large: '\(field)' is \(count) characters; the limit is \(limit)", field: field, limit: limit)
+    }
+
+    /// The five story sections shared by scenarios and adventures, under `prefix` (`scenario`, `changes`).
+    static func sections(
+        _ prefix: String, instructions: String?, plotEssentials: String?, authorsNotes: String?,
+        openingScene: String?, playerDescription: String?
+    ) throws {
+        try text(instructions, field: "\(prefix).instructions")
+        try text(plotEssentials, field: "\(prefix).plotEssentials")
+        try text(authorsNotes, field: "\(prefix).authorsNotes")
+        try text(openingScene, field: "\(prefix).openingScene")
+        try text(playerDescription, field: "\(prefix).playerDescription")
     }
 
     static func limit(_ value: Int?, field: String = "limit") throws -> Int {
@@ -42,6 +74,7 @@ enum Validation {
     static func cards(_ cards: [CardDraft]?, field: String) throws {
         for (index, card) in (cards ?? []).enumerated() {
             try name(card.name, field: "\(field)[\(index)].name")
+            try text(card.description, field: "\(field)[\(index)].description")
         }
     }
 

@@ -17,6 +17,7 @@ extension AppDatabase {
     public func createCard(owner: CardOwner, draft: CardDraft) throws -> Card {
         try writer.write { db in
             try requireOwner(db, owner)
+            try requireRoom(db, owner, adding: 1, field: owner.paramName)
             let record = CardRecord(
                 id: Identifier.make(Identifier.card), owner: owner, position: try nextPosition(db, owner: owner),
                 draft: draft)
@@ -58,6 +59,7 @@ extension AppDatabase {
         try writer.write { db in
             var record = try requireCard(db, id: id)
             let owner = record.owner
+            try requireRoom(db, owner, adding: 1, field: "id")
             try db.execute(
                 sql: "UPDATE card SET position = position + 1 WHERE \(owner.columnName) = ? AND position > ?",
                 arguments: [owner.id, record.position])
@@ -78,8 +80,10 @@ extension AppDatabase {
             var position: Int
             switch mode {
             case .append:
+                try requireRoom(db, owner, adding: drafts.count, field: "data")
                 position = try nextPosition(db, owner: owner)
             case .replace:
+                try Self.requireRoom(count: drafts.count, field: "data")
                 try db.execute(sql: "DELETE FROM card WHERE \(owner.columnName) = ?", arguments: [owner.id])
                 position = 0
             }
@@ -124,6 +128,22 @@ extension AppDatabase {
         try db.execute(sql: "UPDATE \(owner.kind) SET updatedAt = ? WHERE id = ?", arguments: [now, owner.id])
     }
 
+    /// Throws `tooLarge` unless `adding` more cards keep the owner within `StoreLimits.maxCardsPerOwner`.
+    func requireRoom(_ db: Database, _ owner: CardOwner, adding: Int, field: String) throws {
+        let existing = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM card WHERE \(owner.columnName) = ?", arguments: [owner.id]) ?? 0
+        try Self.requireRoom(count: existing + adding, field: field)
+    }
+
+    public static func requireRoom(count: Int, field: String) throws {
+        let limit = StoreLimits.maxCardsPerOwner
+        guard count <= limit else {
+            throw StoreError.tooLarge(
+                field: field, limit: limit,
+                message: "a scenario or adventure holds at most \(limit) cards; this would make \(count)")
+        }
+    }
+
     func nextPosition(_ db: Database, owner: CardOwner) throws -> Int {
         try Int.fetchOne(
             db, sql: "SELECT MAX(position) + 1 FROM card WHERE \(owner.columnName) = ?", arguments: [owner.id]
@@ -132,6 +152,14 @@ extension AppDatabase {
 }
 
 extension AppDatabase.CardOwner {
+    /// The request param that names this owner.
+    var paramName: String {
+        switch self {
+        case .scenario: return "scenarioId"
+        case .adventure: return "adventureId"
+        }
+    }
+
     var id: String {
         switch self {
         case .scenario(let id), .adventure(let id): id

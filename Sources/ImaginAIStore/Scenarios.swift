@@ -45,7 +45,8 @@ extension AppDatabase {
     }
 
     public func createScenario(_ draft: ScenarioDraft) throws -> Scenario {
-        try writer.write { db in
+        try Self.requireRoom(count: draft.cards.count, field: "scenario.cards")
+        return try writer.write { db in
             let id = try insertScenario(db, draft: draft, now: clock.now())
             return try fetchScenario(db, id: id)
         }
@@ -54,7 +55,8 @@ extension AppDatabase {
     /// A partial update: absent fields are kept. `cards`, when present, replaces the whole set; a draft
     /// whose id names a card of this scenario keeps that id (and is updated), the others get new ids.
     public func updateScenario(id: String, changes: ScenarioChanges) throws -> Scenario {
-        try writer.write { db in
+        try Self.requireRoom(count: changes.cards?.count ?? 0, field: "changes.cards")
+        return try writer.write { db in
             var record = try requireScenario(db, id: id)
             record.apply(StoryTextChanges(changes))
             if let v = changes.visibility { record.visibility = v.rawValue }

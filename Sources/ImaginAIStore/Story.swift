@@ -150,12 +150,23 @@ extension AppDatabase {
 
     // MARK: Helpers
 
+    /// Throws `tooLarge` when the adventure already has `StoreLimits.maxTurnsPerAdventure` turns.
+    func requireTurnRoom(_ db: Database, adventureId: String, index: Int) throws {
+        let limit = StoreLimits.maxTurnsPerAdventure
+        guard index < limit else {
+            throw StoreError.tooLarge(
+                field: "adventureId", limit: limit, message: "an adventure holds at most \(limit) turns")
+        }
+    }
+
     func insertTurn(_ db: Database, adventureId: String, role: TurnRole, action: ActionKind?, text: String, usage: TurnUsage?) throws -> Turn {
         _ = try requireAdventure(db, id: adventureId)
         let now = clock.now()
+        let index = try turnCount(db, adventureId: adventureId)
+        try requireTurnRoom(db, adventureId: adventureId, index: index)
         let record = TurnRecord(
             id: Identifier.make(Identifier.turn), adventureId: adventureId,
-            turnIndex: try turnCount(db, adventureId: adventureId), role: role.rawValue,
+            turnIndex: index, role: role.rawValue,
             action: action?.rawValue, text: text, createdAt: now, usage: UsageColumn.encode(usage))
         try record.insert(db)
         try touchPlayed(db, adventureId: adventureId, now: now)

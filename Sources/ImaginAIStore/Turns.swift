@@ -65,9 +65,11 @@ extension AppDatabase {
         try writer.write { db in
             _ = try requireAdventure(db, id: adventureId)
             let now = clock.now()
+            let index = try turnCount(db, adventureId: adventureId)
+            try requireTurnRoom(db, adventureId: adventureId, index: index)
             let record = TurnRecord(
                 id: Identifier.make(Identifier.turn), adventureId: adventureId,
-                turnIndex: try turnCount(db, adventureId: adventureId), role: role.rawValue,
+                turnIndex: index, role: role.rawValue,
                 action: action?.rawValue, text: text, createdAt: now)
             try record.insert(db)
             try touchPlayed(db, adventureId: adventureId, now: now)

@@ -30,11 +30,23 @@ public final class Connection: Sendable {
 
     public struct Configuration: Sendable {
         public var maxMessageBytes: Int
-        /// The code for a body over `maxMessageBytes` (the application may have its own "too large" code).
+        /// The code for a body over `maxMessageBytes` or nested deeper than `maxNestingDepth` (the
+        /// application may have its own "too large" code).
         public var oversizeErrorCode: ErrorCode
-        public init(maxMessageBytes: Int = 16 << 20, oversizeErrorCode: ErrorCode = .invalidRequest) {
+        /// Arrays and objects nested deeper than this are answered with `oversizeErrorCode` unparsed.
+        public var maxNestingDepth: Int
+        /// Requests running at once. When this many are unanswered the reader stops reading input until
+        /// one is answered: back-pressure, not rejection, so a client that pipelines thousands of requests
+        /// still gets every answer while the daemon holds at most this many (and the pipe's buffer).
+        public var maxPendingRequests: Int
+        public init(
+            maxMessageBytes: Int = 16 << 20, oversizeErrorCode: ErrorCode = .invalidRequest,
+            maxNestingDepth: Int = MessageDecoding.defaultMaxDepth, maxPendingRequests: Int = 128
+        ) {
             self.maxMessageBytes = maxMessageBytes
             self.oversizeErrorCode = oversizeErrorCode
+            self.maxNestingDepth = maxNestingDepth
+            self.maxPendingRequests = maxPendingRequests
         }
     }
 
@@ -52,6 +64,8 @@ public final class Connection: Sendable {
         var tasks: [Int: Task<Void, Never>] = [:]
         var cancelled: Set<RequestID> = []
         var nextSerial = 0
+        /// Readers waiting for `tasks` to drop below `maxPendingRequests`; woken as tasks finish.
+        var roomWaiters: [@Sendable () -> Void] = []
 
         mutating func reserve(_ id: RequestID) -> Int {
             nextSerial += 1
@@ -124,8 +138,14 @@ public final class Connection: Sendable {
     public func run<Input: AsyncSequence & Sendable>(input: Input) async -> Int32 where Input.Element == [UInt8] {
         var parser = FrameParser(maxBodyBytes: configuration.maxMessageBytes)
         do {
-            for try await chunk in input {
-                if !ingest(chunk, into: &parser) { break }
+            reading: for try await chunk in input {
+                parser.append(chunk)
+                while let event = parser.next() {
+                    if case .message = event, let waiter = roomWaiter() {
+                        await withCheckedContinuation { continuation in waiter { continuation.resume() } }
+                    }
+                    if !handleChecked(event) { break reading }
+                }
             }
         } catch {
             log(.error, "input failed: \(error)")
@@ -156,13 +176,39 @@ public final class Connection: Sendable {
     }
 
     /// Feeds bytes to the parser and handles every complete message; false once `exit` has arrived.
+    /// Runs on the reader thread, which may block here until a pending request is answered.
     private func ingest(_ chunk: some Collection<UInt8>, into parser: inout FrameParser) -> Bool {
         parser.append(chunk)
         while let event = parser.next() {
-            handle(event)
-            if state.withLock({ $0.exitRequested }) { return false }
+            if case .message = event, let waiter = roomWaiter() {
+                let room = DispatchSemaphore(value: 0)
+                waiter { room.signal() }
+                room.wait()
+            }
+            if !handleChecked(event) { return false }
         }
         return true
+    }
+
+    private func handleChecked(_ event: FrameParser.Event) -> Bool {
+        handle(event)
+        return !state.withLock { $0.exitRequested }
+    }
+
+    /// Nil when another request may start now; otherwise a function that registers the wake-up to call
+    /// once one has finished. Checked before each message is handled (a batch counts as one message, so
+    /// one batch may go over the limit by its size: it is bounded by the message size instead).
+    private func roomWaiter() -> ((@escaping @Sendable () -> Void) -> Void)? {
+        let limit = configuration.maxPendingRequests
+        guard state.withLock({ $0.tasks.count >= limit }) else { return nil }
+        return { [self] wake in
+            let wakeNow = state.withLock { state -> Bool in
+                if state.tasks.count < limit { return true }
+                state.roomWaiters.append(wake)
+                return false
+            }
+            if wakeNow { wake() }
+        }
     }
 
     private func finish(_ parser: FrameParser) async -> Int32 {
@@ -176,7 +222,7 @@ public final class Connection: Sendable {
     private func handle(_ event: FrameParser.Event) {
         switch event {
         case .message(let body):
-            switch MessageDecoding.decode(body) {
+            switch MessageDecoding.decode(body, maxDepth: configuration.maxNestingDepth) {
             case .unreadable(let error):
                 writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             case .single(let message):
@@ -185,6 +231,13 @@ public final class Connection: Sendable {
                 }
             case .batch(let messages):
                 handleBatch(messages)
+            case .tooDeep(let limit):
+                log(.warning, "skipped a message nested deeper than \(limit) levels")
+                let error = ResponseError(
+                    code: configuration.oversizeErrorCode,
+                    message: "Message nests arrays and objects deeper than \(limit) levels; it was not parsed"
+                )
+                writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             }
         case .badHeader(let problem):
             log(.warning, "bad header: \(problem)")
@@ -299,7 +352,12 @@ public final class Connection: Sendable {
                     state.cancelled.remove(id)
                 }
                 deliver(body)
-                _ = state.withLock { $0.tasks.removeValue(forKey: serial) }
+                let waiters = state.withLock { state -> [@Sendable () -> Void] in
+                    state.tasks.removeValue(forKey: serial)
+                    defer { state.roomWaiters.removeAll() }
+                    return state.roomWaiters
+                }
+                for wake in waiters { wake() }
             }
             locked.tasks[serial] = task
             if locked.cancelled.contains(id) { task.cancel() }

@@ -17,12 +17,22 @@ public enum IncomingBody: Equatable, Sendable {
     case batch([IncomingMessage])
     /// Not JSON at all (or an empty batch): answered with this error and id null.
     case unreadable(ResponseError)
+    /// Arrays and objects nested deeper than the limit: not parsed (so the id is unknown).
+    case tooDeep(limit: Int)
 }
 
 public enum MessageDecoding {
-    public static func decode(_ body: [UInt8]) -> IncomingBody {
+    /// Default nesting limit. Real payloads (card books of other tools included) nest under 10 levels;
+    /// the limit keeps every recursive walk of a message (decoding, re-encoding params, hashing,
+    /// freeing) far from the stack's end, on any thread.
+    public static let defaultMaxDepth = 64
+
+    public static func decode(_ body: [UInt8], maxDepth: Int = defaultMaxDepth) -> IncomingBody {
         guard String(validating: body, as: UTF8.self) != nil else {
             return .unreadable(ResponseError(code: .parseError, message: "Parse error: message body is not valid UTF-8"))
+        }
+        if exceedsDepth(body, maxDepth) {
+            return .tooDeep(limit: maxDepth)
         }
         let value: JSONValue
         do {
@@ -39,6 +49,31 @@ public enum MessageDecoding {
         default:
             return .single(message(from: value))
         }
+    }
+
+    /// True when `[` and `{` outside strings nest deeper than `limit`. A byte scan, so it runs before any
+    /// recursive parsing; brackets of invalid JSON are counted the same way (the parser rejects it anyway).
+    static func exceedsDepth(_ body: [UInt8], _ limit: Int) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in body {
+            if inString {
+                if escaped { escaped = false }
+                else if byte == UInt8(ascii: "\\") { escaped = true }
+                else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limit { return true }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return false
     }
 
     static func message(from value: JSONValue) -> IncomingMessage {

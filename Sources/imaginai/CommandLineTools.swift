@@ -106,6 +106,7 @@ struct CommandLineError: Error, CustomStringConvertible {
             case .notFound(let kind, let id): throw CommandLineError("no \(kind) with id \(id)")
             case .conflict(let message): throw CommandLineError(message)
             case .invalid(_, let message): throw CommandLineError(message)
+            case .tooLarge(_, _, let message): throw CommandLineError(message)
             }
         }
     }

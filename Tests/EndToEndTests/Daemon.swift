@@ -13,6 +13,15 @@ final class Daemon: @unchecked Sendable {
     private let rawOutput = ByteBuffer()
     private let errorOutput = ByteBuffer()
     private let nextID = Mutex(0)
+    private let forwarding = Switch()
+
+    /// Whether output is decoded for `request`/`receive` (true by default). A test reading thousands of
+    /// responses itself from `stdoutBytes` turns it off: decoding every `JSONValue` in the test process
+    /// is slow (each failed type guess throws, and swift-testing records a backtrace per throw).
+    var forwardsOutput: Bool {
+        get { forwarding.isOn }
+        set { forwarding.isOn = newValue }
+    }
 
     static var binary: URL {
         if let explicit = ProcessInfo.processInfo.environment["IMAGINAI_BIN"] {
@@ -45,7 +54,9 @@ final class Daemon: @unchecked Sendable {
         try process.run()
         // Blocking reads on threads of their own: end of file is then seen reliably (readability
         // handlers on Linux do not always report it).
-        Self.drain(stdoutPipe.fileHandleForReading.fileDescriptor, into: rawOutput) { [client] bytes in client.write(bytes) }
+        Self.drain(stdoutPipe.fileHandleForReading.fileDescriptor, into: rawOutput) { [client, forwarding] bytes in
+            if forwarding.isOn { client.write(bytes) }
+        }
         Self.drain(stderrPipe.fileHandleForReading.fileDescriptor, into: errorOutput) { _ in }
     }
 
@@ -149,6 +160,15 @@ final class Daemon: @unchecked Sendable {
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+}
+
+/// A flag shared with the pipe's reader thread.
+final class Switch: Sendable {
+    private let state = Mutex(true)
+    var isOn: Bool {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import JSONRPC
 
@@ -153,6 +154,59 @@ private func request(_ id: String, _ method: String, _ params: String = "{}") ->
     #expect(refused["error"]?["code"] == .int(-32600))
     client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":9}}"#)
     #expect(await client.response(to: .int(9))["error"]?["code"] == .int(-32800))
+    client.closeInput()
+    _ = await run.value
+}
+
+/// With `maxPendingRequests` requests unanswered the reader reads nothing more: the next request waits
+/// (it is not rejected) and starts as soon as one of them is answered.
+@Test func pendingRequestsBeyondTheLimitWaitForRoomAndAreAllAnswered() async throws {
+    let client = InMemoryClient()
+    let connection = Connection(sink: client, configuration: .init(maxMessageBytes: 1000, maxPendingRequests: 2))
+    let started = Mutex(0)
+    let released = Mutex(0)
+    connection.register(method: "initialize") { _, _ in Array("{}".utf8) }
+    connection.register(method: "test/hold") { _, _ in
+        let ticket = started.withLock { $0 += 1; return $0 }
+        while released.withLock({ $0 }) < ticket { try await Task.sleep(for: .milliseconds(5)) }
+        return Array("null".utf8)
+    }
+    connection.register(Echo.self) { request, _ in request }
+    let run = Task { await connection.run(input: client.input) }
+    client.send(request("0", "initialize"))
+    _ = await client.response(to: .int(0))
+
+    for id in 1...3 { client.send(request("\(id)", "test/hold")) }
+    client.send(request("4", "test/echo", #"{"text":"after"}"#))
+    // Under load the first two may take a while to start; once they have, the third must not follow.
+    for _ in 0..<2000 where started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(started.withLock { $0 } == 2, "the third request must wait while two are pending")
+
+    released.withLock { $0 = 1 }
+    #expect(await client.response(to: .int(1))["result"] == .null)
+    for _ in 0..<2000 where started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+    #expect(started.withLock { $0 } == 3, "answering one makes room for the next")
+
+    released.withLock { $0 = 3 }
+    #expect(await client.response(to: .int(2))["result"] == .null)
+    #expect(await client.response(to: .int(3))["result"] == .null)
+    #expect(await client.response(to: .int(4))["result"] == .object(["text": .string("after")]))
+    client.closeInput()
+    #expect(await run.value == 1)
+}
+
+@Test func messagesNestedTooDeeplyAreAnsweredUnparsed() async {
+    let client = InMemoryClient()
+    let connection = Connection(sink: client, configuration: .init(maxMessageBytes: 100_000, oversizeErrorCode: ErrorCode(-31004)))
+    connection.register(method: "initialize") { _, _ in Array("{}".utf8) }
+    let run = Task { await connection.run(input: client.input) }
+    let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+    client.send(request("1", "initialize", #"{"x":\#(deep)}"#))
+    let response = await client.response(to: .null)
+    #expect(response["error"]?["code"] == .int(-31004))
+    client.send(request("2", "initialize"))
+    #expect(await client.response(to: .int(2))["result"] == .object([:]))
     client.closeInput()
     _ = await run.value
 }

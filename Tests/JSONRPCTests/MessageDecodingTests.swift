@@ -87,3 +87,55 @@ func invalidRequestsSayWhatIsWrong(text: String, mention: String) {
         #expect(error.data == .object(["field": .string("id")]))
     } catch { Issue.record("\(error)") }
 }
+
+/// Found by scripts/fuzz: Foundation reports 1.5 or 1e300 for an integer field as "not valid JSON" with
+/// an empty coding path, which used to give -32602 with `data.field` "". The field must be named.
+@Test func numbersThatDoNotFitAnIntegerNameTheirField() {
+    struct Entry: Decodable { var weight: Double; var order: Int }
+    struct Params: Decodable { var limit: Int?; var ratio: Double?; var entries: [Entry]? }
+    let cases: [(JSONValue, String)] = [
+        (["limit": .double(1.5)], "limit"),
+        (["limit": .double(1e300)], "limit"),
+        (["limit": .double(-1e20)], "limit"),
+        // 0.5 fits the Double field beside the bad integer, so it must not be blamed.
+        (["ratio": .double(0.5), "entries": [["weight": .double(2.5), "order": .double(3.25)]]], "entries[0].order"),
+    ]
+    for (params, field) in cases {
+        do {
+            _ = try ParamsDecoding.decode(Params.self, from: params)
+            Issue.record("\(params) should fail")
+        } catch let error as ResponseError {
+            #expect(error.code == .invalidParams)
+            #expect(error.data == .object(["field": .string(field)]), "\(params): \(error)")
+        } catch { Issue.record("\(error)") }
+    }
+    // Values that fit still decode.
+    #expect((try? ParamsDecoding.decode(Params.self, from: ["limit": .double(7), "ratio": .double(1e300)]))?.limit == 7)
+}
+
+/// Found by the randomized protocol test: a NUL inside a string came back from the store cut short.
+@Test func stringsWithNULAreRefusedNamingTheField() {
+    struct Card: Decodable { var name: String }
+    struct Params: Decodable { var cards: [Card] }
+    do {
+        _ = try ParamsDecoding.decode(Params.self, from: ["cards": [["name": "ok"], ["name": "A\u{0}B"]]])
+        Issue.record("should fail")
+    } catch let error as ResponseError {
+        #expect(error.code == .invalidParams)
+        #expect(error.data == .object(["field": .string("cards[1].name")]))
+    } catch { Issue.record("\(error)") }
+}
+
+@Test func nestingIsLimitedBeforeParsing() {
+    func nested(_ depth: Int) -> [UInt8] {
+        Array((#"{"jsonrpc":"2.0","id":1,"method":"m","params":"# + String(repeating: "[", count: depth - 1)
+            + String(repeating: "]", count: depth - 1) + "}").utf8)
+    }
+    if case .tooDeep = MessageDecoding.decode(nested(64)) { Issue.record("64 levels are allowed") }
+    #expect(MessageDecoding.decode(nested(65)) == .tooDeep(limit: 64))
+    // Brackets inside strings (escaped quotes included) are text, not nesting.
+    let text = #"{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"\"\#(String(repeating: "[{", count: 100))"}}"#
+    guard case .single(.request) = MessageDecoding.decode(Array(text.utf8)) else { Issue.record("brackets in a string"); return }
+    // Deeper than Foundation's own limit (512) is still ours: -31004, not a parse error.
+    #expect(MessageDecoding.decode(Array((String(repeating: "[", count: 100_000)).utf8)) == .tooDeep(limit: 64))
+}
