@@ -74,6 +74,7 @@ final class Daemon: @unchecked Sendable {
 
     var stderr: String { String(decoding: errorOutput.bytes, as: UTF8.self) }
     var stdoutBytes: [UInt8] { rawOutput.bytes }
+    func stdoutBytes(from offset: Int) -> [UInt8] { rawOutput.bytes(from: offset) }
 
     func sendRaw(_ bytes: [UInt8]) {
         try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
@@ -170,6 +171,8 @@ final class ByteBuffer: Sendable {
     /// End of file was read: nothing more will arrive.
     func finish() { storage.withLock { $0.finished = true } }
     var bytes: [UInt8] { storage.withLock { $0.bytes } }
+    /// The bytes from `offset` on: what a test polling a long output has not read yet.
+    func bytes(from offset: Int) -> [UInt8] { storage.withLock { Array($0.bytes[min(offset, $0.bytes.count)...]) } }
     var isFinished: Bool { storage.withLock { $0.finished } }
 }
 
