@@ -83,6 +83,7 @@ final class Daemon: @unchecked Sendable {
     var stderr: String { String(decoding: errorOutput.bytes, as: UTF8.self) }
     var stdoutBytes: [UInt8] { rawOutput.bytes }
     var stdoutByteCount: Int { rawOutput.count }
+    func stdoutBytes(from offset: Int) -> [UInt8] { rawOutput.bytes(from: offset) }
 
     func sendRaw(_ bytes: [UInt8]) {
         try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
@@ -180,6 +181,8 @@ final class ByteBuffer: Sendable {
     func finish() { storage.withLock { $0.finished = true } }
     var bytes: [UInt8] { storage.withLock { $0.bytes } }
     var count: Int { storage.withLock { $0.bytes.count } }
+    /// The bytes from `offset` on: what a test polling a long output has not read yet.
+    func bytes(from offset: Int) -> [UInt8] { storage.withLock { Array($0.bytes[min(offset, $0.bytes.count)...]) } }
     var isFinished: Bool { storage.withLock { $0.finished } }
 }
 
