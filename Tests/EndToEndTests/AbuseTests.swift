@@ -10,18 +10,6 @@ import Testing
 struct AbuseTests {
     static let seed = UInt64(ProcessInfo.processInfo.environment["IMAGINAI_ABUSE_SEED"] ?? "") ?? 20261201
 
-    /// SplitMix64: tiny, seedable, the same on every platform.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     struct Param { var name: String; var required: Bool; var type: String?; var choices: [JSONValue] = [] }
     struct Method { var name: String; var params: [Param]; var errors: Set<Int> }
 
@@ -68,7 +56,7 @@ struct AbuseTests {
     }
 
     /// A value of some JSON type other than `type` (integer and number count as one).
-    static func wrongValue(for type: String, _ random: inout Random) -> JSONValue {
+    static func wrongValue(for type: String, _ random: inout SplitMix64) -> JSONValue {
         let candidates: [(String, JSONValue)] = [
             ("string", "not-a-\(type)"), ("integer", .int(Int64.random(in: -5...5, using: &random))),
             ("number", .double(0.5)), ("boolean", .bool(Bool.random(using: &random))),
@@ -91,7 +79,7 @@ struct AbuseTests {
         }
     }
 
-    static func randomJSON(_ random: inout Random, depth: Int = 0) -> JSONValue {
+    static func randomJSON(_ random: inout SplitMix64, depth: Int = 0) -> JSONValue {
         switch Int.random(in: 0..<(depth > 2 ? 5 : 7), using: &random) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &random))
@@ -112,7 +100,7 @@ struct AbuseTests {
 
     @Test func everyMethodAnswersWrongRequestsWithTheDocumentedError() async throws {
         print("AbuseTests seed: \(Self.seed) (set IMAGINAI_ABUSE_SEED to change it)")
-        var random = Random(state: Self.seed)
+        var random = SplitMix64(state: Self.seed)
         let daemon = try Daemon(arguments: ["serve", "--db", ":memory:", "--max-message-bytes", "65536"])
         let initialize = try await daemon.initialize()
         let methods = try Self.methods()
