@@ -242,7 +242,9 @@ struct ProviderTests {
         let outcome = await run(providers(.openai, server, basePath: "/v1", idle: .milliseconds(400)), "openai/m")
         #expect(outcome.texts == ["Once"])
         #expect(outcome.providerError?.kind == .timeout)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Only tells the idle timeout (400 ms) from the 10-minute deadline, which ends a stall as `timeout`
+        // too; the bound is loose so a loaded CI machine cannot fail it.
+        #expect(ContinuousClock.now - started < .seconds(60))
         try await waitUntil { server.connectionsClosedByClient == 1 }
     }
 
