@@ -1,6 +1,8 @@
 import Foundation
+import ImaginAIFormats
 import ImaginAIProtocol
 import ImaginAIStore
+import LLM
 
 /// Checks the store cannot make because they depend on where a value sits in the params: each failure
 /// is a -32602 naming that place.
@@ -103,6 +105,19 @@ enum Validation {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw ResponseError.invalidParams(
                     "Invalid params: 'changes.model' must look like 'provider/model' (e.g. offline/storyteller); got '\(model)'",
+                    field: "changes.model")
+            }
+            // Checked now: stored, an unknown provider would only fail the next story turn, far from the cause.
+            let provider = String(parts[0])
+            guard ModelRegistry.knownProviders.contains(provider) else {
+                throw ResponseError.invalidParams(
+                    "Invalid params: 'changes.model' names no known provider: '\(provider)' in '\(model)'; the providers are "
+                        + ModelRegistry.knownProviders.joined(separator: ", ") + " (models/list shows their models)",
+                    field: "changes.model")
+            }
+            if provider == "offline" && model != OfflineStoryteller.id {
+                throw ResponseError.invalidParams(
+                    "Invalid params: 'changes.model': the offline provider has one model, \(OfflineStoryteller.id); got '\(model)'",
                     field: "changes.model")
             }
         }

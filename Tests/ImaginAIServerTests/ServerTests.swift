@@ -90,6 +90,10 @@ private final class IDSource: Sendable {
         ("scenario/list", #"{"limit":501}"#, "limit"),
         ("adventure/list", #"{"offset":-1}"#, "offset"),
         ("settings/update", #"{"changes":{"model":"/x"}}"#, "changes.model"),
+        ("settings/update", #"{"changes":{"model":"nope/none"}}"#, "changes.model"),
+        ("settings/update", #"{"changes":{"model":"Openai/gpt"}}"#, "changes.model"),
+        ("settings/update", #"{"changes":{"model":"offline/other"}}"#, "changes.model"),
+        ("settings/update", #"{"changes":{"scanDepth":3,"temperature":0.7}}"#, "changes.temperature"),
         ("card/update", #"{"id":"c","changes":{"name":""}}"#, "changes.name"),
     ]
     for (method, params, field) in cases {
