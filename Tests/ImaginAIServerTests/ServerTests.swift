@@ -147,6 +147,13 @@ private func sillyTavernWorld(entries: Int, long index: Int, name: Bool) -> Stri
     let ownFile = #"{"format":"imaginai.scenario","scenario":{"name":"S","openingScene":"\#(String(repeating: "x", count: 100_001))"}}"#
     let opening = await harness.request("scenario/import", #"{"data":\#(ownFile)}"#)
     #expect(opening["error"]?["data"]?["field"] == "data.scenario.openingScene")
+    // Plot essentials put together from a character card's parts, each under the limit, name the file.
+    let half = String(repeating: "p", count: 60_000)
+    let character = #"{"spec":"chara_card_v2","data":{"name":"Vera","description":"\#(half)","personality":"\#(half)"}}"#
+    let assembled = await harness.request("scenario/import", #"{"data":\#(character)}"#)
+    #expect(assembled["error"]?["code"] == .int(-31004), "\(assembled)")
+    #expect(assembled["error"]?["data"]?["field"] == "data")
+    #expect(assembled["error"]?["message"]?.stringValue?.contains("plotEssentials put together from the character's description") == true)
     #expect(await harness.result("scenario/list")["total"] == scenariosBefore, "nothing stored")
 
     let scenario = await harness.result("scenario/create", #"{"scenario":{"name":"Host"}}"#)
