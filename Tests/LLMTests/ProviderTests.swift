@@ -468,6 +468,12 @@ struct ProviderTests {
         #expect(try await requestPath(.gemini, baseSuffix: "/v1", model: "gemini-2.5-flash") == "/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
         // A proxy prefix gets the version after it, as Google's SDK does.
         #expect(try await requestPath(.gemini, baseSuffix: "/proxy/google", model: "gemini-2.5-flash") == "/proxy/google" + stream)
+
+        // The model list goes to the same API path.
+        let server = try FakeProviderServer { _ in FakeResponse.complete(status: 200, body: #"{"models":[]}"#) }
+        let listing = Providers(configurations: ProviderConfiguration.load(environment: ["GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": "k"]))
+        _ = await listing.list(timeout: .seconds(5))
+        #expect(server.requests.first?.path == "/v1beta/models?pageSize=1000")
     }
 
     @Test func otherProvidersBaseURLsAreSettledToTheirAPIPath() async throws {
