@@ -6,7 +6,28 @@ import ImaginAIProtocol
 public struct CardImport: Sendable {
     public var format: CardFileFormat
     public var cards: [CardDraft]
+    /// Where each card's name and text are in the file, in the order of `cards`.
+    public var origins: [CardOrigin]
     public var skipped: [SkippedEntry]
+}
+
+/// Where a card's name and text came from, as paths from the file's root (`entries.12.content`,
+/// `[3].title`), so a check on the card can name the place in the file to fix.
+public struct CardOrigin: Sendable, Equatable {
+    public var name: String
+    public var description: String
+
+    public init(name: String, description: String) {
+        self.name = name
+        self.description = description
+    }
+
+    /// `path` under `prefix`: `entries.3` under `data` is `data.entries.3`; `[3]` is `data[3]`.
+    public static func join(_ prefix: String, _ path: String) -> String {
+        if prefix.isEmpty { return path }
+        if path.isEmpty { return prefix }
+        return path.hasPrefix("[") ? prefix + path : prefix + "." + path
+    }
 }
 
 /// Reading and writing story-card files of other tools. The mapping of each format is described in
@@ -20,7 +41,7 @@ public enum CardFiles {
         let json = try FileInput.json(data)
         let chosen: CardFileFormat
         if let format {
-            guard let entries = CardEntries.entries(of: json, as: format) else {
+            guard let entries = CardEntries.located(in: json, as: format) else {
                 throw FormatError("Invalid params: 'data' is not \(describe(format)) (\(CardEntries.expectation(format)))")
             }
             return CardEntries.convert(entries, format: format, in: json)
@@ -31,7 +52,7 @@ public enum CardFiles {
                     + CardFileFormat.allCases.map(describe).joined(separator: ", ") + ")")
         }
         chosen = detected
-        return CardEntries.convert(CardEntries.entries(of: json, as: chosen) ?? [], format: chosen, in: json)
+        return CardEntries.convert(CardEntries.located(in: json, as: chosen) ?? [], format: chosen, in: json)
     }
 
     public static func detect(_ json: JSONValue) -> CardFileFormat? {
@@ -119,70 +140,98 @@ enum CardEntries {
         }
     }
 
+    /// One entry of a file and its path from the file's root (`entries.12`, `[3]`).
+    struct Located {
+        var path: String
+        var value: JSONValue
+    }
+
     /// The entries of `json` read as `format`, or nil when `json` is not that format at all (no element
     /// looks like one of its entries).
     static func entries(of json: JSONValue, as format: CardFileFormat) -> [JSONValue]? {
-        let found: [JSONValue]?
+        located(in: json, as: format)?.map(\.value)
+    }
+
+    static func located(in json: JSONValue, as format: CardFileFormat) -> [Located]? {
+        let found: [Located]?
         let looksLikeEntry: (JSONValue) -> Bool
+        func indexed(_ items: [JSONValue]?, under path: String) -> [Located]? {
+            items?.enumerated().map { Located(path: "\(path)[\($0.offset)]", value: $0.element) }
+        }
         switch format {
         case .imaginai:
             guard [ImaginAIFile.cardsMarker, ImaginAIFile.scenarioMarker].contains(json.text("format")) else { return nil }
-            found = json["cards"]?.arrayValue ?? json["scenario"]?["cards"]?.arrayValue
+            found = indexed(json["cards"]?.arrayValue, under: "cards") ?? indexed(json["scenario"]?["cards"]?.arrayValue, under: "scenario.cards")
             looksLikeEntry = { $0.objectValue != nil }
             if found?.isEmpty == true { return [] }
         case .aidungeon:
-            found = json.arrayValue
+            found = indexed(json.arrayValue, under: "")
             looksLikeEntry = { $0["value"] != nil || $0["title"] != nil }
         case .aidungeonWorldInfo:
-            found = json.arrayValue
+            found = indexed(json.arrayValue, under: "")
             looksLikeEntry = { $0["entry"] != nil && $0["keys"] != nil }
         case .sillytavern:
             guard let entries = json["entries"]?.objectValue else { return nil }
             // Object keys are numbers in file order; sort numerically so indexes follow the file.
-            found = entries.sorted { (Int($0.key) ?? .max, $0.key) < (Int($1.key) ?? .max, $1.key) }.map(\.value)
+            found = entries.sorted { (Int($0.key) ?? .max, $0.key) < (Int($1.key) ?? .max, $1.key) }
+                .map { Located(path: "entries.\($0.key)", value: $0.value) }
             looksLikeEntry = { $0["content"] != nil && ($0["key"] != nil || $0["keys"] != nil) }
             if found?.isEmpty == true { return [] }
         case .characterCard:
             guard json.text("spec").hasPrefix("chara_card_") else { return nil }
-            found = json["data"]?["character_book"]?["entries"]?.arrayValue ?? []
+            found = indexed(json["data"]?["character_book"]?["entries"]?.arrayValue ?? [], under: "data.character_book.entries")
             looksLikeEntry = { _ in true }
             if found?.isEmpty == true { return [] }
         case .novelai:
             guard json["lorebookVersion"] != nil else { return nil }
-            found = json["entries"]?.arrayValue ?? []
+            found = indexed(json["entries"]?.arrayValue ?? [], under: "entries")
             looksLikeEntry = { _ in true }
             if found?.isEmpty == true { return [] }
         case .koboldai:
             guard let worldInfo = json["worldinfo"]?.arrayValue else { return nil }
-            found = worldInfo
+            found = indexed(worldInfo, under: "worldinfo")
             looksLikeEntry = { $0["content"] != nil }
             if worldInfo.isEmpty { return [] }
         case .agnai:
             guard json.text("kind") == "memory" else { return nil }
-            found = json["entries"]?.arrayValue ?? []
+            found = indexed(json["entries"]?.arrayValue ?? [], under: "entries")
             looksLikeEntry = { _ in true }
             if found?.isEmpty == true { return [] }
         }
-        guard let found, found.contains(where: looksLikeEntry) else { return nil }
+        guard let found, found.contains(where: { looksLikeEntry($0.value) }) else { return nil }
         return found
     }
 
-    static func convert(_ entries: [JSONValue], format: CardFileFormat, in json: JSONValue) -> CardImport {
+    static func convert(_ entries: [Located], format: CardFileFormat, in json: JSONValue) -> CardImport {
         var cards: [CardDraft] = []
+        var origins: [CardOrigin] = []
         var skipped: [SkippedEntry] = []
         let categories = novelAICategories(json)
         for (index, entry) in entries.enumerated() {
-            switch card(from: entry, format: format, categories: categories) {
-            case .success(let card): cards.append(card)
+            switch card(from: entry.value, format: format, categories: categories) {
+            case .success(let card):
+                cards.append(card.draft)
+                origins.append(card.origin(at: entry.path))
             case .failure(let reason): skipped.append(SkippedEntry(index: index, reason: reason.text))
             }
         }
-        return CardImport(format: format, cards: cards, skipped: skipped)
+        return CardImport(format: format, cards: cards, origins: origins, skipped: skipped)
     }
 
     struct Reason: Error { var text: String }
 
-    static func card(from entry: JSONValue, format: CardFileFormat, categories: [String: String] = [:]) -> Result<CardDraft, Reason> {
+    /// A card made of an entry, and the entry's fields its name and text came from.
+    struct Converted {
+        var draft: CardDraft
+        var nameField: String
+        var descriptionField: String
+
+        func origin(at path: String) -> CardOrigin {
+            CardOrigin(name: CardOrigin.join(path, nameField), description: CardOrigin.join(path, descriptionField))
+        }
+    }
+
+    static func card(from entry: JSONValue, format: CardFileFormat, categories: [String: String] = [:]) -> Result<Converted, Reason> {
         guard entry.objectValue != nil else {
             return .failure(Reason(text: "entry is \(entry.typeName), not an object"))
         }
@@ -191,6 +240,9 @@ enum CardEntries {
         var description = ""
         var keys: [String] = []
         var droppedKeys: [String] = []
+        var nameField = ""
+        var descriptionField = ""
+        var keysField = "keys"
         switch format {
         case .imaginai:
             // Our own files are the user's words as written: kept exactly, keyless and empty cards too.
@@ -198,42 +250,48 @@ enum CardEntries {
                 return .failure(Reason(text: "no name"))
             }
             let type = entry.text("type")
-            return .success(CardDraft(
+            let draft = CardDraft(
                 type: type.isEmpty ? CardDraft.defaultType : type, name: entry.text("name"),
-                description: entry.text("description"), keys: TextNormalization.keys(entry.keyList("keys"))))
+                description: entry.text("description"), keys: TextNormalization.keys(entry.keyList("keys")))
+            return .success(Converted(draft: draft, nameField: "name", descriptionField: "description"))
         case .aidungeon:
-            name = entry.text("title")
+            (name, nameField) = (entry.text("title"), "title")
             type = entry.text("type")
-            description = entry.text("value")
+            (description, descriptionField) = (entry.text("value"), "value")
             keys = entry.keyList("keys")
         case .aidungeonWorldInfo:
-            description = entry.text("entry")
+            (description, descriptionField) = (entry.text("entry"), "entry")
             (keys, droppedKeys) = LegacyKeys.convert(entry.keyList("keys"))
             type = "lore"
         case .sillytavern, .characterCard:
             if entry.isTrue("disable") || entry.isFalse("enabled") {
                 return .failure(Reason(text: "disabled in the source file"))
             }
-            name = entry.text("comment").isEmpty ? entry.text("name") : entry.text("comment")
-            description = entry.text("content")
+            nameField = entry.text("comment").isEmpty ? "name" : "comment"
+            name = entry.text(nameField)
+            (description, descriptionField) = (entry.text("content"), "content")
             keys = entry.keyList("key") + entry.keyList("keys")
+            keysField = entry["key"] != nil ? "key" : "keys"
             type = "lore"
         case .novelai:
             if entry.isFalse("enabled") { return .failure(Reason(text: "disabled in the source file")) }
-            name = entry.text("displayName")
-            description = entry.text("text")
+            (name, nameField) = (entry.text("displayName"), "displayName")
+            (description, descriptionField) = (entry.text("text"), "text")
             keys = entry.keyList("keys")
             type = categories[entry.text("category")] ?? "lore"
         case .koboldai:
-            name = entry.text("comment")
-            description = entry.text("content")
+            (name, nameField) = (entry.text("comment"), "comment")
+            (description, descriptionField) = (entry.text("content"), "content")
             keys = entry.keyList("key") + entry.keyList("keysecondary")
+            keysField = "key"
             type = "lore"
         case .agnai:
             if entry.isFalse("enabled") { return .failure(Reason(text: "disabled in the source file")) }
-            name = entry.text("name")
-            description = entry.text("entry").isEmpty ? entry.text("content") : entry.text("entry")
+            (name, nameField) = (entry.text("name"), "name")
+            descriptionField = entry.text("entry").isEmpty ? "content" : "entry"
+            description = entry.text(descriptionField)
             keys = entry.keyList("keywords") + entry.keyList("keys")
+            keysField = entry["keywords"] != nil ? "keywords" : "keys"
             type = "lore"
         }
         keys = TextNormalization.keys(keys)
@@ -248,10 +306,15 @@ enum CardEntries {
         name = foldedName(name)
         // Numeric names (Agnai's "0", "1") and empty ones say nothing: name the card after its first key.
         if name.isEmpty || name.allSatisfy(\.isNumber) {
-            name = displayName(fromKey: keys[0]) ?? String(description.prefix(40)).trimmingWhitespace()
+            if let fromKey = displayName(fromKey: keys[0]) {
+                (name, nameField) = (fromKey, keysField)
+            } else {
+                (name, nameField) = (String(description.prefix(40)).trimmingWhitespace(), descriptionField)
+            }
         }
         type = type.trimmingWhitespace()
-        return .success(CardDraft(type: type.isEmpty ? CardDraft.defaultType : type, name: name, description: description, keys: keys))
+        let draft = CardDraft(type: type.isEmpty ? CardDraft.defaultType : type, name: name, description: description, keys: keys)
+        return .success(Converted(draft: draft, nameField: nameField, descriptionField: descriptionField))
     }
 
     /// Names from other tools may hold line breaks ("Edit to enable \nAuto-Cards"): fold them to spaces.

@@ -6,6 +6,24 @@ public struct ScenarioImport: Sendable {
     public var format: ScenarioFileFormat
     public var scenario: ScenarioDraft
     public var skipped: [SkippedEntry]
+    /// Where the draft's texts came from in the file.
+    public var origins: ScenarioOrigins
+}
+
+/// Where a scenario read from a file got its texts, so a check on them can name the place to fix.
+public struct ScenarioOrigins: Sendable, Equatable {
+    public enum Origin: Sendable, Equatable {
+        /// Copied from this path of the file (`scenario.instructions`, `data.first_mes`).
+        case at(String)
+        /// Put together from several places, described in words.
+        case assembled(from: String)
+    }
+
+    /// By draft field: `name`, `instructions`, `plotEssentials`, `authorsNotes`, `openingScene`,
+    /// `playerDescription`. A field not listed was not read from the file (it has a fixed text).
+    public var fields: [String: Origin]
+    /// One per card of the draft, in order.
+    public var cards: [CardOrigin]
 }
 
 /// ImaginAI's own lossless files.
@@ -42,12 +60,12 @@ public enum ScenarioFiles {
             guard json.text("format") == ImaginAIFile.scenarioMarker, let scenario = json["scenario"], scenario.objectValue != nil else {
                 throw FormatError(#"Invalid params: 'data' is not an ImaginAI scenario file (expected {"format": "imaginai.scenario", "scenario": {...}})"#)
             }
-            return try fields(of: scenario, format: .imaginai)
+            return try fields(of: scenario, format: .imaginai, at: "scenario")
         case .seed:
             guard looksLikeSeed(json) else {
                 throw FormatError("Invalid params: 'data' is not a prototype scenario file (expected {name, instructions, openingScene, cards, ...})")
             }
-            return try fields(of: json, format: .seed)
+            return try fields(of: json, format: .seed, at: "")
         default:
             return try fromCardFile(json, format: chosen)
         }
@@ -105,12 +123,19 @@ public enum ScenarioFiles {
     }
 
     /// The prototype's and ImaginAI's files share field names; only the list encodings differ.
-    static func fields(of json: JSONValue, format: ScenarioFileFormat) throws(FormatError) -> ScenarioImport {
+    /// `path` is where `json` sits in the file.
+    static func fields(of json: JSONValue, format: ScenarioFileFormat, at path: String) throws(FormatError) -> ScenarioImport {
         var skipped: [SkippedEntry] = []
         var cards: [CardDraft] = []
+        var origins = ScenarioOrigins(fields: [:], cards: [])
+        for field in ["name", "instructions", "plotEssentials", "authorsNotes", "openingScene", "playerDescription"] {
+            origins.fields[field] = .at(CardOrigin.join(path, field))
+        }
         for (index, entry) in (json["cards"]?.arrayValue ?? []).enumerated() {
             switch CardEntries.card(from: entry, format: .imaginai) {
-            case .success(let card): cards.append(card)
+            case .success(let card):
+                cards.append(card.draft)
+                origins.cards.append(card.origin(at: CardOrigin.join(path, "cards[\(index)]")))
             case .failure(let reason): skipped.append(SkippedEntry(index: index, reason: reason.text))
             }
         }
@@ -122,7 +147,7 @@ public enum ScenarioFiles {
             authorsNotes: json.text("authorsNotes"), openingScene: json.text("openingScene"),
             playerDescription: json.text("playerDescription"),
             tags: TextNormalization.tags(json.keyList("tags")), visibility: visibility, cards: cards)
-        return ScenarioImport(format: format, scenario: draft, skipped: skipped)
+        return ScenarioImport(format: format, scenario: draft, skipped: skipped, origins: origins)
     }
 
     /// A card file becomes a scenario holding its cards. Entries sent always in their tool (constant,
@@ -144,9 +169,16 @@ public enum ScenarioFiles {
             }
         }
         var draft = ScenarioDraft(name: "", cards: imported.cards)
+        var origins = ScenarioOrigins(fields: [:], cards: imported.origins)
         switch format {
         case .characterCard:
             let data = json["data"] ?? json
+            let at = { (field: String) in ScenarioOrigins.Origin.at(CardOrigin.join(json["data"] == nil ? "" : "data", field)) }
+            origins.fields = [
+                "name": at("name"), "instructions": at("system_prompt"), "openingScene": at("first_mes"),
+                "authorsNotes": at("post_history_instructions"), "playerDescription": at("creator_notes"),
+                "plotEssentials": .assembled(from: "the character's description, personality and scenario and the book's always-on entries"),
+            ]
             let character = data.text("name").trimmingWhitespace()
             let resolve = { (text: String) in character.isEmpty ? text : text.replacingOccurrences(of: "{{char}}", with: character) }
             draft.name = character
@@ -160,21 +192,31 @@ public enum ScenarioFiles {
             if !character.isEmpty && !data.text("description").trimmingWhitespace().isEmpty {
                 let card = CardDraft(type: "character", name: character, description: resolve(data.text("description")).trimmingWhitespace(), keys: [character])
                 draft.cards.insert(card, at: 0)
+                let data = json["data"] == nil ? "" : "data"
+                origins.cards.insert(CardOrigin(name: CardOrigin.join(data, "name"), description: CardOrigin.join(data, "description")), at: 0)
             }
         case .koboldai:
             draft.openingScene = json.text("prompt")
             plot.insert(json.text("memory"), at: 0)
             draft.authorsNotes = json.text("authorsnote")
             draft.name = "Imported KoboldAI story"
+            origins.fields = [
+                "openingScene": .at("prompt"), "authorsNotes": .at("authorsnote"),
+                "plotEssentials": .assembled(from: "the story's memory and its always-on world info"),
+            ]
         default:
             draft.name = json.text("name").trimmingWhitespace()
             draft.playerDescription = json.text("description").trimmingWhitespace()
+            origins.fields = [
+                "name": .at("name"), "playerDescription": .at("description"),
+                "plotEssentials": .assembled(from: "the file's always-on entries"),
+            ]
         }
         if draft.name.trimmingWhitespace().isEmpty {
             draft.name = "Imported \(CardFiles.describe(cardFormat).replacingOccurrences(of: "^(an?|the) ", with: "", options: .regularExpression))"
         }
         draft.plotEssentials = plot.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: "\n\n")
-        return ScenarioImport(format: format, scenario: draft, skipped: skipped)
+        return ScenarioImport(format: format, scenario: draft, skipped: skipped, origins: origins)
     }
 
     private static func labelled(_ label: String, _ text: String) -> String {

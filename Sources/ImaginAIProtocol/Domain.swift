@@ -503,12 +503,23 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         self.storytellerSeed = storytellerSeed
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
         case scanDepth, storytellerDelayMs, storytellerSeed
     }
 
+    /// The setting names a change set may hold, in the order the protocol lists them.
+    public static let keys = CodingKeys.allCases.map(\.rawValue)
+
     public init(from decoder: any Decoder) throws {
+        // A misspelt setting ("maxTokens") would otherwise be dropped without a word and the client would
+        // believe it stored: an unknown key is an error naming it (-32602, `changes.<key>`).
+        let all = try decoder.container(keyedBy: NamedKey.self)
+        if let unknown = all.allKeys.map(\.stringValue).sorted().first(where: { CodingKeys(rawValue: $0) == nil }) {
+            throw DecodingError.dataCorrupted(DecodingError.Context(
+                codingPath: all.codingPath + [NamedKey(unknown)],
+                debugDescription: "no such setting; the settings are " + Self.keys.joined(separator: ", ")))
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decodePresent(String.self, forKey: .model)
         responseHandling = try c.decodePresent(ResponseHandling.self, forKey: .responseHandling)
@@ -519,6 +530,15 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         storytellerDelayMs = try c.decodePresent(Int.self, forKey: .storytellerDelayMs)
         storytellerSeed = try c.decodePresent(Int.self, forKey: .storytellerSeed)
     }
+}
+
+/// Any key of a JSON object, for looking at the keys a type does not declare.
+struct NamedKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 extension KeyedDecodingContainer {

@@ -23,6 +23,7 @@ public struct Library: Sendable {
         var draft = imported.scenario
         // Named after the param the cards came in, not the draft field the store would name.
         try AppDatabase.requireRoom(count: draft.cards.count, field: "data")
+        try Validation.imported(imported)
         if draft.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             draft.name = "Imported scenario"
         }
@@ -41,6 +42,7 @@ public struct Library: Sendable {
         // Check the owner first so a missing owner is -31001, not a parse complaint about the file.
         _ = try database.cards(of: owner)
         let imported = try CardFiles.read(data, format: chosen)
+        try Validation.imported(imported.cards, origins: imported.origins)
         let cards = try database.importCards(owner: owner, drafts: imported.cards, mode: mode)
         return CardsImportResult(cards: cards, imported: imported.cards.count, skipped: imported.skipped, format: imported.format.rawValue)
     }

@@ -1,6 +1,8 @@
 import Foundation
+import ImaginAIFormats
 import ImaginAIProtocol
 import ImaginAIStore
+import LLM
 
 /// Checks the store cannot make because they depend on where a value sits in the params: each failure
 /// is a -32602 naming that place.
@@ -26,13 +28,45 @@ enum Validation {
         try length(value, maxTextLength, field: field)
     }
 
-    private static func length(_ value: String, _ limit: Int, field: String) throws {
+    /// `subject` says what is too long when `field` alone cannot (a text put together from a file).
+    private static func length(_ value: String, _ limit: Int, field: String, subject: String? = nil) throws {
         // The UTF-8 count bounds the code point count from above: the exact count only for long strings.
         guard value.utf8.count > limit else { return }
         let count = value.unicodeScalars.count
         guard count > limit else { return }
         throw ResponseError.tooLarge(
-            "Too large: '\(field)' is \(count) characters; the limit is \(limit)", field: field, limit: limit)
+            "Too large: \(subject ?? "'\(field)'") is \(count) characters; the limit is \(limit)", field: field, limit: limit)
+    }
+
+    // MARK: Imported files
+
+    /// Cards read from a file get the limits of every other write; a failure names the entry's field
+    /// in the file under `data` (`data.entries.12.content`), so the user knows what to shorten.
+    static func imported(_ cards: [CardDraft], origins: [CardOrigin]) throws {
+        for (card, origin) in zip(cards, origins) {
+            try length(card.name, maxNameLength, field: CardOrigin.join("data", origin.name))
+            try length(card.description, maxTextLength, field: CardOrigin.join("data", origin.description))
+        }
+    }
+
+    static func imported(_ file: ScenarioImport) throws {
+        let draft = file.scenario
+        let fields: [(String, String, Int)] = [
+            ("name", draft.name, maxNameLength), ("instructions", draft.instructions, maxTextLength),
+            ("plotEssentials", draft.plotEssentials, maxTextLength), ("authorsNotes", draft.authorsNotes, maxTextLength),
+            ("openingScene", draft.openingScene, maxTextLength), ("playerDescription", draft.playerDescription, maxTextLength),
+        ]
+        for (name, value, limit) in fields {
+            switch file.origins.fields[name] {
+            case .at(let path)?:
+                try length(value, limit, field: CardOrigin.join("data", path))
+            case .assembled(let parts)?:
+                try length(value, limit, field: "data", subject: "the \(name) put together from \(parts) of 'data'")
+            case nil:
+                try length(value, limit, field: "data", subject: "the \(name) of the imported scenario")
+            }
+        }
+        try imported(draft.cards, origins: file.origins.cards)
     }
 
     /// The five story sections shared by scenarios and adventures, under `prefix` (`scenario`, `changes`).
@@ -103,6 +137,19 @@ enum Validation {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw ResponseError.invalidParams(
                     "Invalid params: 'changes.model' must look like 'provider/model' (e.g. offline/storyteller); got '\(model)'",
+                    field: "changes.model")
+            }
+            // Checked now: stored, an unknown provider would only fail the next story turn, far from the cause.
+            let provider = String(parts[0])
+            guard ModelRegistry.knownProviders.contains(provider) else {
+                throw ResponseError.invalidParams(
+                    "Invalid params: 'changes.model' names no known provider: '\(provider)' in '\(model)'; the providers are "
+                        + ModelRegistry.knownProviders.joined(separator: ", ") + " (models/list shows their models)",
+                    field: "changes.model")
+            }
+            if provider == "offline" && model != OfflineStoryteller.id {
+                throw ResponseError.invalidParams(
+                    "Invalid params: 'changes.model': the offline provider has one model, \(OfflineStoryteller.id); got '\(model)'",
                     field: "changes.model")
             }
         }

@@ -49,6 +49,33 @@ struct CommandLineTests {
         #expect(bad.code != 0)
         #expect(!bad.errors.isEmpty)
     }
+
+    @Test func importingAFileWithAnOverLongEntryNamesItAndStoresNothing() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        var entries: [String: JSONValue] = [:]
+        for index in 0..<14 {
+            let text = index == 12 ? String(repeating: "w", count: 100_001) : "Entry \(index)."
+            entries[String(index)] = ["uid": .int(Int64(index)), "key": [.string("k\(index)")], "content": .string(text), "comment": .string("Entry \(index)")]
+        }
+        let file = directory.appendingPathComponent("world.json")
+        try JSONEncoder().encode(JSONValue.object(["entries": .object(entries)])).write(to: file)
+        let before = try await run(["list", "--db", db])
+        let imported = try await run(["import", file.path, "--db", db])
+        #expect(imported.code != 0)
+        #expect(imported.errors.contains("'data.entries.12.content' is 100001 characters; the limit is 100000"), "\(imported.errors)")
+        let after = try await run(["list", "--db", db])
+        #expect(after.output == before.output, "nothing stored")
+
+        let cards = (0..<3).map { index -> JSONValue in
+            ["title": .string(index == 2 ? String(repeating: "T", count: 1_001) : "Card \(index)"), "keys": "k", "value": "Text."]
+        }
+        let named = directory.appendingPathComponent("cards.json")
+        try JSONEncoder().encode(JSONValue.array(cards)).write(to: named)
+        let longName = try await run(["import", named.path, "--db", db])
+        #expect(longName.code != 0)
+        #expect(longName.errors.contains("'data[2].title' is 1001 characters; the limit is 1000"), "\(longName.errors)")
+    }
 }
 
 enum Fixtures {

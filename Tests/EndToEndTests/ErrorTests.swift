@@ -91,6 +91,9 @@ struct ErrorTests {
             ("settings/update", ["changes": ["maxOutputTokens": 49]], "changes.maxOutputTokens"),
             ("settings/update", ["changes": ["responseHandling": "ignore"]], "changes.responseHandling"),
             ("settings/update", ["changes": ["model": "nomodel"]], "changes.model"),
+            ("settings/update", ["changes": ["model": "nope/none"]], "changes.model"),
+            ("settings/update", ["changes": ["model": "offline/other"]], "changes.model"),
+            ("settings/update", ["changes": ["maxTokens": 300]], "changes.maxTokens"),
             ("scenario/list", ["limit": 0], "limit"),
             ("card/create", ["card": ["name": "x"]], "scenarioId"),
             ("cards/export", ["scenarioId": "s", "format": "word"], "format"),
@@ -100,6 +103,32 @@ struct ErrorTests {
             let response = try await daemon.request(method, params)
             #expect(response["error"]?["code"] == .int(-32602), "\(method) \(params)")
             #expect(response["error"]?["data"]?["field"] == .string(field), "\(method): \(response)")
+        }
+    }
+
+    @Test func settingsUpdateRefusesUnknownSettingsAndProvidersAndStoresNothing() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let before = try await daemon.call("settings/get")
+
+        let misspelt = try await daemon.request("settings/update", ["changes": ["maxOutputTokens": 300, "maxTokens": 300]])
+        #expect(misspelt["error"]?["code"] == .int(-32602))
+        #expect(misspelt["error"]?["data"]?["field"] == "changes.maxTokens")
+        let listed = misspelt["error"]?["message"]?.stringValue ?? ""
+        #expect(listed.contains("maxTokens") && listed.contains("maxOutputTokens") && listed.contains("storytellerSeed"), "\(listed)")
+
+        let unknown = try await daemon.request("settings/update", ["changes": ["model": "nope/none", "scanDepth": 9]])
+        #expect(unknown["error"]?["code"] == .int(-32602))
+        #expect(unknown["error"]?["data"]?["field"] == "changes.model")
+        let message = unknown["error"]?["message"]?.stringValue ?? ""
+        for provider in ["nope", "offline", "openai", "anthropic", "gemini", "ollama"] {
+            #expect(message.contains(provider), "\(provider) in \(message)")
+        }
+        #expect(try await daemon.call("settings/get") == before, "a refused change stores nothing")
+
+        for model in ["openai/gpt-4o", "anthropic/claude-sonnet-4-5", "gemini/gemini-3-pro-preview", "ollama/llama3.2:1b", "offline/storyteller"] {
+            let updated = try await daemon.call("settings/update", ["changes": ["model": .string(model)]])
+            #expect(updated["model"] == .string(model))
         }
     }
 

@@ -99,3 +99,50 @@ func dataInNoFormatIsRejectedWithAReadableError(data: JSONValue) {
     #expect(result.skipped[1].reason.contains("no text"))
     #expect(result.skipped[2].reason.contains("no trigger keys"))
 }
+
+@Test func eachCardKnowsWhereInTheFileItsNameAndTextCameFrom() throws {
+    let aidungeon = try CardFiles.read(.array([
+        .object(["title": "Good", "keys": "a, b", "value": "Text."]),
+        .string("junk"),
+        .object(["keys": ["fallback"], "value": "Named after its key."]),
+    ]), format: .aidungeon)
+    #expect(aidungeon.origins == [
+        CardOrigin(name: "[0].title", description: "[0].value"), CardOrigin(name: "[2].keys", description: "[2].value"),
+    ])
+    let sillyTavern = try CardFiles.read(.object(["entries": .object([
+        "10": .object(["key": ["k"], "content": "Ten.", "comment": "Ten"]),
+        "2": .object(["key": ["k"], "content": "Two."]),
+    ])]), format: nil)
+    #expect(sillyTavern.origins == [
+        CardOrigin(name: "entries.2.key", description: "entries.2.content"), CardOrigin(name: "entries.10.comment", description: "entries.10.content"),
+    ])
+    let agnai = try CardFiles.read(.object(["kind": "memory", "entries": .array([
+        .object(["name": "Gate", "content": "A gate.", "keywords": ["gate"]]),
+    ])]), format: .agnai)
+    #expect(agnai.origins == [CardOrigin(name: "entries[0].name", description: "entries[0].content")])
+
+    let file = try ScenarioFiles.read(try ScenarioFiles.write(scenario, format: .imaginai), format: nil)
+    #expect(file.origins.cards == [
+        CardOrigin(name: "scenario.cards[0].name", description: "scenario.cards[0].description"),
+        CardOrigin(name: "scenario.cards[1].name", description: "scenario.cards[1].description"),
+    ])
+    #expect(file.origins.fields["openingScene"] == .at("scenario.openingScene"))
+    let seed = try ScenarioFiles.read(try ScenarioFiles.write(scenario, format: .seed), format: nil)
+    #expect(seed.origins.fields["name"] == .at("name"))
+    #expect(seed.origins.cards.first == CardOrigin(name: "cards[0].name", description: "cards[0].description"))
+
+    let character = try ScenarioFiles.read(.object([
+        "spec": "chara_card_v2",
+        "data": .object([
+            "name": "Vera", "description": "A smuggler.", "first_mes": "Hi.",
+            "character_book": .object(["entries": .array([.object(["keys": ["dock"], "content": "The dock."])])]),
+        ]),
+    ]), format: nil)
+    #expect(character.scenario.cards.map(\.name) == ["Vera", "Dock"])
+    #expect(character.origins.cards == [
+        CardOrigin(name: "data.name", description: "data.description"),
+        CardOrigin(name: "data.character_book.entries[0].keys", description: "data.character_book.entries[0].content"),
+    ])
+    #expect(character.origins.fields["openingScene"] == .at("data.first_mes"))
+    if case .assembled? = character.origins.fields["plotEssentials"] {} else { Issue.record("plot essentials are assembled") }
+}

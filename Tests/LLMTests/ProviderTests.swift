@@ -1,6 +1,7 @@
 import Foundation
 import ProviderTestSupport
 import Synchronization
+import ImaginAICore
 import Testing
 @testable import LLM
 
@@ -302,7 +303,10 @@ struct ProviderTests {
         #expect(outcome.error == nil)
         #expect(outcome.texts == ["A horn ", "sounds."])
         #expect(outcome.finish == .length)
-        #expect(outcome.usage == ModelUsage(promptTokens: 25, outputTokens: 64, source: .api))
+        // output_tokens (64) covers thinking and story; without a split from the API the story's estimate
+        // is taken off it, which beats the estimate of the (summarized) thinking text.
+        let story = TokenEstimator.estimate("A horn sounds.")
+        #expect(outcome.usage == ModelUsage(promptTokens: 25, outputTokens: story, thinkingTokens: 64 - story, source: .api))
         let sent = try #require(server.requests.first)
         #expect(sent.path == "/v1/messages")
         #expect(sent.headers["x-api-key"] == "ak-1")
@@ -315,6 +319,36 @@ struct ProviderTests {
         #expect(thinking?["type"] as? String == "enabled")
         let budget = thinking?["budget_tokens"] as? Int ?? 0
         #expect(budget >= 1024 && (body["max_tokens"] as? Int ?? 0) == 64 + budget)
+    }
+
+    @Test func anthropicThinkingTokensComeFromTheAPIWhenItSplitsThemOut() async throws {
+        var stream = Self.anthropicStream
+        stream[10] = "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":64,\"output_tokens_details\":{\"thinking_tokens\":40}}}\n\n"
+        let split = stream
+        let server = try FakeProviderServer { _ in FakeResponse.stream(split) }
+        let outcome = await run(providers(.anthropic, server, keys: ["ak-1"]), "anthropic/claude-test")
+        #expect(outcome.finish == .stop)
+        #expect(outcome.usage == ModelUsage(promptTokens: 25, outputTokens: 24, thinkingTokens: 40, source: .api))
+    }
+
+    @Test func anthropicThinkingIsAtLeastTheEstimateOfItsTextAndZeroWithoutThinking() async throws {
+        // A short output_tokens leaves less than the thinking text's own estimate: that estimate is the floor.
+        var thinkingStream = Self.anthropicStream
+        thinkingStream[10] = "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":12}}\n\n"
+        let short = thinkingStream
+        let thinkingServer = try FakeProviderServer { _ in FakeResponse.stream(short) }
+        let thought = TokenEstimator.estimate("The player wants the ferry.")
+        let story = TokenEstimator.estimate("A horn sounds.")
+        #expect(12 - story < thought, "the stream must exercise the floor")
+        let floored = await run(providers(.anthropic, thinkingServer, keys: ["ak-1"]), "anthropic/claude-test")
+        #expect(floored.usage == ModelUsage(promptTokens: 25, outputTokens: 12 - thought, thinkingTokens: thought, source: .api))
+
+        // Without a thinking block every output token is story.
+        let plain = Array(Self.anthropicStream[0..<1] + Self.anthropicStream[5...])
+        let plainServer = try FakeProviderServer { _ in FakeResponse.stream(plain) }
+        let outcome = await run(providers(.anthropic, plainServer, keys: ["ak-1"]), "anthropic/claude-test")
+        #expect(outcome.texts == ["A horn ", "sounds."])
+        #expect(outcome.usage == ModelUsage(promptTokens: 25, outputTokens: 64, thinkingTokens: 0, source: .api))
     }
 
     @Test func anthropicErrorEventMidStreamKeepsTextAndIsAServerFailure() async throws {
@@ -376,6 +410,83 @@ struct ProviderTests {
         #expect((body["generationConfig"] as? [String: Any])?["thinkingConfig"] == nil)
         let text = (((body["contents"] as? [[String: Any]])?.first?["parts"]) as? [[String: Any]])?.first?["text"] as? String
         #expect(text == "You are the narrator.\n\nThe ferry is late.")
+    }
+
+    func geminiThinking(_ model: String, allowThinking: Bool) async throws -> (config: [String: Any], maxOutputTokens: Int?) {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(Self.geminiStream) }
+        var request = Self.request
+        request.allowThinking = allowThinking
+        let outcome = await run(providers(.gemini, server, keys: ["gk-1"], basePath: "/v1beta"), "gemini/\(model)", request)
+        #expect(outcome.error == nil)
+        let generation = try #require(server.requests.first).json["generationConfig"] as? [String: Any]
+        return (try #require(generation?["thinkingConfig"] as? [String: Any]), generation?["maxOutputTokens"] as? Int)
+    }
+
+    @Test func gemini3GetsAThinkingLevelAndGemini25ABudget() async throws {
+        for model in ["gemini-3-pro-preview", "gemini-3-flash-preview", "gemini-3.1-pro"] {
+            let low = try await geminiThinking(model, allowThinking: false)
+            #expect(low.config["thinkingLevel"] as? String == "low", "\(model)")
+            #expect(low.config["thinkingBudget"] == nil, "Gemini 3 refuses a request with both: \(model)")
+            #expect(low.config["includeThoughts"] as? Bool == false)
+            #expect(low.maxOutputTokens == 64 + GeminiFormat.thinkingHeadroom.low)
+            let high = try await geminiThinking(model, allowThinking: true)
+            #expect(high.config["thinkingLevel"] as? String == "high", "\(model)")
+            #expect(high.config["thinkingBudget"] == nil)
+            #expect(high.maxOutputTokens == 64 + GeminiFormat.thinkingHeadroom.high)
+        }
+        let pro = try await geminiThinking("gemini-2.5-pro", allowThinking: false)
+        #expect(pro.config["thinkingBudget"] as? Int == 128)
+        #expect(pro.config["thinkingLevel"] == nil)
+        #expect(pro.maxOutputTokens == 64 + 128)
+        let flash = try await geminiThinking("gemini-2.5-flash", allowThinking: true)
+        #expect(flash.config["thinkingBudget"] as? Int == GeminiFormat.thinkingBudget)
+        #expect(flash.config["thinkingLevel"] == nil)
+        #expect(flash.maxOutputTokens == 64 + GeminiFormat.thinkingBudget)
+        #expect(!GeminiFormat.takesThinkingLevel("gemini-flash-latest"))
+        #expect(!GeminiFormat.takesThinkingLevel("gemini-2.0-flash"))
+        #expect(GeminiFormat.takesThinkingLevel("Gemini-3-Pro"))
+        #expect(GeminiFormat.takesThinkingLevel("gemini-10-ultra"))
+    }
+
+    /// The path each provider's first request reached when its base URL variable is `suffix` after the
+    /// fake server's host.
+    func requestPath(_ kind: ProviderKind, baseSuffix suffix: String, model: String) async throws -> String {
+        let server = try FakeProviderServer { _ in FakeResponse.complete(status: 404, body: "{}") }
+        let environment = [kind.baseURLVariable: server.baseURL + suffix, kind.keyVariable ?? "OLLAMA_API_KEY": "key-1"]
+        let providers = Providers(
+            configurations: ProviderConfiguration.load(environment: environment),
+            retry: RetryPolicy(serverRetries: 0, backoff: .milliseconds(10)))
+        _ = await run(providers, "\(kind.rawValue)/\(model)")
+        return try #require(server.requests.first).path
+    }
+
+    @Test func geminiBaseURLIsTheHostAloneOrWithItsVersion() async throws {
+        let stream = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        for suffix in ["", "/", "/v1beta", "/v1beta/", "//v1beta//"] {
+            #expect(try await requestPath(.gemini, baseSuffix: suffix, model: "gemini-2.5-flash") == stream, "GEMINI_BASE_URL ending '\(suffix)'")
+        }
+        #expect(try await requestPath(.gemini, baseSuffix: "/v1", model: "gemini-2.5-flash") == "/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+        // A proxy prefix gets the version after it, as Google's SDK does.
+        #expect(try await requestPath(.gemini, baseSuffix: "/proxy/google", model: "gemini-2.5-flash") == "/proxy/google" + stream)
+
+        // The model list goes to the same API path.
+        let server = try FakeProviderServer { _ in FakeResponse.complete(status: 200, body: #"{"models":[]}"#) }
+        let listing = Providers(configurations: ProviderConfiguration.load(environment: ["GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": "k"]))
+        _ = await listing.list(timeout: .seconds(5))
+        #expect(server.requests.first?.path == "/v1beta/models?pageSize=1000")
+    }
+
+    @Test func otherProvidersBaseURLsAreSettledToTheirAPIPath() async throws {
+        for suffix in ["", "/", "/v1", "/v1/"] {
+            #expect(try await requestPath(.anthropic, baseSuffix: suffix, model: "claude-test") == "/v1/messages", "ANTHROPIC_BASE_URL ending '\(suffix)'")
+        }
+        for suffix in ["", "/", "/v1", "/v1/"] {
+            #expect(try await requestPath(.openai, baseSuffix: suffix, model: "m") == "/v1/chat/completions", "OPENAI_BASE_URL ending '\(suffix)'")
+        }
+        #expect(try await requestPath(.openai, baseSuffix: "/api/v1", model: "m") == "/api/v1/chat/completions")
+        for suffix in ["", "/", "/api", "/v1/"] {
+            #expect(try await requestPath(.ollama, baseSuffix: suffix, model: "llama3") == "/api/chat", "OLLAMA_HOST ending '\(suffix)'")
+        }
     }
 
     @Test func gemini429WithRetryInfoUsesItsDelayAndRotates() async throws {
@@ -473,6 +584,20 @@ struct ProviderConfigurationTests {
         #expect(!String(describing: local[.openai]!).contains("SECRET"))
         #expect(local[.openai]?.keyRequired == false)
         #expect(local[.gemini]?.configured == false)
+    }
+
+    @Test func defaultBaseURLsAreUnchangedAndCredentialsInABaseURLSurviveSettling() {
+        let defaults = ProviderConfiguration.load(environment: [:])
+        #expect(defaults[.gemini]?.baseURL.absoluteString == "https://generativelanguage.googleapis.com/v1beta")
+        #expect(defaults[.openai]?.baseURL.absoluteString == "https://api.openai.com/v1")
+        #expect(defaults[.anthropic]?.baseURL.absoluteString == "https://api.anthropic.com")
+        #expect(defaults[.ollama]?.baseURL.absoluteString == "http://127.0.0.1:11434")
+        let google = ProviderConfiguration.load(environment: ["GEMINI_BASE_URL": " https://generativelanguage.googleapis.com/ "])
+        #expect(google[.gemini]?.baseURL.absoluteString == "https://generativelanguage.googleapis.com/v1beta")
+        let proxied = ProviderConfiguration.load(environment: ["GEMINI_BASE_URL": "https://u:p@proxy.example/g?token=t"])
+        #expect(proxied[.gemini]?.baseURL.absoluteString == "https://u:p@proxy.example/g/v1beta?token=t")
+        #expect(ProviderConfiguration.isVersion("v1beta1") && ProviderConfiguration.isVersion("v2alpha"))
+        #expect(!ProviderConfiguration.isVersion("vertex") && !ProviderConfiguration.isVersion("v1gamma"))
     }
 
     @Test func keysNeverShowInDescriptionsOrDumps() {

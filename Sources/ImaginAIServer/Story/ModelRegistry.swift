@@ -8,6 +8,9 @@ import Synchronization
 /// The models the story methods can use: the offline storyteller, always, and every HTTP provider,
 /// configured from the environment and then from `initializationOptions.providers`.
 final class ModelRegistry: Sendable {
+    /// The `provider` part a model id may have: the offline storyteller's, then every HTTP provider's.
+    static let knownProviders = ["offline"] + ProviderKind.allCases.map(\.rawValue)
+
     private let environment: [String: String]
     private let providers: Mutex<Providers>
     private let logger: Logger?
@@ -65,7 +68,7 @@ final class ModelRegistry: Sendable {
         let provider = String(id.split(separator: "/").first ?? "")
         throw ResponseError(
             code: .providerFailure,
-            message: "Model \(id) is not available: there is no provider '\(provider)' (known: offline, openai, anthropic, gemini, ollama)",
+            message: "Model \(id) is not available: there is no provider '\(provider)' (known: \(Self.knownProviders.joined(separator: ", ")))",
             data: .object(["provider": .string(provider), "kind": "invalid_request"]))
     }
 

@@ -8,9 +8,21 @@ struct GeminiFormat: WireFormat {
     var kind: ProviderKind { .gemini }
     var framing: Framing { .sse }
     static let thinkingBudget = 1024
+    /// Room for a Gemini 3 model's thinking on top of the story's own allowance: levels bound no
+    /// token count, and thinking counts against maxOutputTokens, so without it a story could end before
+    /// its first word.
+    static let thinkingHeadroom = (low: 1024, high: 8192)
 
     /// Gemma models served by the Gemini API accept neither a system instruction nor thinking control.
     static func isGemma(_ model: String) -> Bool { model.lowercased().hasPrefix("gemma") }
+
+    /// Gemini 3 and later take `thinkingLevel` and refuse a request that also sets `thinkingBudget`;
+    /// 2.x models know only the budget.
+    static func takesThinkingLevel(_ model: String) -> Bool {
+        let name = model.lowercased()
+        guard name.hasPrefix("gemini-"), let major = Int(name.dropFirst(7).prefix { $0.isNumber }) else { return false }
+        return major >= 3
+    }
 
     func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
         var generation: [String: Any] = ["maxOutputTokens": request.maxOutputTokens]
@@ -20,7 +32,13 @@ struct GeminiFormat: WireFormat {
             if !request.system.isEmpty { userText = request.system + "\n\n" + request.story }
         } else {
             if !request.system.isEmpty { body["systemInstruction"] = ["parts": [["text": request.system]]] }
-            if request.allowThinking {
+            if Self.takesThinkingLevel(model) {
+                // "low" is the least every Gemini 3 model accepts (Pro has no "minimal"): none can stop thinking.
+                let level = request.allowThinking ? "high" : "low"
+                generation["thinkingConfig"] = ["thinkingLevel": level, "includeThoughts": false]
+                generation["maxOutputTokens"] = request.maxOutputTokens
+                    + (request.allowThinking ? Self.thinkingHeadroom.high : Self.thinkingHeadroom.low)
+            } else if request.allowThinking {
                 // Thinking tokens count against maxOutputTokens; the story keeps its own allowance.
                 generation["thinkingConfig"] = ["thinkingBudget": Self.thinkingBudget, "includeThoughts": false]
                 generation["maxOutputTokens"] = request.maxOutputTokens + Self.thinkingBudget

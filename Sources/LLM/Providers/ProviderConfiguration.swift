@@ -126,13 +126,52 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
         return result
     }
 
-    /// `OLLAMA_HOST` is often written as `host:port` without a scheme; a trailing slash is dropped so
-    /// paths can be appended.
+    /// `OLLAMA_HOST` is often written as `host:port` without a scheme; trailing slashes are dropped so
+    /// paths can be appended, and the API's version path is settled (see `apiPath`).
     static func normalize(_ text: String, kind: ProviderKind) -> URL {
         var text = text.trimmingCharacters(in: .whitespaces)
         if !text.contains("://") { text = "http://" + text }
-        while text.hasSuffix("/") { text.removeLast() }
-        return URL(string: text) ?? URL(string: kind.defaultBaseURL)!
+        guard var components = URLComponents(string: text), components.host != nil else {
+            return URL(string: kind.defaultBaseURL)!
+        }
+        components.percentEncodedPath = apiPath(components.percentEncodedPath, kind: kind)
+        return components.url ?? URL(string: kind.defaultBaseURL)!
+    }
+
+    /// Each provider's SDK reads its base URL variable its own way, so users write them with and without
+    /// the version: Google's and Anthropic's SDKs take the host alone and add the version themselves,
+    /// OpenAI's takes it with `/v1`. The path is brought to what the request builders append to:
+    /// - Gemini: the version (`/v1beta`, `/v1`, `/v1alpha`) ends the path; one is added (`/v1beta`, as
+    ///   Google's SDK does) after a host or a proxy prefix that has none.
+    /// - Anthropic: no version (requests append `v1/messages`); a trailing `/v1` is dropped.
+    /// - OpenAI-compatible: a bare host gets `/v1`, where OpenAI, Ollama, vLLM, LM Studio and llama.cpp
+    ///   all serve the API; any other path is the user's choice (OpenRouter's `/api/v1`) and is kept.
+    /// - Ollama: the native API hangs off the root (`/api/chat`); a trailing `/api` or `/v1` (the
+    ///   OpenAI-compatible path, a common mix-up) is dropped.
+    static func apiPath(_ path: String, kind: ProviderKind) -> String {
+        var segments = path.split(separator: "/").map(String.init)
+        switch kind {
+        case .gemini:
+            if !(segments.last.map(isVersion) ?? false) { segments.append("v1beta") }
+        case .anthropic:
+            if segments.last == "v1" { segments.removeLast() }
+        case .openai:
+            if segments.isEmpty { segments = ["v1"] }
+        case .ollama:
+            if let last = segments.last, last == "api" || last == "v1" { segments.removeLast() }
+        }
+        return segments.isEmpty ? "" : "/" + segments.joined(separator: "/")
+    }
+
+    /// `v1`, `v1beta`, `v1alpha`, `v2beta3`: how Google names its API versions.
+    static func isVersion(_ segment: String) -> Bool {
+        guard segment.hasPrefix("v") else { return false }
+        let rest = segment.dropFirst()
+        let major = rest.prefix { $0.isNumber }
+        guard !major.isEmpty else { return false }
+        var stage = rest.dropFirst(major.count)
+        for word in ["alpha", "beta"] where stage.hasPrefix(word) { stage = stage.dropFirst(word.count) }
+        return stage.allSatisfy(\.isNumber)
     }
 
     /// Replaces every configured key in a text that came from outside (an error body, a system error)
