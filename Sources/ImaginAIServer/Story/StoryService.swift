@@ -118,7 +118,8 @@ final class StoryService: Sendable {
             mentionedNames: prompt.firedCards.filter(\.included).map(\.name),
             maxOutputTokens: settings.maxOutputTokens, allowThinking: settings.allowThinking,
             seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
-            material: prompt.sections.filter { [.plotEssentials, .cards, .history].contains($0.kind) }.map(\.text).joined(separator: "\n\n"))
+            material: OfflineStoryteller.learningMaterial(
+                plotEssentials: prompt.text(of: .plotEssentials), cards: prompt.text(of: .cards), history: prompt.text(of: .history)))
 
         let started = ContinuousClock.now
         var firstChunk: Duration?
