@@ -228,12 +228,7 @@ final class StoryService: Sendable {
                 matcher: matchers.matcher(for: adventure)
             ) { before, limit in
                 let bound = [before, ceiling].compactMap { $0 }.min()
-                return try database.turns(adventureId: adventureId, limit: limit, beforeIndex: bound).turns.map {
-                    PromptTurn(
-                        index: $0.index,
-                        speaker: $0.role == .ai ? .ai : .player($0.action.flatMap { PlayerActionKind(rawValue: $0.rawValue) }),
-                        text: $0.text)
-                }
+                return try database.promptTurns(adventureId: adventureId, limit: limit, beforeIndex: bound)
             }
         } catch PromptError.fixedSectionsTooLarge(let tokens, let budget) {
             throw ResponseError(
