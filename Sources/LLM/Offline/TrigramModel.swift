@@ -173,7 +173,11 @@ struct TrigramModel {
 
     /// Splits into words (keeping inner apostrophes and hyphens) and single punctuation marks.
     static func tokenize(_ text: String) -> [String] {
-        if let tokens = tokenizeASCII(text) { return tokens }
+        tokenizeASCII(text) ?? tokenizeCharacters(text)
+    }
+
+    /// `tokenize` for any text, Character by Character.
+    static func tokenizeCharacters(_ text: String) -> [String] {
         var result: [String] = []
         var word = ""
         for character in text {
@@ -198,7 +202,7 @@ struct TrigramModel {
     /// `tokenize` for text that is all ASCII (most of it), byte by byte instead of by Character, whose
     /// Unicode property lookups were the costliest part of learning the material. The same rules: the
     /// classes come from the same Character properties (`asciiClasses`), so the tokens are the same.
-    private static func tokenizeASCII(_ text: String) -> [String]? {
+    static func tokenizeASCII(_ text: String) -> [String]? {
         var text = text
         return text.withUTF8 { bytes -> [String]? in
             var result: [String] = []
