@@ -48,7 +48,10 @@ let package = Package(
             ]
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
-        .executableTarget(name: "imaginai-bench", dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport"]),
+        // GRDB: the long-adventure row writes a 100,000-turn history into the file between two daemons.
+        .executableTarget(
+            name: "imaginai-bench",
+            dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // libFuzzer target over framing and request decoding; a corpus replayer in a normal build. See scripts/fuzz.
         .executableTarget(name: "imaginai-fuzz", dependencies: ["JSONRPC", "ImaginAIProtocol"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),

@@ -143,11 +143,11 @@ extension AppDatabase {
 
     /// Indexes are contiguous (0..n-1), so the count is the last index + 1: one seek in the unique index.
     func turnCount(_ db: Database, adventureId: String) throws -> Int {
-        let last = try Int.fetchOne(
-            db, sql: "SELECT turnIndex FROM turn WHERE adventureId = ? ORDER BY turnIndex DESC LIMIT 1",
-            arguments: [adventureId])
+        let last = try Int.fetchOne(db, sql: Self.lastTurnIndexSQL, arguments: [adventureId])
         return last.map { $0 + 1 } ?? 0
     }
+
+    static let lastTurnIndexSQL = "SELECT turnIndex FROM turn WHERE adventureId = ? ORDER BY turnIndex DESC LIMIT 1"
 
     /// Stores the opening scene as turn 0 (role ai, no action) unless it is blank. The adventure has no turns.
     func insertOpeningTurn(_ db: Database, adventure: AdventureRecord, now: String) throws {

@@ -1,4 +1,5 @@
 import GRDB
+import ImaginAICore
 import ImaginAIProtocol
 
 extension AppDatabase {
@@ -22,6 +23,30 @@ extension AppDatabase {
             return try fetchLatestTurns(db, adventureId: adventureId, limit: limit, beforeIndex: nil)
         }
     }
+
+    /// Up to `limit` turns just before `beforeIndex` (nil: the newest), oldest first, as prompt assembly
+    /// reads them page by page: one range read through the (adventureId, turnIndex) index
+    /// (`promptTurnsSQL`), only the columns a prompt needs (no usage JSON to decode), so a page costs the
+    /// same whatever the length of the adventure. An unknown adventure has no turns.
+    public func promptTurns(adventureId: String, limit: Int, beforeIndex: Int?) throws -> [PromptTurn] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: Self.promptTurnsSQL, arguments: [adventureId, beforeIndex ?? Int.max, max(0, limit)])
+            return rows.reversed().map { row in
+                let role: String = row["role"]
+                let action: String? = row["action"]
+                return PromptTurn(
+                    index: row["turnIndex"],
+                    speaker: role == TurnRole.ai.rawValue ? .ai : .player(action.flatMap(PlayerActionKind.init(rawValue:))),
+                    text: row["text"])
+            }
+        }
+    }
+
+    static let promptTurnsSQL = """
+        SELECT turnIndex, role, action, text FROM turn
+        WHERE adventureId = ? AND turnIndex < ? ORDER BY turnIndex DESC LIMIT ?
+        """
 
     /// The adventure a turn belongs to.
     public func adventureId(ofTurn id: String) throws -> String {

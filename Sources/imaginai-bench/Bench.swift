@@ -12,6 +12,8 @@ struct Options {
     var quick = false
     var daemon: String?
     var output: String?
+    /// Runs only the named measure (`long-adventure`), for profiling one row.
+    var only: String?
     var coldRuns = 20
     var roundTrips = 5000
     var warmup = 500
@@ -32,6 +34,7 @@ struct Options {
           --quick            Fewer iterations (CI smoke run, well under 30 s)
           --daemon PATH      The imaginai binary (default: 'imaginai' next to this executable)
           --output FILE      Also write the report to FILE
+          --only long-adventure  Only the story/act row on a 100,000-turn adventure
           --cold-runs N      Cold starts to time (default 20; quick 5)
           --round-trips N    Sequential scenario/get requests to time (default 5000; quick 300)
           --pipelined N      Pipelined scenario/get requests (default 10000; quick 1000)
@@ -59,6 +62,10 @@ struct Options {
             case "--quick": options.quick = true
             case "--daemon": options.daemon = try value(argument)
             case "--output": options.output = try value(argument)
+            case "--only":
+                let name = try value(argument)
+                guard name == "long-adventure" else { throw BenchError("--only takes 'long-adventure', not '\(name)'") }
+                options.only = name
             case "--cold-runs", "--round-trips", "--pipelined", "--scenarios":
                 explicit[argument] = try count(argument)
             case "-h", "--help":

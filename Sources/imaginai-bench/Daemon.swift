@@ -47,14 +47,25 @@ final class DaemonClient {
     func call(_ method: String, _ params: JSONValue? = nil, timeout: Double? = nil) throws -> JSONValue {
         let id = takeID()
         try child.send(Self.frame(id: id, method: method, params: params))
-        let body: [UInt8]
+        var body: [UInt8]
+        let until = deadline(in: timeout ?? responseTimeout)
         do {
-            body = try child.inbox.next(until: deadline(in: timeout ?? responseTimeout), what: "the \(method) response")
+            // Notifications sent before the response (`story/chunk` of a story method) are not the answer.
+            repeat {
+                body = try child.inbox.next(until: until, what: "the \(method) response")
+            } while Self.isNotification(body)
         } catch {
             unresponsive = true
             throw error
         }
         return try Self.result(of: body, method: method, expecting: id)
+    }
+
+    /// A message with a method and no id. Results (`{"id":…` first) are told apart without parsing.
+    static func isNotification(_ body: [UInt8]) -> Bool {
+        guard !Inbox.looksLikeResult(body),
+              let message = try? JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body)) else { return false }
+        return message["id"] == nil && message["method"] != nil
     }
 
     static func result(of body: [UInt8], method: String, expecting id: Int64? = nil) throws -> JSONValue {

@@ -34,11 +34,13 @@ struct Runner {
     }
 
     mutating func run() {
+        if options.only == "long-adventure" { return longAdventure() }
         coldStart()
         roundTripAndThroughput()
         memory()
         importFile()
         story()
+        longAdventure()
     }
 
     func notebookAdd(_ error: any Error) -> Int { notebook.add(Format.failure(error)) }

@@ -46,3 +46,15 @@ import Testing
     #expect(Truncation.toLastSentence("no sentence end at all") == nil)
     #expect(Truncation.toLastSentence("霧が出た。灯台は") == "霧が出た。")
 }
+
+@Test func asciiIsEstimatedByTheSameRulesAsAnyOtherText() {
+    // The ASCII shortcut: each character alone is a word (1), Unicode White_Space (0) or punctuation (1).
+    for value in UInt8(1)..<128 {
+        let scalar = Unicode.Scalar(value)
+        let expected = scalar.properties.isWhitespace ? 0 : 1
+        #expect(TokenEstimator.estimate(String(Character(scalar))) == expected, "U+\(String(value, radix: 16))")
+    }
+    // Words across ASCII white space and punctuation, and next to non-ASCII text.
+    #expect(TokenEstimator.estimate("lantern\tlantern\u{0B}x\u{0C}y\r\nz") == 2 + 2 + 1 + 1 + 1)
+    #expect(TokenEstimator.estimate("the\u{00A0}door, Ærøskøbing!") == 1 + 1 + 1 + 4 + 1)
+}

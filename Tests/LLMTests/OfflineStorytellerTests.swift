@@ -230,3 +230,59 @@ private func words(_ text: String) -> [String] {
     #expect(reading.phrase == ["You", "light", "your", "lamp"])
     #expect(reading.terms.first == ["lamp"])
 }
+
+// MARK: The learning window and the fast paths
+
+@Test func theStorytellerLearnsFromTheNewestHistoryOnlyUpToItsWindow() {
+    let history = (0..<10_000).map { "Paragraph \($0): the fog lies over the harbor and the bell rings twice." }.joined(separator: "\n\n")
+    let material = OfflineStoryteller.learningMaterial(plotEssentials: "The plot.", cards: "[Ada (character): A keeper.]", history: history)
+    #expect(material.hasPrefix("The plot.\n\n[Ada (character): A keeper.]\n\n"))
+    #expect(material.hasSuffix("Paragraph 9999: the fog lies over the harbor and the bell rings twice."))
+    #expect(!material.contains("Paragraph 0:"))
+    let learnt = String(material.dropFirst("The plot.\n\n[Ada (character): A keeper.]\n\n".count))
+    let tokens = TokenEstimatorProxy.estimate(learnt)
+    #expect(tokens <= OfflineStoryteller.historyWindowTokens && tokens > OfflineStoryteller.historyWindowTokens - 40, "\(tokens)")
+    // Whole paragraphs, newest ones, in story order.
+    let numbers = learnt.components(separatedBy: "\n\n").map { Int($0.dropFirst(10).prefix { $0 != ":" }) ?? -1 }
+    #expect(numbers == Array((10_000 - numbers.count)..<10_000))
+}
+
+@Test func aHistoryWithinTheWindowIsLearntWholeAsBefore() {
+    let history = "You stand on the quay.\n\n> You look around.\n\nThe bell rings."
+    let material = OfflineStoryteller.learningMaterial(plotEssentials: "The plot.", cards: nil, history: history)
+    #expect(material == ["The plot.", history].joined(separator: "\n\n"))
+    #expect(OfflineStoryteller.learningMaterial(plotEssentials: nil, cards: nil, history: nil).isEmpty)
+}
+
+@Test func theNewestParagraphIsKeptEvenWhenItAloneIsOverTheWindow() {
+    let long = String(repeating: "word ", count: 500).trimmingWhitespace()
+    #expect(OfflineStoryteller.newestParagraphs(of: "old\n\n" + long, tokens: 10) == long)
+    #expect(OfflineStoryteller.newestParagraphs(of: "a\n\n\nb", tokens: 100) == "a\n\n\nb")
+    #expect(OfflineStoryteller.newestParagraphs(of: "", tokens: 100) == "")
+}
+
+@Test func asciiTokenizingGivesTheSameTokensAsCharacterByCharacter() {
+    let every = String((1..<128).map { Character(Unicode.Scalar(UInt8($0))) })
+    var samples = [every, "Ada's lamp-room, at last!", "--'quoted' words-- and 'tis o'clock -", "x-", "'", "-", "a''b--c", "\r\nline\r\n"]
+    var random = SeededRandom(seed: 9)
+    for _ in 0..<300 {
+        samples.append(String((0..<Int.random(in: 0..<40, using: &random)).map { _ in Character(Unicode.Scalar(UInt8(Int.random(in: 1..<128, using: &random)))) }))
+    }
+    for sample in samples {
+        #expect(TrigramModel.tokenizeASCII(sample) == TrigramModel.tokenizeCharacters(sample), "\(sample.debugDescription)")
+    }
+    #expect(TrigramModel.tokenizeASCII("café") == nil)
+    #expect(TrigramModel.tokenize("café au lait’s") == TrigramModel.tokenizeCharacters("café au lait’s"))
+}
+
+@Test func theLastLineOfTheStoryIsFoundFromTheEnd() {
+    func reference(_ story: String) -> String {
+        story.split(whereSeparator: \.isNewline).last { line in
+            let trimmed = line.trimmingWhitespace()
+            return !trimmed.isEmpty && !trimmed.hasPrefix("[Author's note")
+        }?.trimmingWhitespace() ?? ""
+    }
+    for story in ["", "\n\n", "one", "one\n\n> You look.\n\n[Author's note: dread.]\n", "a\r\nb\r\n  \r\n", "  x  \n[Author's note: y]", "> You say \"Hi.\""] {
+        #expect(ActionReading.lastLine(of: story) == reference(story), "\(story.debugDescription)")
+    }
+}

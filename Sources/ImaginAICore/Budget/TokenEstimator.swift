@@ -19,7 +19,16 @@ public enum TokenEstimator {
         }
         for scalar in text.unicodeScalars {
             let value = scalar.value
-            if TriggerMatcher.isUnspacedScript(value) {
+            if value < 0x80 {
+                // ASCII, most of any English prompt, without the Unicode property lookups: White_Space
+                // in ASCII is tab, line feed, vertical tab, form feed, carriage return and space.
+                if TriggerMatcher.isWordScalar(value) {
+                    wordBytes += 1
+                } else {
+                    endWord()
+                    if value != 0x20 && !(0x09...0x0D).contains(value) { tokens += 1 }
+                }
+            } else if TriggerMatcher.isUnspacedScript(value) {
                 endWord()
                 tokens += 1
             } else if TriggerMatcher.isWordScalar(value) {

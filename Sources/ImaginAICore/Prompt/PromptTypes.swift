@@ -118,6 +118,11 @@ public struct AssembledPrompt: Sendable {
         sections.first { $0.kind == kind }?.tokens ?? 0
     }
 
+    /// The section's text, nil when it is left out.
+    public func text(of kind: PromptSectionKind) -> String? {
+        sections.first { $0.kind == kind }?.text
+    }
+
     /// The system message for chat models: everything that frames the story.
     public var systemText: String {
         sections.filter { [.system, .instructions, .plotEssentials, .cards].contains($0.kind) }.map(\.text).joined(separator: "\n\n")

@@ -118,7 +118,8 @@ final class StoryService: Sendable {
             mentionedNames: prompt.firedCards.filter(\.included).map(\.name),
             maxOutputTokens: settings.maxOutputTokens, allowThinking: settings.allowThinking,
             seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
-            material: prompt.sections.filter { [.plotEssentials, .cards, .history].contains($0.kind) }.map(\.text).joined(separator: "\n\n"))
+            material: OfflineStoryteller.learningMaterial(
+                plotEssentials: prompt.text(of: .plotEssentials), cards: prompt.text(of: .cards), history: prompt.text(of: .history)))
 
         let started = ContinuousClock.now
         var firstChunk: Duration?
@@ -227,12 +228,7 @@ final class StoryService: Sendable {
                 matcher: matchers.matcher(for: adventure)
             ) { before, limit in
                 let bound = [before, ceiling].compactMap { $0 }.min()
-                return try database.turns(adventureId: adventureId, limit: limit, beforeIndex: bound).turns.map {
-                    PromptTurn(
-                        index: $0.index,
-                        speaker: $0.role == .ai ? .ai : .player($0.action.flatMap { PlayerActionKind(rawValue: $0.rawValue) }),
-                        text: $0.text)
-                }
+                return try database.promptTurns(adventureId: adventureId, limit: limit, beforeIndex: bound)
             }
         } catch PromptError.fixedSectionsTooLarge(let tokens, let budget) {
             throw ResponseError(

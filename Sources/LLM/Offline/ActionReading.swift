@@ -14,10 +14,7 @@ struct ActionReading {
     var speech = ""
 
     init(request: GenerationRequest, model: TrigramModel) {
-        let lastLine = request.story.split(whereSeparator: \.isNewline).last { line in
-            let trimmed = line.trimmingWhitespace()
-            return !trimmed.isEmpty && !trimmed.hasPrefix("[Author's note")
-        }?.trimmingWhitespace() ?? ""
+        let lastLine = Self.lastLine(of: request.story)
         // A retry has no action of its own: it answers the action line the story ends with, if any.
         var fromLine: String?
         if lastLine.hasPrefix("> You say") {
@@ -54,6 +51,23 @@ struct ActionReading {
         for word in content.reversed().compactMap({ $0 }) where model.contains(phrase: [word]) {
             terms.append([word])
         }
+    }
+
+    /// The story's last line that is neither blank nor the author's note, trimmed; "" if none. Read from
+    /// the end, so a long story costs no more than a short one.
+    static func lastLine(of story: String) -> String {
+        var end = story.endIndex
+        while end > story.startIndex {
+            var start = end
+            while start > story.startIndex, !story[story.index(before: start)].isNewline {
+                start = story.index(before: start)
+            }
+            let trimmed = story[start..<end].trimmingWhitespace()
+            if !trimmed.isEmpty && !trimmed.hasPrefix("[Author's note") { return trimmed }
+            guard start > story.startIndex else { break }
+            end = story.index(before: start)
+        }
+        return ""
     }
 
     static let secondPerson: [String: String] = [

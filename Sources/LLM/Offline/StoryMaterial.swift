@@ -62,17 +62,20 @@ struct StoryMaterial {
             cards.append(Card(name: name, type: type, description: entry.description, pronoun: Self.pronoun(of: entry.description)))
         }
 
-        let proper = Self.properWords(proseLines + cards.map(\.description), cardNames: cards.map(\.name))
-        for line in proseLines {
-            for sentence in Self.sentences(of: line) {
+        // Each text is split into sentences once: the proper words are read from the same sentences.
+        let proseSentences = proseLines.map(Self.sentences(of:))
+        let cardSentences = cards.map { Self.sentences(of: $0.description) }
+        let proper = Self.properWords(sentencesOf: proseSentences + cardSentences, cardNames: cards.map(\.name))
+        for lineSentences in proseSentences {
+            for sentence in lineSentences {
                 guard let cleaned = Self.clean(sentence) else { break }  // a meta sentence hides the rest of its line
                 guard cleaned.tokens.count > 1 else { continue }
                 let startsWell = cleaned.labelled == false && Self.isCapitalized(cleaned.tokens[0])
                 sentences.append(Sentence(tokens: cleaned.tokens, kind: .prose, canStart: startsWell))
             }
         }
-        for card in cards {
-            for (index, sentence) in Self.sentences(of: card.description).enumerated() {
+        for (card, descriptionSentences) in zip(cards, cardSentences) {
+            for (index, sentence) in descriptionSentences.enumerated() {
                 guard let cleaned = Self.clean(sentence) else { break }
                 guard cleaned.tokens.count > 1 else { continue }
                 if let whole = Self.wholeSentence(cleaned.tokens, first: index == 0 && !cleaned.labelled, card: card, proper: proper) {
@@ -152,10 +155,10 @@ struct StoryMaterial {
     // MARK: Card facts as sentences
 
     /// Words written with a capital in the middle of a sentence (names), and the words of card names.
-    static func properWords(_ texts: [String], cardNames: [String]) -> Set<String> {
+    static func properWords(sentencesOf texts: [[[String]]], cardNames: [String]) -> Set<String> {
         var result = Set<String>()
-        for text in texts {
-            for sentence in sentences(of: text) {
+        for textSentences in texts {
+            for sentence in textSentences {
                 for token in sentence.dropFirst() where isCapitalized(token) { result.insert(bare(token)) }
             }
         }

@@ -24,26 +24,31 @@ struct TrigramModel {
     }
 
     init(material: StoryMaterial) {
+        // Each token lowered once: the keys below are made of lowered tokens.
+        var lowered: [String] = []
         for sentence in material.sentences {
             starts.append((tokens.count, sentence))
+            let sentenceStart = lowered.count
             tokens += sentence.tokens
+            lowered += sentence.tokens.map { $0.lowercased() }
+            let low = lowered[sentenceStart...]
             fromProse += Array(repeating: sentence.kind == .prose, count: sentence.tokens.count)
             // Card facts may be told as they are (once: then they are in the story); the narration may not.
-            let grams = sentence.kind == .prose ? Self.trigrams(sentence.tokens) : []
+            let grams = sentence.kind == .prose ? Self.trigrams(lowered: low) : []
             for gram in grams { trigramSentences[gram, default: []].append(sentenceTrigrams.count) }
             sentenceTrigrams.append(grams)
             if sentence.kind == .prose, sentence.tokens.count > Self.copyLimit {
-                for start in 0...(sentence.tokens.count - Self.copyLimit - 1) {
-                    longRuns.insert(Self.key(sentence.tokens[start...(start + Self.copyLimit)]))
+                for start in low.startIndex...(low.endIndex - Self.copyLimit - 1) {
+                    longRuns.insert(low[start...(start + Self.copyLimit)].joined(separator: " "))
                 }
             }
         }
         for index in tokens.indices {
             if index >= 2 {
-                followers[Pair(first: tokens[index - 2].lowercased(), second: tokens[index - 1].lowercased()), default: []].append(index)
+                followers[Pair(first: lowered[index - 2], second: lowered[index - 1]), default: []].append(index)
             }
             if index >= 1, Self.isContentWord(tokens[index - 1]) {
-                wordFollowers[tokens[index - 1].lowercased(), default: []].append(index)
+                wordFollowers[lowered[index - 1], default: []].append(index)
             }
         }
     }
@@ -152,6 +157,12 @@ struct TrigramModel {
         return Set((0...(tokens.count - 3)).map { key(tokens[$0...($0 + 2)]) })
     }
 
+    /// `trigrams` of tokens already lowered.
+    static func trigrams(lowered tokens: ArraySlice<String>) -> Set<String> {
+        guard tokens.count >= 3 else { return [] }
+        return Set((tokens.startIndex...(tokens.endIndex - 3)).map { tokens[$0...($0 + 2)].joined(separator: " ") })
+    }
+
     static func key(_ tokens: ArraySlice<String>) -> String {
         tokens.map { $0.lowercased() }.joined(separator: " ")
     }
@@ -162,6 +173,11 @@ struct TrigramModel {
 
     /// Splits into words (keeping inner apostrophes and hyphens) and single punctuation marks.
     static func tokenize(_ text: String) -> [String] {
+        tokenizeASCII(text) ?? tokenizeCharacters(text)
+    }
+
+    /// `tokenize` for any text, Character by Character.
+    static func tokenizeCharacters(_ text: String) -> [String] {
         var result: [String] = []
         var word = ""
         for character in text {
@@ -181,6 +197,59 @@ struct TrigramModel {
             while let last = trimmed.last, trimmed.count > 1, last == "'" || last == "’" || last == "-" { trimmed.removeLast() }
             return trimmed
         }
+    }
+
+    /// `tokenize` for text that is all ASCII (most of it), byte by byte instead of by Character, whose
+    /// Unicode property lookups were the costliest part of learning the material. The same rules: the
+    /// classes come from the same Character properties (`asciiClasses`), so the tokens are the same.
+    static func tokenizeASCII(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            var result: [String] = []
+            var wordStart: Int?
+            for (index, byte) in bytes.enumerated() {
+                guard byte < 0x80 else { return nil }
+                let kind = asciiClasses[Int(byte)]
+                if kind.contains(.word) || (kind.contains(.joiner) && wordStart != nil) {
+                    if wordStart == nil { wordStart = index }
+                    continue
+                }
+                if let start = wordStart {
+                    result.append(Self.trimmingTrailingJoiners(bytes[start..<index]))
+                    wordStart = nil
+                }
+                if kind.contains(.token) { result.append(String(decoding: CollectionOfOne(byte), as: UTF8.self)) }
+            }
+            if let start = wordStart { result.append(Self.trimmingTrailingJoiners(bytes[start..<bytes.count])) }
+            return result
+        }
+    }
+
+    /// A word without trailing apostrophes and hyphens (keeping at least one character), as `tokenize` does.
+    private static func trimmingTrailingJoiners(_ word: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        var end = word.endIndex
+        while end - word.startIndex > 1, word[end - 1] == UInt8(ascii: "'") || word[end - 1] == UInt8(ascii: "-") { end -= 1 }
+        return String(decoding: word[word.startIndex..<end], as: UTF8.self)
+    }
+
+    private struct ASCIIClass: OptionSet {
+        let rawValue: UInt8
+        /// Part of a word: a letter or digit.
+        static let word = ASCIIClass(rawValue: 1)
+        /// Continues a word that has begun: apostrophe, hyphen.
+        static let joiner = ASCIIClass(rawValue: 2)
+        /// Outside a word, a token of its own: punctuation that is not excluded.
+        static let token = ASCIIClass(rawValue: 4)
+    }
+
+    /// What `tokenize` does with each ASCII character, read from the Character properties it uses.
+    private static let asciiClasses: [ASCIIClass] = (0..<128).map { value in
+        let character = Character(Unicode.Scalar(UInt8(value)))
+        var kind: ASCIIClass = []
+        if character.isLetter || character.isNumber { kind.insert(.word) }
+        if character == "'" || character == "’" || character == "-" { kind.insert(.joiner) }
+        if character.isPunctuation && !"[]()<>{}#*_\"“”'‘’".contains(character) { kind.insert(.token) }
+        return kind
     }
 
     static func endsSentence(_ token: String) -> Bool {
