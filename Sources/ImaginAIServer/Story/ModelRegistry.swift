@@ -12,18 +12,15 @@ final class ModelRegistry: Sendable {
     static let knownProviders = ["offline"] + ProviderKind.allCases.map(\.rawValue)
 
     private let environment: [String: String]
-    private let providers: Mutex<Providers>
+    /// Built on first use, not at start: a session that plays offline or only edits never pays for
+    /// provider setup (and the HTTP stack behind it loads on the first request as well).
+    private let providers: Mutex<(overrides: [String: ProviderConfiguration.Override], built: Providers?)>
     private let logger: Logger?
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger? = nil) {
         self.environment = environment
         self.logger = logger
-        providers = Mutex(Self.makeProviders(environment: environment, overrides: [:], logger: logger))
-        for kind in ProviderKind.allCases {
-            if let runtime = providers.withLock({ $0 }).runtimes[kind], runtime.configuration.configured {
-                logger?.info("provider \(runtime.configuration)")
-            }
-        }
+        providers = Mutex(([:], nil))
     }
 
     /// Applies `initializationOptions.providers` (`{name: {baseURL?, apiKeys?}}`); unknown names and
@@ -35,13 +32,23 @@ final class ModelRegistry: Sendable {
             let keys = value["apiKeys"]?.arrayValue?.compactMap(\.stringValue) ?? value["apiKey"]?.stringValue.map { [$0] } ?? []
             overrides[name] = .init(baseURL: value["baseURL"]?.stringValue, apiKeys: keys)
         }
-        let configured = Self.makeProviders(environment: environment, overrides: overrides, logger: logger)
-        for name in overrides.keys.sorted() {
-            if let kind = ProviderKind(rawValue: name), let runtime = configured.runtimes[kind] {
-                logger?.info("provider from initializationOptions: \(runtime.configuration)")
+        self.providers.withLock { $0 = (overrides, nil) }
+    }
+
+    /// The providers as the environment and `initialize` configured them, set up on the first call.
+    private var current: Providers {
+        providers.withLock { state in
+            if let built = state.built { return built }
+            let built = Self.makeProviders(environment: environment, overrides: state.overrides, logger: logger)
+            for kind in ProviderKind.allCases {
+                if let runtime = built.runtimes[kind], runtime.configuration.configured {
+                    let source = state.overrides[kind.rawValue] == nil ? "" : " (with initializationOptions)"
+                    logger?.info("provider \(runtime.configuration)\(source)")
+                }
             }
+            state.built = built
+            return built
         }
-        self.providers.withLock { $0 = configured }
     }
 
     private static func makeProviders(
@@ -64,7 +71,7 @@ final class ModelRegistry: Sendable {
         if id == OfflineStoryteller.id {
             return OfflineStoryteller(delayMilliseconds: settings.storytellerDelayMs)
         }
-        if let model = providers.withLock({ $0 }).model(id: id) { return model }
+        if let model = current.model(id: id) { return model }
         let provider = String(id.split(separator: "/").first ?? "")
         throw ResponseError(
             code: .providerFailure,
@@ -77,7 +84,7 @@ final class ModelRegistry: Sendable {
         var models = [ModelInfo(
             id: offline.id, name: offline.name, contextTokens: offline.contextTokens,
             maxOutputTokens: offline.maxOutputTokens, supportsThinking: offline.supportsThinking, available: true)]
-        for listed in await providers.withLock({ $0 }).list() {
+        for listed in await current.list() {
             let d = listed.descriptor
             models.append(ModelInfo(
                 id: d.id, name: d.name, contextTokens: d.contextTokens, maxOutputTokens: d.maxOutputTokens,
@@ -88,7 +95,7 @@ final class ModelRegistry: Sendable {
 
     func contextTokens(of id: String) -> Int {
         if id == OfflineStoryteller.id { return OfflineStoryteller().descriptor.contextTokens }
-        return providers.withLock { $0 }.contextTokens(of: id) ?? Providers.defaultContextTokens
+        return current.contextTokens(of: id) ?? Providers.defaultContextTokens
     }
 }
 
