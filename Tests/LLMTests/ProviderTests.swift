@@ -143,7 +143,7 @@ struct ProviderTests {
         let error = try #require(outcome.providerError)
         #expect(error.kind == .rateLimit)
         #expect(error.status == 429)
-        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0))
+        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0), "\(error)")
         #expect(server.requests.count == 2)
     }
 
@@ -391,7 +391,7 @@ struct ProviderTests {
         }
         let error = try #require(await run(self.providers(.gemini, solo, keys: ["gk-1"], basePath: "/v1beta"), "gemini/gemini-2.5-flash").providerError)
         #expect(error.kind == .rateLimit)
-        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0))
+        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0), "\(error)")
     }
 
     // MARK: Ollama
@@ -488,8 +488,8 @@ struct ProviderConfigurationTests {
     @Test func openAIItselfGetsMaxCompletionTokensAndImitatorsGetMaxTokens() throws {
         let request = GenerationRequest(system: "s", story: "t", maxOutputTokens: 77)
         for (base, field) in [("https://api.openai.com/v1", "max_completion_tokens"), ("http://127.0.0.1:8080/v1", "max_tokens")] {
-            let built = try OpenAIFormat().urlRequest(for: request, model: "m", baseURL: URL(string: base)!, key: nil)
-            let body = try JSONSerialization.jsonObject(with: built.httpBody!) as? [String: Any]
+            let built = try OpenAIFormat().httpRequest(for: request, model: "m", baseURL: URL(string: base)!, key: nil)
+            let body = try JSONSerialization.jsonObject(with: Data(built.body)) as? [String: Any]
             #expect(body?[field] as? Int == 77, "\(base)")
             #expect(body?.keys.filter { $0.hasPrefix("max_") }.count == 1)
         }

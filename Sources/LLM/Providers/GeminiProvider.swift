@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Gemini's native API: `streamGenerateContent?alt=sse`.
 struct GeminiFormat: WireFormat {
@@ -12,7 +9,7 @@ struct GeminiFormat: WireFormat {
     /// Gemma models served by the Gemini API accept neither a system instruction nor thinking control.
     static func isGemma(_ model: String) -> Bool { model.lowercased().hasPrefix("gemma") }
 
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var generation: [String: Any] = ["maxOutputTokens": request.maxOutputTokens]
         var body: [String: Any] = [:]
         var userText = request.story

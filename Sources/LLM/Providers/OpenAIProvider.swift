@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Chat Completions, streamed: OpenAI itself and every server that imitates it (Ollama's /v1,
 /// llama.cpp, vLLM, LM Studio, OpenRouter).
@@ -9,7 +6,7 @@ struct OpenAIFormat: WireFormat {
     var kind: ProviderKind { .openai }
     var framing: Framing { .sse }
 
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var messages: [[String: Any]] = []
         if !request.system.isEmpty { messages.append(["role": "system", "content": request.system]) }
         messages.append(["role": "user", "content": request.story])
