@@ -268,6 +268,53 @@ struct ProviderTests {
         try await waitUntil { server.connectionsClosedByClient == 1 }
     }
 
+    @Test func cancellingMidStreamClosesTheConnectionAtOnce() async throws {
+        let first = FakeResponse.sse([#"{"choices":[{"index":0,"delta":{"content":"Once"}}]}"#])[0]
+        let server = try FakeProviderServer { _ in [FakeResponse.streamHead(), .send(Array(first.utf8)), .hang] }
+        let providers = providers(.openai, server, basePath: "/v1", idle: .seconds(30))
+        let received = Mutex<[String]>([])
+        let task = Task {
+            for try await event in providers.model(id: "openai/m")!.stream(Self.request) {
+                if case .text(let text) = event { received.withLock { $0.append(text) } }
+            }
+        }
+        try await waitUntil { received.withLock { $0 } == ["Once"] }
+        #expect(server.connectionsClosedByClient == 0)
+        task.cancel()
+        _ = await task.result
+        try await waitUntil { server.connectionsClosedByClient == 1 }
+    }
+
+    @Test func twoTurnsInARowShareOneKeptAliveConnection() async throws {
+        let server = try FakeProviderServer(keepAlive: true) { _ in FakeResponse.keepAliveStream(FakeResponse.openAIStream(["Same ", "socket."])) }
+        let providers = providers(.openai, server, keys: ["k"], basePath: "/v1")
+        for _ in 0..<2 {
+            let outcome = await run(providers, "openai/m")
+            #expect(outcome.error == nil)
+            #expect(outcome.texts == ["Same ", "socket."])
+        }
+        #expect(server.requests.count == 2)
+        #expect(server.connectionsAccepted == 1)
+    }
+
+    @Test func eventsSplitAcrossReadsAtAnyByteAreReassembled() async throws {
+        // Seven-byte writes, each flushed on its own, cut field names, JSON and UTF-8 sequences apart.
+        let pieces = ["Die Fähre ", "läuft ", "ein — ", "endlich."]
+        let bytes = Array(FakeResponse.openAIStream(pieces).joined().utf8)
+        let server = try FakeProviderServer { _ in
+            var steps: [Step] = [FakeResponse.streamHead()]
+            for start in stride(from: 0, to: bytes.count, by: 7) {
+                steps.append(.send(Array(bytes[start..<min(start + 7, bytes.count)])))
+                steps.append(.pause(.milliseconds(1)))
+            }
+            return steps
+        }
+        let outcome = await run(providers(.openai, server, basePath: "/v1"), "openai/m")
+        #expect(outcome.error == nil)
+        #expect(outcome.texts == pieces)
+        #expect(outcome.finish == .stop)
+    }
+
     @Test func anUnreachableServerIsANetworkFailure() async throws {
         let server = try FakeProviderServer { _ in [] }
         let providers = providers(.openai, server, basePath: "/v1")
