@@ -12,6 +12,8 @@ struct Options {
     var quick = false
     var daemon: String?
     var output: String?
+    /// Runs one group of measures: "provider" (the provider stream rows).
+    var only: String?
     var coldRuns = 20
     var roundTrips = 5000
     var warmup = 500
@@ -24,7 +26,7 @@ struct Options {
     var initializeTimeout: Double = 30
 
     static let usage = """
-        USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE]
+        USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE] [--only provider]
                               [--cold-runs N] [--round-trips N] [--pipelined N] [--scenarios N]
 
         Measures the imaginai daemon beside /bin/cat baselines and prints a markdown table.
@@ -32,6 +34,7 @@ struct Options {
           --quick            Fewer iterations (CI smoke run, well under 30 s)
           --daemon PATH      The imaginai binary (default: 'imaginai' next to this executable)
           --output FILE      Also write the report to FILE
+          --only provider    Only the provider rows (stream overhead per chunk, daemon CPU while streaming)
           --cold-runs N      Cold starts to time (default 20; quick 5)
           --round-trips N    Sequential scenario/get requests to time (default 5000; quick 300)
           --pipelined N      Pipelined scenario/get requests (default 10000; quick 1000)
@@ -59,6 +62,10 @@ struct Options {
             case "--quick": options.quick = true
             case "--daemon": options.daemon = try value(argument)
             case "--output": options.output = try value(argument)
+            case "--only":
+                let group = try value(argument)
+                guard group == "provider" else { throw BenchError("--only takes 'provider', not '\(group)'") }
+                options.only = group
             case "--cold-runs", "--round-trips", "--pipelined", "--scenarios":
                 explicit[argument] = try count(argument)
             case "-h", "--help":

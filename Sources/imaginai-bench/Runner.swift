@@ -34,11 +34,17 @@ struct Runner {
     }
 
     mutating func run() {
+        if options.only == "provider" {
+            providerOverhead()
+            providerCPU()
+            return
+        }
         coldStart()
         roundTripAndThroughput()
         memory()
         importFile()
         story()
+        providerCPU()
     }
 
     func notebookAdd(_ error: any Error) -> Int { notebook.add(Format.failure(error)) }
