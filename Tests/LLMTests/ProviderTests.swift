@@ -542,6 +542,31 @@ struct ProviderConfigurationTests {
         }
     }
 
+    @Test func openAIChunksAreReadLenientlyButAnErrorOrANonObjectStopsTheStream() throws {
+        var decoder = OpenAIFormat.Decoder()
+        // A field of an unexpected type is skipped; the text beside it still counts.
+        let odd = #"{"choices":[{"delta":{"content":"Fog","role":7},"finish_reason":null,"logprobs":"x"}],"usage":"later"}"#
+        #expect(try decoder.decode(SSEEvent(data: odd)) == [.text("Fog")])
+        #expect(try decoder.decode(SSEEvent(data: #"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":4,"completion_tokens_details":{"reasoning_tokens":1}}}"#)).isEmpty)
+        #expect(try decoder.decode(SSEEvent(data: " [DONE] ")).isEmpty)
+        #expect(try decoder.finish() == [.finished(.stop, ModelUsage(promptTokens: 5, outputTokens: 3, thinkingTokens: 1, source: .api))])
+
+        var failing = OpenAIFormat.Decoder()
+        #expect {
+            try failing.decode(SSEEvent(data: #"{"error":{"message":"overloaded","code":503}}"#))
+        } throws: { error in
+            guard case .reported(let status, let body)? = error as? ProviderStreamError else { return false }
+            return status == 503 && body.contains("overloaded")
+        }
+        #expect {
+            try failing.decode(SSEEvent(data: #"["not", "an", "object"]"#))
+        } throws: { error in
+            guard case .malformed(let what)? = error as? ProviderStreamError else { return false }
+            return what.contains("not a JSON object")
+        }
+        #expect(throws: ProviderStreamError.self) { try failing.finish() }
+    }
+
     @Test func retryAfterReadsSecondsAndHTTPDates() {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         #expect(ErrorClassifier.retryAfter(headers: ["retry-after": "12"], body: "") == .seconds(12))
