@@ -297,6 +297,20 @@ struct ProviderTests {
         #expect(server.connectionsAccepted == 1)
     }
 
+    @Test func anInterimResponseIsSkippedAndTheFinalStatusAndHeadersCount() async throws {
+        let server = try FakeProviderServer { _ in
+            [.send(Array("HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n".utf8))]
+                + FakeResponse.complete(status: 429, headers: ["Retry-After": "4"], body: #"{"error":{"message":"later"}}"#)
+        }
+        let long = GenerationRequest(system: "s", story: String(repeating: "The tide turns. ", count: 80_000), maxOutputTokens: 64, seed: 1)
+        let error = try #require(await run(providers(.openai, server, keys: ["k"], basePath: "/v1"), "openai/m", long).providerError)
+        #expect(error.kind == .rateLimit)
+        #expect(error.status == 429)
+        #expect(error.retryAfterMs == 4000)
+        // A body over 1 MiB must not make libcurl wait (up to a second) for a `100 Continue` first.
+        #expect(server.requests.first?.headers["expect"] == nil)
+    }
+
     @Test func eventsSplitAcrossReadsAtAnyByteAreReassembled() async throws {
         // Seven-byte writes, each flushed on its own, cut field names, JSON and UTF-8 sequences apart.
         let pieces = ["Die Fähre ", "läuft ", "ein — ", "endlich."]
