@@ -31,7 +31,11 @@ let package = Package(
             ]
         ),
         // Language models: the offline storyteller now, HTTP providers next. Depends on the pure core only.
-        .target(name: "LLM", dependencies: ["ImaginAICore"]),
+        // libcurl's types and constants, and calls into the library opened with dlopen on the first
+        // provider request; nothing links libcurl, so CRUD and the offline storyteller never load it.
+        // Builds need libcurl4-openssl-dev's headers.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "LLM", dependencies: ["ImaginAICore", "CCurl"]),
         .target(
             name: "ImaginAIServer",
             dependencies: [

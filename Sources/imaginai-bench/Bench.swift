@@ -12,8 +12,9 @@ struct Options {
     var quick = false
     var daemon: String?
     var output: String?
-    /// Runs only the named measure (`long-adventure`), for profiling one row.
+    /// Runs one group of measures (`Options.groups`), for profiling or re-measuring a few rows.
     var only: String?
+    static let groups = ["provider", "long-adventure"]
     var coldRuns = 20
     var roundTrips = 5000
     var warmup = 500
@@ -26,7 +27,7 @@ struct Options {
     var initializeTimeout: Double = 30
 
     static let usage = """
-        USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE]
+        USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE] [--only provider]
                               [--cold-runs N] [--round-trips N] [--pipelined N] [--scenarios N]
 
         Measures the imaginai daemon beside /bin/cat baselines and prints a markdown table.
@@ -34,7 +35,8 @@ struct Options {
           --quick            Fewer iterations (CI smoke run, well under 30 s)
           --daemon PATH      The imaginai binary (default: 'imaginai' next to this executable)
           --output FILE      Also write the report to FILE
-          --only long-adventure  Only the story/act row on a 100,000-turn adventure
+          --only GROUP       Only one group of rows: 'provider' (stream overhead per chunk, daemon CPU
+                             while streaming) or 'long-adventure' (story/act on a 100,000-turn adventure)
           --cold-runs N      Cold starts to time (default 20; quick 5)
           --round-trips N    Sequential scenario/get requests to time (default 5000; quick 300)
           --pipelined N      Pipelined scenario/get requests (default 10000; quick 1000)
@@ -63,9 +65,11 @@ struct Options {
             case "--daemon": options.daemon = try value(argument)
             case "--output": options.output = try value(argument)
             case "--only":
-                let name = try value(argument)
-                guard name == "long-adventure" else { throw BenchError("--only takes 'long-adventure', not '\(name)'") }
-                options.only = name
+                let group = try value(argument)
+                guard Options.groups.contains(group) else {
+                    throw BenchError("--only takes one of \(Options.groups.joined(separator: ", ")), not '\(group)'")
+                }
+                options.only = group
             case "--cold-runs", "--round-trips", "--pipelined", "--scenarios":
                 explicit[argument] = try count(argument)
             case "-h", "--help":

@@ -34,13 +34,23 @@ struct Runner {
     }
 
     mutating func run() {
-        if options.only == "long-adventure" { return longAdventure() }
+        switch options.only {
+        case "provider":
+            providerOverhead()
+            providerCPU()
+            return
+        case "long-adventure":
+            return longAdventure()
+        default:
+            break
+        }
         coldStart()
         roundTripAndThroughput()
         memory()
         importFile()
         story()
         longAdventure()
+        providerCPU()
     }
 
     func notebookAdd(_ error: any Error) -> Int { notebook.add(Format.failure(error)) }

@@ -7,7 +7,7 @@ enum LogSetup {
         let handle: FileHandle
         if let file {
             if !FileManager.default.fileExists(atPath: file) {
-                FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             guard let opened = FileHandle(forWritingAtPath: file) else {
                 throw CommandLineError("cannot open log file \(file)")

@@ -150,4 +150,71 @@ struct ProviderEndToEndTests {
         #expect(response["error"]?["code"] == .int(-31003))
         #expect(response["error"]?["data"]?["kind"] == "timeout")
     }
+
+    /// The proxy variables libcurl reads; the runner's own are set aside so they cannot steer the test.
+    static let proxyVariables = ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"]
+
+    @Test func httpProxyFromTheEnvironmentCarriesTheRequestAndNoProxyBypassesIt() async throws {
+        let pieces = ["Through ", "the proxy."]
+        // The fake server doubles as a forward proxy: a proxied request names the whole URL in its
+        // request line, and the host it names does not exist, so only the proxy could have answered.
+        let proxy = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(pieces)) }
+        let directory = try temporaryDirectory()
+        let proxied = try Daemon(
+            arguments: ["serve", "--db", directory.appendingPathComponent("story.sqlite").path],
+            environment: ["OPENAI_BASE_URL": "http://provider.invalid/v1", "OPENAI_API_KEY": Self.secret, "http_proxy": proxy.baseURL],
+            unsetting: Self.proxyVariables.filter { $0 != "http_proxy" })
+        let adventure = try await story.startAdventure(proxied)
+        try await useModel(proxied, "openai/fake")
+        let (response, chunks) = try await story.stream(proxied, id: "p", "story/act", ["adventureId": adventure["id"]!, "action": "do", "text": "look"])
+        #expect(response["result"] != nil, "\(response)")
+        #expect(chunks.compactMap { $0["text"]?.stringValue } == pieces)
+        #expect(proxy.requests.map(\.path) == ["http://provider.invalid/v1/chat/completions"])
+
+        // no_proxy names the provider's host, so the request goes straight to it past a dead proxy.
+        let dead = try FakeProviderServer { _ in [] }
+        dead.stop()
+        let server = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(pieces)) }
+        let direct = try Daemon(
+            arguments: ["serve", "--db", directory.appendingPathComponent("direct.sqlite").path],
+            environment: [
+                "OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": Self.secret,
+                "http_proxy": dead.baseURL, "no_proxy": "127.0.0.1",
+            ],
+            unsetting: Self.proxyVariables.filter { $0 != "http_proxy" && $0 != "no_proxy" })
+        let second = try await story.startAdventure(direct)
+        try await useModel(direct, "openai/fake")
+        let (answer, directChunks) = try await story.stream(direct, id: "d", "story/act", ["adventureId": second["id"]!, "action": "do", "text": "look"])
+        #expect(answer["result"] != nil, "\(answer)")
+        #expect(directChunks.compactMap { $0["text"]?.stringValue } == pieces)
+        #expect(server.requests.map(\.path) == ["/v1/chat/completions"])
+    }
+
+    /// Networking is loaded on the first provider request, never before: an idle daemon maps no libcurl,
+    /// TLS library or FoundationNetworking, and after a provider turn libcurl is there (so the check
+    /// reads the right thing).
+    @Test func theNetworkStackIsLoadedOnlyByTheFirstProviderRequest() async throws {
+        let server = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(["Loaded."])) }
+        let directory = try temporaryDirectory()
+        let daemon = try daemon(server, directory: directory)
+        func mapped() throws -> String {
+            // Read to the end: /proc files report a size of 0, and a read by size would stop at one page.
+            let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(daemon.process.processIdentifier)/maps"))
+            defer { try? file.close() }
+            let text = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+            #expect(text.contains("libc.so"), "the maps were read whole")
+            return text
+        }
+        let adventure = try await story.startAdventure(daemon)
+        let idle = try mapped()
+        for library in ["libcurl", "libssl", "libcrypto", "FoundationNetworking"] {
+            #expect(!idle.contains(library), "\(library) is mapped before any provider request")
+        }
+        try await useModel(daemon, "openai/fake")
+        let (response, _) = try await story.stream(daemon, id: "n", "story/act", ["adventureId": adventure["id"]!, "action": "do", "text": "look"])
+        #expect(response["result"] != nil, "\(response)")
+        let after = try mapped()
+        #expect(after.contains("libcurl"))
+        #expect(!after.contains("FoundationNetworking"))
+    }
 }

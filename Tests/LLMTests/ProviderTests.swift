@@ -144,7 +144,7 @@ struct ProviderTests {
         let error = try #require(outcome.providerError)
         #expect(error.kind == .rateLimit)
         #expect(error.status == 429)
-        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0))
+        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0), "\(error)")
         #expect(server.requests.count == 2)
     }
 
@@ -267,6 +267,67 @@ struct ProviderTests {
         task.cancel()
         _ = await task.value
         try await waitUntil { server.connectionsClosedByClient == 1 }
+    }
+
+    @Test func cancellingMidStreamClosesTheConnectionAtOnce() async throws {
+        let first = FakeResponse.sse([#"{"choices":[{"index":0,"delta":{"content":"Once"}}]}"#])[0]
+        let server = try FakeProviderServer { _ in [FakeResponse.streamHead(), .send(Array(first.utf8)), .hang] }
+        let providers = providers(.openai, server, basePath: "/v1", idle: .seconds(30))
+        let received = Mutex<[String]>([])
+        let task = Task {
+            for try await event in providers.model(id: "openai/m")!.stream(Self.request) {
+                if case .text(let text) = event { received.withLock { $0.append(text) } }
+            }
+        }
+        try await waitUntil { received.withLock { $0 } == ["Once"] }
+        #expect(server.connectionsClosedByClient == 0)
+        task.cancel()
+        _ = await task.result
+        try await waitUntil { server.connectionsClosedByClient == 1 }
+    }
+
+    @Test func twoTurnsInARowShareOneKeptAliveConnection() async throws {
+        let server = try FakeProviderServer(keepAlive: true) { _ in FakeResponse.keepAliveStream(FakeResponse.openAIStream(["Same ", "socket."])) }
+        let providers = providers(.openai, server, keys: ["k"], basePath: "/v1")
+        for _ in 0..<2 {
+            let outcome = await run(providers, "openai/m")
+            #expect(outcome.error == nil)
+            #expect(outcome.texts == ["Same ", "socket."])
+        }
+        #expect(server.requests.count == 2)
+        #expect(server.connectionsAccepted == 1)
+    }
+
+    @Test func anInterimResponseIsSkippedAndTheFinalStatusAndHeadersCount() async throws {
+        let server = try FakeProviderServer { _ in
+            [.send(Array("HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n".utf8))]
+                + FakeResponse.complete(status: 429, headers: ["Retry-After": "4"], body: #"{"error":{"message":"later"}}"#)
+        }
+        let long = GenerationRequest(system: "s", story: String(repeating: "The tide turns. ", count: 80_000), maxOutputTokens: 64, seed: 1)
+        let error = try #require(await run(providers(.openai, server, keys: ["k"], basePath: "/v1"), "openai/m", long).providerError)
+        #expect(error.kind == .rateLimit)
+        #expect(error.status == 429)
+        #expect(error.retryAfterMs == 4000)
+        // A body over 1 MiB must not make libcurl wait (up to a second) for a `100 Continue` first.
+        #expect(server.requests.first?.headers["expect"] == nil)
+    }
+
+    @Test func eventsSplitAcrossReadsAtAnyByteAreReassembled() async throws {
+        // Seven-byte writes, each flushed on its own, cut field names, JSON and UTF-8 sequences apart.
+        let pieces = ["Die Fähre ", "läuft ", "ein — ", "endlich."]
+        let bytes = Array(FakeResponse.openAIStream(pieces).joined().utf8)
+        let server = try FakeProviderServer { _ in
+            var steps: [Step] = [FakeResponse.streamHead()]
+            for start in stride(from: 0, to: bytes.count, by: 7) {
+                steps.append(.send(Array(bytes[start..<min(start + 7, bytes.count)])))
+                steps.append(.pause(.milliseconds(1)))
+            }
+            return steps
+        }
+        let outcome = await run(providers(.openai, server, basePath: "/v1"), "openai/m")
+        #expect(outcome.error == nil)
+        #expect(outcome.texts == pieces)
+        #expect(outcome.finish == .stop)
     }
 
     @Test func anUnreachableServerIsANetworkFailure() async throws {
@@ -502,7 +563,7 @@ struct ProviderTests {
         }
         let error = try #require(await run(self.providers(.gemini, solo, keys: ["gk-1"], basePath: "/v1beta"), "gemini/gemini-2.5-flash").providerError)
         #expect(error.kind == .rateLimit)
-        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0))
+        #expect((2_900...3_000).contains(error.retryAfterMs ?? 0), "\(error)")
     }
 
     // MARK: Ollama
@@ -613,11 +674,36 @@ struct ProviderConfigurationTests {
     @Test func openAIItselfGetsMaxCompletionTokensAndImitatorsGetMaxTokens() throws {
         let request = GenerationRequest(system: "s", story: "t", maxOutputTokens: 77)
         for (base, field) in [("https://api.openai.com/v1", "max_completion_tokens"), ("http://127.0.0.1:8080/v1", "max_tokens")] {
-            let built = try OpenAIFormat().urlRequest(for: request, model: "m", baseURL: URL(string: base)!, key: nil)
-            let body = try JSONSerialization.jsonObject(with: built.httpBody!) as? [String: Any]
+            let built = try OpenAIFormat().httpRequest(for: request, model: "m", baseURL: URL(string: base)!, key: nil)
+            let body = try JSONSerialization.jsonObject(with: Data(built.body)) as? [String: Any]
             #expect(body?[field] as? Int == 77, "\(base)")
             #expect(body?.keys.filter { $0.hasPrefix("max_") }.count == 1)
         }
+    }
+
+    @Test func openAIChunksAreReadLenientlyButAnErrorOrANonObjectStopsTheStream() throws {
+        var decoder = OpenAIFormat.Decoder()
+        // A field of an unexpected type is skipped; the text beside it still counts.
+        let odd = #"{"choices":[{"delta":{"content":"Fog","role":7},"finish_reason":null,"logprobs":"x"}],"usage":"later"}"#
+        #expect(try decoder.decode(SSEEvent(data: odd)) == [.text("Fog")])
+        #expect(try decoder.decode(SSEEvent(data: #"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":4,"completion_tokens_details":{"reasoning_tokens":1}}}"#)).isEmpty)
+        #expect(try decoder.decode(SSEEvent(data: " [DONE] ")).isEmpty)
+        #expect(try decoder.finish() == [.finished(.stop, ModelUsage(promptTokens: 5, outputTokens: 3, thinkingTokens: 1, source: .api))])
+
+        var failing = OpenAIFormat.Decoder()
+        #expect {
+            try failing.decode(SSEEvent(data: #"{"error":{"message":"overloaded","code":503}}"#))
+        } throws: { error in
+            guard case .reported(let status, let body)? = error as? ProviderStreamError else { return false }
+            return status == 503 && body.contains("overloaded")
+        }
+        #expect {
+            try failing.decode(SSEEvent(data: #"["not", "an", "object"]"#))
+        } throws: { error in
+            guard case .malformed(let what)? = error as? ProviderStreamError else { return false }
+            return what.contains("not a JSON object")
+        }
+        #expect(throws: ProviderStreamError.self) { try failing.finish() }
     }
 
     @Test func retryAfterReadsSecondsAndHTTPDates() {

@@ -8,7 +8,8 @@ import Darwin
 
 /// A small HTTP/1.1 server on 127.0.0.1 that plays back scripted responses, so providers are tested
 /// against their real wire formats without a network. Each connection is served on its own thread
-/// and closed after one response.
+/// and closed after one response, unless the server keeps connections alive (then the responses must
+/// say where they end: a length or chunked encoding).
 public final class FakeProviderServer: Sendable {
     public struct Request: Sendable {
         public var method: String
@@ -34,11 +35,14 @@ public final class FakeProviderServer: Sendable {
     public let port: Int
     private let listener: Int32
     private let handler: Handler
-    private let log = Mutex<(requests: [Request], clientClosed: Int)>(([], 0))
+    private let keepAlive: Bool
+    private let log = Mutex<(requests: [Request], clientClosed: Int, accepted: Int)>(([], 0, 0))
     private let stopped = Atomic<Bool>(false)
 
-    public init(handler: @escaping Handler) throws {
+    /// `keepAlive`: serve further requests on a connection after a response, until the client closes it.
+    public init(keepAlive: Bool = false, handler: @escaping Handler) throws {
         self.handler = handler
+        self.keepAlive = keepAlive
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket failed") }
         var yes: Int32 = 1
@@ -67,6 +71,8 @@ public final class FakeProviderServer: Sendable {
     public var requests: [Request] { log.withLock { $0.requests } }
     /// Connections the client closed while the server was still holding them open (`.hang`).
     public var connectionsClosedByClient: Int { log.withLock { $0.clientClosed } }
+    /// Connections accepted so far.
+    public var connectionsAccepted: Int { log.withLock { $0.accepted } }
 
     public func stop() {
         if stopped.exchange(true, ordering: .relaxed) { return }
@@ -81,6 +87,7 @@ public final class FakeProviderServer: Sendable {
                 if errno == EINTR { continue }
                 return
             }
+            log.withLock { $0.accepted += 1 }
             let thread = Thread { [self] in serve(client) }
             thread.start()
         }
@@ -88,15 +95,22 @@ public final class FakeProviderServer: Sendable {
 
     private func serve(_ fd: Int32) {
         defer { close(fd) }
-        guard let request = readRequest(fd) else { return }
-        log.withLock { $0.requests.append(request) }
+        repeat {
+            guard let request = readRequest(fd) else { return }
+            log.withLock { $0.requests.append(request) }
+            guard respond(to: request, on: fd) else { return }
+        } while keepAlive
+    }
+
+    /// Plays the script for one request; false when the connection is done with.
+    private func respond(to request: Request, on fd: Int32) -> Bool {
         for step in handler(request) {
             switch step {
             case .send(let bytes):
                 var offset = 0
                 while offset < bytes.count {
                     let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-                    if sent <= 0 { return }
+                    if sent <= 0 { return false }
                     offset += sent
                 }
             case .run(let work):
@@ -110,13 +124,14 @@ public final class FakeProviderServer: Sendable {
                     if poll(&poller, 1, 50) > 0 {
                         if recv(fd, &byte, 1, 0) <= 0 {
                             log.withLock { $0.clientClosed += 1 }
-                            return
+                            return false
                         }
                     }
                 }
-                return
+                return false
             }
         }
+        return true
     }
 
     private func readRequest(_ fd: Int32) -> Request? {
@@ -170,6 +185,16 @@ public enum FakeResponse {
     /// The head of a streamed response whose body ends when the connection closes.
     public static func streamHead(contentType: String = "text/event-stream") -> FakeProviderServer.Step {
         .send(Array("HTTP/1.1 200 OK\r\nContent-Type: \(contentType)\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n".utf8))
+    }
+
+    /// A stream in chunked encoding that leaves the connection open for the next request.
+    public static func keepAliveStream(_ pieces: [String], contentType: String = "text/event-stream") -> [FakeProviderServer.Step] {
+        var steps: [FakeProviderServer.Step] = [.send(Array("HTTP/1.1 200 OK\r\nContent-Type: \(contentType)\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))]
+        for piece in pieces {
+            steps.append(.send(Array((String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n").utf8)))
+        }
+        steps.append(.send(Array("0\r\n\r\n".utf8)))
+        return steps
     }
 
     /// A full stream: head, then each piece as it own write, `gap` apart.

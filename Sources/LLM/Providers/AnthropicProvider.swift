@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import ImaginAICore
 
 /// The Messages API, streamed as typed events.
@@ -10,7 +7,7 @@ struct AnthropicFormat: WireFormat {
     var framing: Framing { .sse }
     static let thinkingBudget = 1024
 
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var body: [String: Any] = [
             "model": model, "stream": true, "max_tokens": request.maxOutputTokens,
             "messages": [["role": "user", "content": request.story]],

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Gemini's native API: `streamGenerateContent?alt=sse`.
 struct GeminiFormat: WireFormat {
@@ -24,7 +21,7 @@ struct GeminiFormat: WireFormat {
         return major >= 3
     }
 
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var generation: [String: Any] = ["maxOutputTokens": request.maxOutputTokens]
         var body: [String: Any] = [:]
         var userText = request.story

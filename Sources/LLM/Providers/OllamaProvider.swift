@@ -1,14 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Ollama's native `/api/chat`, one JSON object per line.
 struct OllamaFormat: WireFormat {
     var kind: ProviderKind { .ollama }
     var framing: Framing { .ndjson }
 
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var messages: [[String: Any]] = []
         if !request.system.isEmpty { messages.append(["role": "system", "content": request.system]) }
         messages.append(["role": "user", "content": request.story])

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Chat Completions, streamed: OpenAI itself and every server that imitates it (Ollama's /v1,
 /// llama.cpp, vLLM, LM Studio, OpenRouter).
@@ -9,7 +6,7 @@ struct OpenAIFormat: WireFormat {
     var kind: ProviderKind { .openai }
     var framing: Framing { .sse }
 
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest {
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var messages: [[String: Any]] = []
         if !request.system.isEmpty { messages.append(["role": "system", "content": request.system]) }
         messages.append(["role": "user", "content": request.story])
@@ -32,31 +29,34 @@ struct OpenAIFormat: WireFormat {
         var done = false
         var stopReason: FinishReason?
         var usage: ModelUsage?
+        /// Runs once per streamed token on the HTTP thread, so it reads typed fields with one decoder
+        /// rather than bridging a JSONSerialization tree through `Any`.
+        private let json = JSONDecoder()
 
         mutating func decode(_ event: SSEEvent) throws -> [GenerationEvent] {
-            let payload = event.data.trimmingCharacters(in: .whitespaces)
-            if payload == "[DONE]" {
+            // Only a short payload can be the end marker; JSON itself allows the spaces around an object.
+            if event.data.utf8.count <= 16, event.data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
                 done = true
                 return []
             }
-            let object = try jsonObject(payload)
-            if object["error"] != nil {
-                let error = object["error"] as? [String: Any]
-                throw ProviderStreamError.reported(status: (error?["code"] as? Int) ?? (error?["status"] as? Int), body: payload)
+            let chunk: Chunk
+            do {
+                chunk = try json.decode(Chunk.self, from: Data(event.data.utf8))
+            } catch {
+                throw ProviderStreamError.malformed("not a JSON object: \(event.data.prefix(80))")
+            }
+            if let error = chunk.error {
+                throw ProviderStreamError.reported(status: error.code ?? error.status, body: event.data)
             }
             var events: [GenerationEvent] = []
-            for choice in object["choices"] as? [[String: Any]] ?? [] {
+            for choice in chunk.choices {
                 // Reasoning (`reasoning_content`, `reasoning`) arrives beside `content` and is never story.
-                if let delta = choice["delta"] as? [String: Any], let text = delta["content"] as? String, !text.isEmpty {
-                    events.append(.text(text))
-                }
-                if let reason = choice["finish_reason"] as? String {
-                    stopReason = reason == "length" ? .length : .stop
-                }
+                if let text = choice.content, !text.isEmpty { events.append(.text(text)) }
+                if let reason = choice.finishReason { stopReason = reason == "length" ? .length : .stop }
             }
-            if let counts = object["usage"] as? [String: Any], let prompt = counts["prompt_tokens"] as? Int {
-                let completion = counts["completion_tokens"] as? Int ?? 0
-                let reasoning = (counts["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"] as? Int ?? 0
+            if let counts = chunk.usage, let prompt = counts.promptTokens {
+                let completion = counts.completionTokens ?? 0
+                let reasoning = counts.reasoningTokens ?? 0
                 usage = ModelUsage(promptTokens: prompt, outputTokens: max(0, completion - reasoning), thinkingTokens: reasoning, source: .api)
             }
             return events
@@ -66,6 +66,69 @@ struct OpenAIFormat: WireFormat {
             // Some servers omit [DONE]; a finish_reason is as good a sign that the answer is whole.
             guard done || stopReason != nil else { throw ProviderStreamError.truncated }
             return [.finished(stopReason ?? .stop, usage)]
+        }
+    }
+
+    /// One streamed chunk. Only its top level must be an object: a field of an unexpected type is
+    /// skipped, as servers that imitate the API differ in the details.
+    struct Chunk: Decodable {
+        struct Choice: Decodable {
+            var content: String?
+            var finishReason: String?
+
+            private enum Keys: String, CodingKey { case delta, finish_reason }
+            private enum DeltaKeys: String, CodingKey { case content }
+
+            init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: Keys.self)
+                let delta = try? container.nestedContainer(keyedBy: DeltaKeys.self, forKey: .delta)
+                content = (try? delta?.decodeIfPresent(String.self, forKey: .content)) ?? nil
+                finishReason = (try? container.decodeIfPresent(String.self, forKey: .finish_reason)) ?? nil
+            }
+        }
+
+        struct Usage: Decodable {
+            var promptTokens: Int?
+            var completionTokens: Int?
+            var reasoningTokens: Int?
+
+            private enum Keys: String, CodingKey { case prompt_tokens, completion_tokens, completion_tokens_details }
+            private enum DetailKeys: String, CodingKey { case reasoning_tokens }
+
+            init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: Keys.self)
+                promptTokens = (try? container.decodeIfPresent(Int.self, forKey: .prompt_tokens)) ?? nil
+                completionTokens = (try? container.decodeIfPresent(Int.self, forKey: .completion_tokens)) ?? nil
+                let details = try? container.nestedContainer(keyedBy: DetailKeys.self, forKey: .completion_tokens_details)
+                reasoningTokens = (try? details?.decodeIfPresent(Int.self, forKey: .reasoning_tokens)) ?? nil
+            }
+        }
+
+        /// Any `error` member, whatever its shape, ends the stream; its code or status is kept if it has one.
+        struct ReportedError: Decodable {
+            var code: Int?
+            var status: Int?
+
+            private enum Keys: String, CodingKey { case code, status }
+
+            init(from decoder: any Swift.Decoder) throws {
+                let container = try? decoder.container(keyedBy: Keys.self)
+                code = (try? container?.decodeIfPresent(Int.self, forKey: .code)) ?? nil
+                status = (try? container?.decodeIfPresent(Int.self, forKey: .status)) ?? nil
+            }
+        }
+
+        var choices: [Choice] = []
+        var usage: Usage?
+        var error: ReportedError?
+
+        private enum Keys: String, CodingKey { case choices, usage, error }
+
+        init(from decoder: any Swift.Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            choices = (try? container.decodeIfPresent([Choice].self, forKey: .choices)) ?? []
+            usage = (try? container.decodeIfPresent(Usage.self, forKey: .usage)) ?? nil
+            if container.contains(.error) { error = try container.decode(ReportedError.self, forKey: .error) }
         }
     }
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Turns one provider's stream of events (SSE events, or NDJSON lines as events' data) into story events.
 protocol StreamDecoder {
@@ -25,7 +22,7 @@ protocol WireFormat: Sendable {
     associatedtype Decoder: StreamDecoder
     var kind: ProviderKind { get }
     var framing: Framing { get }
-    func urlRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> URLRequest
+    func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest
     func makeDecoder(for request: GenerationRequest) -> Decoder
 }
 
@@ -71,6 +68,8 @@ public final class ProviderRuntime: Sendable {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
+                    // The HTTP thread yields decoded events straight into this stream: the one hand-over
+                    // between threads on the way to the story.
                     try await self.drive(format, model: model, request: request) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
@@ -93,7 +92,7 @@ public final class ProviderRuntime: Sendable {
     }
 
     private func drive<Format: WireFormat>(
-        _ format: Format, model: String, request: GenerationRequest, yield: (GenerationEvent) -> Void
+        _ format: Format, model: String, request: GenerationRequest, yield: @escaping @Sendable (GenerationEvent) -> Void
     ) async throws {
         var tried = Set<Int>()
         var retriesOnKey = 0
@@ -126,10 +125,10 @@ public final class ProviderRuntime: Sendable {
                         message: "\(format.kind.displayName) rejected every configured API key this session; check \(format.kind.keyVariable ?? "the keys") and restart the session")
                 }
             }
-            let urlRequest = try format.urlRequest(for: request, model: model, baseURL: configuration.baseURL, key: current?.key)
-            log("\(name)/\(model): POST \(urlRequest.url?.path ?? "") " + (current.map { "with key #\($0.index + 1)" } ?? "without a key"))
+            let httpRequest = try format.httpRequest(for: request, model: model, baseURL: configuration.baseURL, key: current?.key)
+            log("\(name)/\(model): POST \(URL(string: httpRequest.url)?.path ?? "") " + (current.map { "with key #\($0.index + 1)" } ?? "without a key"))
             do {
-                try await attempt(urlRequest, format: format, request: request, emitted: &emitted, yield: yield)
+                try await attempt(httpRequest, format: format, request: request, emitted: &emitted, yield: yield)
                 return
             } catch let failure as AttemptFailure {
                 switch failure.next {
@@ -162,44 +161,17 @@ public final class ProviderRuntime: Sendable {
     }
 
     private func attempt<Format: WireFormat>(
-        _ urlRequest: URLRequest, format: Format, request: GenerationRequest, emitted: inout Bool, yield: (GenerationEvent) -> Void
+        _ httpRequest: HTTPRequest, format: Format, request: GenerationRequest, emitted: inout Bool,
+        yield: @escaping @Sendable (GenerationEvent) -> Void
     ) async throws {
-        var status = 0
-        var headers: [String: String] = [:]
-        var errorBody: [UInt8] = []
-        var parser = SSEParser()
-        var splitter = NDJSONSplitter()
-        var decoder = format.makeDecoder(for: request)
-        func deliver(_ event: SSEEvent) throws {
-            for generated in try decoder.decode(event) {
-                if case .text = generated { emitted = true }
-                yield(generated)
-            }
-        }
+        let response = StreamingResponse(framing: format.framing, decoder: format.makeDecoder(for: request), emitted: emitted, yield: yield)
+        defer { emitted = response.emitted }
         do {
-            for try await event in HTTPStream.send(urlRequest, timeouts: timeouts) {
-                switch event {
-                case .head(let code, let fields):
-                    status = code
-                    headers = fields
-                case .body(let bytes):
-                    guard (200..<300).contains(status) else {
-                        if errorBody.count < 65_536 { errorBody.append(contentsOf: bytes) }
-                        continue
-                    }
-                    switch format.framing {
-                    case .sse:
-                        for event in parser.feed(bytes) { try deliver(event) }
-                    case .ndjson:
-                        for line in splitter.feed(bytes) { try deliver(SSEEvent(data: line)) }
-                    }
-                }
-            }
-            if format.framing == .ndjson, (200..<300).contains(status), let line = splitter.finish() {
-                try deliver(SSEEvent(data: line))
-            }
+            try await HTTPClient.perform(httpRequest, timeouts: timeouts, consumer: response)
+            try response.finishLines()
         } catch let error as HTTPTransportError {
             if Task.isCancelled { throw CancellationError() }
+            let status = response.status
             switch error {
             case .timeout(let idle):
                 let limit = idle ? timeouts.idle : timeouts.deadline
@@ -217,17 +189,20 @@ public final class ProviderRuntime: Sendable {
                         : "The connection to \(format.kind.displayName) broke before the answer was complete: \(configuration.redact(description))"))
             }
         } catch let error as ProviderStreamError {
-            throw AttemptFailure(next: .fail, error: streamFailure(error, format: format, status: status))
+            throw AttemptFailure(next: .fail, error: streamFailure(error, format: format, status: response.status))
         }
+        let status = response.status
+        let headers = response.headers
+        let errorBody = response.errorBody
         try Task.checkCancellation()
 
         guard (200..<300).contains(status) else {
             throw httpFailure(status: status, headers: headers, body: String(decoding: errorBody, as: UTF8.self), format: format)
         }
         do {
-            for generated in try decoder.finish() { yield(generated) }
+            for generated in try response.decoder.finish() { yield(generated) }
         } catch let error as ProviderStreamError {
-            throw AttemptFailure(next: emitted ? .fail : .sameKey, error: streamFailure(error, format: format, status: status))
+            throw AttemptFailure(next: response.emitted ? .fail : .sameKey, error: streamFailure(error, format: format, status: status))
         }
     }
 
@@ -302,16 +277,68 @@ struct HTTPLanguageModel<Format: WireFormat>: LanguageModel {
     }
 }
 
-extension URLRequest {
+/// One attempt's response, read on the HTTP thread: SSE or NDJSON framing and the provider's decoder
+/// run in the write callback, and story events go straight to the turn's stream. The attempt reads the
+/// other fields only after `HTTPClient.perform` has returned, which orders those reads after the writes.
+final class StreamingResponse<Decoder: StreamDecoder>: HTTPResponseConsumer, @unchecked Sendable {
+    let framing: Framing
+    var decoder: Decoder
+    private let yield: @Sendable (GenerationEvent) -> Void
+    private(set) var emitted: Bool
+    private(set) var status = 0
+    private(set) var headers: [String: String] = [:]
+    private(set) var errorBody: [UInt8] = []
+    private var parser = SSEParser()
+    private var splitter = NDJSONSplitter()
+
+    init(framing: Framing, decoder: Decoder, emitted: Bool, yield: @escaping @Sendable (GenerationEvent) -> Void) {
+        self.framing = framing
+        self.decoder = decoder
+        self.emitted = emitted
+        self.yield = yield
+    }
+
+    func head(status: Int, headers: [String: String]) {
+        self.status = status
+        self.headers = headers
+    }
+
+    func body(_ bytes: UnsafeRawBufferPointer) throws {
+        guard (200..<300).contains(status) else {
+            if errorBody.count < 65_536 { errorBody.append(contentsOf: bytes) }
+            return
+        }
+        switch framing {
+        case .sse:
+            for event in parser.feed(bytes) { try deliver(event) }
+        case .ndjson:
+            for line in splitter.feed(bytes) { try deliver(SSEEvent(data: line)) }
+        }
+    }
+
+    /// The last NDJSON line when the stream ended without a newline after it.
+    func finishLines() throws {
+        if framing == .ndjson, (200..<300).contains(status), let line = splitter.finish() {
+            try deliver(SSEEvent(data: line))
+        }
+    }
+
+    private func deliver(_ event: SSEEvent) throws {
+        for generated in try decoder.decode(event) {
+            if case .text = generated { emitted = true }
+            yield(generated)
+        }
+    }
+}
+
+extension HTTPRequest {
     /// A JSON POST; the body is encoded from plain dictionaries so each provider writes its request
     /// as it appears in the provider's documentation.
-    static func jsonPost(_ url: URL, body: [String: Any], headers: [String: String]) throws -> URLRequest {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        return request
+    static func jsonPost(_ url: URL, body: [String: Any], headers: [String: String]) throws -> HTTPRequest {
+        var fields = ["Content-Type": "application/json"]
+        for (name, value) in headers { fields[name] = value }
+        let encoded = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        return HTTPRequest(method: "POST", url: url, headers: fields, body: [UInt8](encoded))
     }
 }
 

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
 
 /// A model a provider offers, as its server lists it.
@@ -99,24 +96,24 @@ enum ModelLister {
         if key == nil && configuration.keyRequired {
             throw ProviderError(provider: kind.rawValue, kind: .auth, message: "No API key is configured for \(kind.displayName)")
         }
-        var request: URLRequest
+        var request: HTTPRequest
         switch kind {
         case .openai:
-            request = URLRequest(url: configuration.baseURL.appendingPathComponent("models"))
-            if let key { request.setValue("Bearer \(key.secret)", forHTTPHeaderField: "Authorization") }
+            request = HTTPRequest(url: configuration.baseURL.appendingPathComponent("models"))
+            if let key { request.headers["Authorization"] = "Bearer \(key.secret)" }
         case .anthropic:
             var components = URLComponents(url: configuration.baseURL.appendingPathComponent("v1/models"), resolvingAgainstBaseURL: false)!
             components.queryItems = [URLQueryItem(name: "limit", value: "100")]
-            request = URLRequest(url: components.url!)
-            request.setValue("2023-06-01", forHTTPHeaderField: "anthropic-version")
-            if let key { request.setValue(key.secret, forHTTPHeaderField: "x-api-key") }
+            request = HTTPRequest(url: components.url!)
+            request.headers["anthropic-version"] = "2023-06-01"
+            if let key { request.headers["x-api-key"] = key.secret }
         case .gemini:
             var components = URLComponents(url: configuration.baseURL.appendingPathComponent("models"), resolvingAgainstBaseURL: false)!
             components.queryItems = [URLQueryItem(name: "pageSize", value: "1000")]
-            request = URLRequest(url: components.url!)
-            if let key { request.setValue(key.secret, forHTTPHeaderField: "x-goog-api-key") }
+            request = HTTPRequest(url: components.url!)
+            if let key { request.headers["x-goog-api-key"] = key.secret }
         case .ollama:
-            request = URLRequest(url: configuration.baseURL.appendingPathComponent("api/tags"))
+            request = HTTPRequest(url: configuration.baseURL.appendingPathComponent("api/tags"))
         }
         let (status, body) = try await fetch(request, timeout: timeout, runtime: runtime)
         guard (200..<300).contains(status) else {
@@ -160,16 +157,10 @@ enum ModelLister {
         }
     }
 
-    private static func fetch(_ request: URLRequest, timeout: Duration, runtime: ProviderRuntime) async throws -> (Int, String) {
-        var status = 0
-        var body: [UInt8] = []
+    private static func fetch(_ request: HTTPRequest, timeout: Duration, runtime: ProviderRuntime) async throws -> (Int, String) {
+        let response = CollectedResponse(limit: 8 << 20)
         do {
-            for try await event in HTTPStream.send(request, timeouts: HTTPTimeouts(idle: timeout, deadline: timeout)) {
-                switch event {
-                case .head(let code, _): status = code
-                case .body(let bytes): if body.count < 8 << 20 { body += bytes }
-                }
-            }
+            try await HTTPClient.perform(request, timeouts: HTTPTimeouts(idle: timeout, deadline: timeout), consumer: response)
         } catch let error as HTTPTransportError {
             let kind = runtime.configuration.kind
             let host = runtime.configuration.baseURL.host ?? "?"
@@ -182,6 +173,21 @@ enum ModelLister {
                     message: "Could not reach \(kind.displayName) at \(host): \(runtime.configuration.redact(description))")
             }
         }
-        return (status, String(decoding: body, as: UTF8.self))
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+}
+
+/// A whole (small) response body, kept up to a limit. Read only after `HTTPClient.perform` returns.
+final class CollectedResponse: HTTPResponseConsumer, @unchecked Sendable {
+    let limit: Int
+    private(set) var status = 0
+    private(set) var body: [UInt8] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func head(status: Int, headers: [String: String]) { self.status = status }
+
+    func body(_ bytes: UnsafeRawBufferPointer) throws {
+        if body.count < limit { body.append(contentsOf: bytes) }
     }
 }
