@@ -69,6 +69,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: [
+                // Compiled against the static Swift modules too, so the objects ask the linker for the
+                // static libraries' own dependencies (ICU behind Foundation).
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+            ],
             linkerSettings: leanDaemonLinking
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
