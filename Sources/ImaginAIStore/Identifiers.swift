@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Random, prefixed identifiers: `scn_`, `card_`, `adv_`, `turn_` followed by 20 characters of lowercase

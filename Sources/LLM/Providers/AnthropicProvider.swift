@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ImaginAICore
 
 /// The Messages API, streamed as typed events.

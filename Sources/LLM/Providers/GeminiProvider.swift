@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Gemini's native API: `streamGenerateContent?alt=sse`.
 struct GeminiFormat: WireFormat {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Chat Completions, streamed: OpenAI itself and every server that imitates it (Ollama's /v1,
 /// llama.cpp, vLLM, LM Studio, OpenRouter).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An API key. Its text is reachable only through `secret`, so printing, logging or dumping a
 /// configuration can never show it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ImaginAIProtocol
 
 /// One line the player typed, understood.
