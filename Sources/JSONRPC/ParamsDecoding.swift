@@ -13,10 +13,14 @@ public enum ParamsDecoding {
         case let other?:
             throw ResponseError.invalidParams("Invalid params: params must be an object, got \(other.typeName)")
         }
-        if let field = firstStringWithNUL(in: object, at: "") {
+        if containsNUL(object), let field = firstStringWithNUL(in: object, at: "") {
             throw ResponseError.invalidParams(
                 "Invalid params: '\(field)' contains a NUL character (U+0000), which text cannot hold", field: field)
         }
+        // The common case in one pass over the tree the envelope parser built; anything the tree decoder
+        // cannot vouch for (including every error) goes the `JSONDecoder` way below, which keeps its
+        // values and its error messages exactly.
+        if let decoded = try? TreeDecoder.decode(T.self, from: object) { return decoded }
         do {
             return try decodeObject(T.self, object)
         } catch let error as DecodingError {
@@ -27,6 +31,16 @@ public enum ParamsDecoding {
                     "Invalid params: '\(field.path)' must be an integer in range, got \(field.value)", field: field.path)
             }
             throw invalidParams(error, in: object)
+        }
+    }
+
+    /// Whether any string holds U+0000: a walk that builds no paths, so a clean request pays only this.
+    static func containsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text.utf8.contains(0)
+        case .array(let items): return items.contains(where: containsNUL)
+        case .object(let fields): return fields.values.contains(where: containsNUL)
+        default: return false
         }
     }
 

@@ -18,6 +18,9 @@ struct Options {
     var pipelined = 10_000
     var scenarios = 10_000
     var batch = 250
+    /// Measures to run (`--only`); empty runs them all.
+    var only: Set<String> = []
+    static let measures = ["cold", "roundtrip", "memory", "import", "story"]
     /// Whole-run limit: the watchdog kills the children and exits after this many seconds.
     var budget: Double = 900
     /// Seconds to wait for an `initialize` response before calling the start failed.
@@ -26,6 +29,7 @@ struct Options {
     static let usage = """
         USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE]
                               [--cold-runs N] [--round-trips N] [--pipelined N] [--scenarios N]
+                              [--only LIST]
 
         Measures the imaginai daemon beside /bin/cat baselines and prints a markdown table.
 
@@ -36,6 +40,8 @@ struct Options {
           --round-trips N    Sequential scenario/get requests to time (default 5000; quick 300)
           --pipelined N      Pipelined scenario/get requests (default 10000; quick 1000)
           --scenarios N      Scenarios created for the RSS measure (default 10000; quick 500)
+          --only LIST        Run only these measures, comma-separated: cold, roundtrip, memory,
+                             import, story (e.g. `--only roundtrip` while profiling the request path)
           -h, --help         Show this help
         """
 
@@ -59,6 +65,12 @@ struct Options {
             case "--quick": options.quick = true
             case "--daemon": options.daemon = try value(argument)
             case "--output": options.output = try value(argument)
+            case "--only":
+                let names = try value(argument).split(separator: ",").map(String.init)
+                if let unknown = names.first(where: { !measures.contains($0) }) {
+                    throw BenchError("--only: unknown measure '\(unknown)'; choose from \(measures.joined(separator: ", "))")
+                }
+                options.only.formUnion(names)
             case "--cold-runs", "--round-trips", "--pipelined", "--scenarios":
                 explicit[argument] = try count(argument)
             case "-h", "--help":

@@ -34,11 +34,12 @@ struct Runner {
     }
 
     mutating func run() {
-        coldStart()
-        roundTripAndThroughput()
-        memory()
-        importFile()
-        story()
+        func wanted(_ name: String) -> Bool { options.only.isEmpty || options.only.contains(name) }
+        if wanted("cold") { coldStart() }
+        if wanted("roundtrip") { roundTripAndThroughput() }
+        if wanted("memory") { memory() }
+        if wanted("import") { importFile() }
+        if wanted("story") { story() }
     }
 
     func notebookAdd(_ error: any Error) -> Int { notebook.add(Format.failure(error)) }
