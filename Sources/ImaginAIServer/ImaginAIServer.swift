@@ -1,6 +1,7 @@
 import Foundation
 import ImaginAIFormats
 import ImaginAIProtocol
+import JSONRPC
 import ImaginAIStore
 import Logging
 

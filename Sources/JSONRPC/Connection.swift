@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import Synchronization
 
@@ -22,7 +23,7 @@ public struct RequestContext: Sendable {
 /// A JSON-RPC 2.0 endpoint with LSP lifecycle rules: it reads framed messages, runs each request in its
 /// own task, and writes responses through one sink. It knows nothing of what the methods mean.
 public final class Connection: Sendable {
-    public typealias Handler = @Sendable (_ params: JSONValue?, _ context: RequestContext) async throws -> [UInt8]
+    public typealias Handler = Dispatcher.Handler
     public typealias ErrorMapper = @Sendable (any Error) -> ResponseError?
     public typealias Logger = @Sendable (_ level: LogLevel, _ message: String) -> Void
 
@@ -50,34 +51,20 @@ public final class Connection: Sendable {
         }
     }
 
-    private enum Phase: Sendable { case uninitialized, running, shutDown }
-
+    /// The session decides (a pure value); the connection keeps the tasks and waiters it cannot hold.
     private struct State: Sendable {
-        var phase: Phase = .uninitialized
-        var handlers: [String: Handler] = [:]
-        /// Ids of requests not yet answered, reserved when the request is accepted (so a duplicate
-        /// arriving before its task starts is refused) and released just before the response is written
-        /// (so a client may reuse an id as soon as it has the answer).
-        var unanswered: [RequestID: Int] = [:]
+        var session: Session
+        var dispatcher = Dispatcher()
         /// Every request task by serial number, until it has fully finished: what shutdown and the end
         /// of input wait for.
         var tasks: [Int: Task<Void, Never>] = [:]
-        var cancelled: Set<RequestID> = []
-        var nextSerial = 0
-        /// Readers waiting for `tasks` to drop below `maxPendingRequests`; woken as tasks finish.
+        /// Readers waiting for room below `maxPendingRequests`; woken as tasks finish.
         var roomWaiters: [@Sendable () -> Void] = []
-
-        mutating func reserve(_ id: RequestID) -> Int {
-            nextSerial += 1
-            unanswered[id] = nextSerial
-            return nextSerial
-        }
-        var exitRequested = false
     }
 
     public let configuration: Configuration
     private let sink: any MessageSink
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let errorMapper: ErrorMapper
     private let log: Logger
 
@@ -89,6 +76,7 @@ public final class Connection: Sendable {
     ) {
         self.sink = sink
         self.configuration = configuration
+        self.state = Mutex(State(session: Session(maxPendingRequests: configuration.maxPendingRequests)))
         self.errorMapper = errorMapper
         self.log = log
     }
@@ -96,7 +84,7 @@ public final class Connection: Sendable {
     // MARK: Registration
 
     public func register(method: String, handler: @escaping Handler) {
-        state.withLock { $0.handlers[method] = handler }
+        state.withLock { $0.dispatcher.register(method: method, handler: handler) }
     }
 
     /// Registers a typed handler: params are decoded into `Request` (absent or null params decode as
@@ -105,15 +93,11 @@ public final class Connection: Sendable {
         _ type: Request.Type,
         handler: @escaping @Sendable (Request, RequestContext) async throws -> Request.Response
     ) {
-        register(method: Request.method) { params, context in
-            let request: Request = try ParamsDecoding.decode(Request.self, from: params)
-            let response = try await handler(request, context)
-            return try JSONCoding.encodeBytes(response)
-        }
+        state.withLock { $0.dispatcher.register(type, handler: handler) }
     }
 
     public var registeredMethods: [String] {
-        state.withLock { Array($0.handlers.keys).sorted() }
+        state.withLock { $0.dispatcher.methods }
     }
 
     // MARK: Output
@@ -158,52 +142,36 @@ public final class Connection: Sendable {
     /// three (reader thread, stream consumer, task).
     public func run(readingFrom descriptor: Int32, chunkSize: Int = 64 << 10) async -> Int32 {
         let parser = await withCheckedContinuation { (continuation: CheckedContinuation<FrameParser, Never>) in
-            let thread = Thread { [self] in
-                var parser = FrameParser(maxBodyBytes: configuration.maxMessageBytes)
-                var buffer = [UInt8](repeating: 0, count: chunkSize)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, chunkSize) }
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
-                    if !ingest(buffer[0..<count], into: &parser) { break }
-                }
-                continuation.resume(returning: parser)
-            }
-            thread.name = "imaginai-reader"
-            thread.start()
+            FrameReader.start(
+                descriptor: descriptor, name: "imaginai-reader", maxBodyBytes: configuration.maxMessageBytes,
+                chunkSize: chunkSize,
+                onEvent: { [self] event in
+                    // The reader thread may block here until a pending request is answered.
+                    if case .message = event, let waiter = roomWaiter() {
+                        let room = DispatchSemaphore(value: 0)
+                        waiter { room.signal() }
+                        room.wait()
+                    }
+                    return handleChecked(event)
+                },
+                onEnd: { parser in continuation.resume(returning: parser) })
         }
         return await finish(parser)
     }
 
-    /// Feeds bytes to the parser and handles every complete message; false once `exit` has arrived.
-    /// Runs on the reader thread, which may block here until a pending request is answered.
-    private func ingest(_ chunk: some Collection<UInt8>, into parser: inout FrameParser) -> Bool {
-        parser.append(chunk)
-        while let event = parser.next() {
-            if case .message = event, let waiter = roomWaiter() {
-                let room = DispatchSemaphore(value: 0)
-                waiter { room.signal() }
-                room.wait()
-            }
-            if !handleChecked(event) { return false }
-        }
-        return true
-    }
-
     private func handleChecked(_ event: FrameParser.Event) -> Bool {
         handle(event)
-        return !state.withLock { $0.exitRequested }
+        return !state.withLock { $0.session.exitRequested }
     }
 
     /// Nil when another request may start now; otherwise a function that registers the wake-up to call
     /// once one has finished. Checked before each message is handled (a batch counts as one message, so
     /// one batch may go over the limit by its size: it is bounded by the message size instead).
     private func roomWaiter() -> ((@escaping @Sendable () -> Void) -> Void)? {
-        let limit = configuration.maxPendingRequests
-        guard state.withLock({ $0.tasks.count >= limit }) else { return nil }
+        guard !state.withLock({ $0.session.hasRoom }) else { return nil }
         return { [self] wake in
             let wakeNow = state.withLock { state -> Bool in
-                if state.tasks.count < limit { return true }
+                if state.session.hasRoom { return true }
                 state.roomWaiters.append(wake)
                 return false
             }
@@ -216,7 +184,7 @@ public final class Connection: Sendable {
             log(.warning, "input ended inside a message; the partial message is dropped")
         }
         await waitForInFlight(except: nil)
-        return state.withLock { $0.phase == .shutDown } ? 0 : 1
+        return state.withLock { $0.session.exitCode }
     }
 
     private func handle(_ event: FrameParser.Event) {
@@ -268,28 +236,12 @@ public final class Connection: Sendable {
             return nil
         case .request(let id, let method, let params):
             return state.withLock { state -> Outcome in
-                if state.unanswered[id] != nil {
-                    return .respond(id, .invalidRequest("Invalid request: id \(describe(id)) is already in use by a request still running"))
+                let handler = state.dispatcher.handler(for: method)
+                switch state.session.admit(id: id, method: method, isRegistered: handler != nil) {
+                case .reject(let error): return .respond(id, error)
+                case .shutdown(let serial): return .shutdown(id, serial)
+                case .run(let serial): return .run(id, serial, method, params, handler!)
                 }
-                switch (state.phase, method) {
-                case (.uninitialized, "initialize"):
-                    state.phase = .running
-                case (.uninitialized, _):
-                    return .respond(id, ResponseError(code: .serverNotInitialized, message: "Server not initialized: send initialize first"))
-                case (.running, "initialize"):
-                    return .respond(id, .invalidRequest("Invalid request: initialize was already received"))
-                case (.running, "shutdown"):
-                    state.phase = .shutDown
-                    return .shutdown(id, state.reserve(id))
-                case (.shutDown, _):
-                    return .respond(id, .invalidRequest("Invalid request: the server is shutting down"))
-                case (.running, _):
-                    break
-                }
-                guard let handler = state.handlers[method] else {
-                    return .respond(id, .methodNotFound(method))
-                }
-                return .run(id, state.reserve(id), method, params, handler)
             }
         }
     }
@@ -297,22 +249,17 @@ public final class Connection: Sendable {
     private func handleNotification(_ method: String, _ params: JSONValue?) {
         switch method {
         case ExitMethod.exit:
-            state.withLock { $0.exitRequested = true }
+            state.withLock { $0.session.exit() }
         case ExitMethod.cancelRequest:
-            guard let id = params?["id"] else {
-                log(.warning, "$/cancelRequest without an id ignored")
-                return
+            let decision = state.withLock { state -> (Session.Cancellation, Task<Void, Never>?) in
+                let decision = state.session.cancel(params?["id"])
+                if case .cancel(let serial?) = decision { return (decision, state.tasks[serial]) }
+                return (decision, nil)
             }
-            let found = state.withLock { state -> (running: Bool, task: Task<Void, Never>?) in
-                guard let serial = state.unanswered[id] else { return (false, nil) }
-                // Recorded even if the task has not started yet: `track` cancels it as it starts.
-                state.cancelled.insert(id)
-                return (true, state.tasks[serial])
-            }
-            if found.running {
-                found.task?.cancel()
-            } else {
-                log(.debug, "$/cancelRequest for \(describe(id)), which is not running: ignored")
+            switch decision {
+            case (.cancel, let task): task?.cancel()
+            case (.notRunning, _): log(.debug, "$/cancelRequest for \(describe(params?["id"] ?? .null)), which is not running: ignored")
+            case (.missingID, _): log(.warning, "$/cancelRequest without an id ignored")
             }
         case "initialized":
             break
@@ -347,20 +294,18 @@ public final class Connection: Sendable {
         state.withLock { locked in
             let task = Task { [self] in
                 let body = await work()
-                state.withLock { state in
-                    state.unanswered[id] = nil
-                    state.cancelled.remove(id)
-                }
+                state.withLock { $0.session.answered(id) }
                 deliver(body)
                 let waiters = state.withLock { state -> [@Sendable () -> Void] in
                     state.tasks.removeValue(forKey: serial)
+                    guard state.session.finished(serial: serial) else { return [] }
                     defer { state.roomWaiters.removeAll() }
                     return state.roomWaiters
                 }
                 for wake in waiters { wake() }
             }
             locked.tasks[serial] = task
-            if locked.cancelled.contains(id) { task.cancel() }
+            if locked.session.shouldCancel(id) { task.cancel() }
         }
     }
 
@@ -407,9 +352,7 @@ public final class Connection: Sendable {
         }
     }
 
-    private func describe(_ id: RequestID) -> String {
-        String(decoding: MessageEncoding.encodeValue(id), as: UTF8.self)
-    }
+    private func describe(_ id: RequestID) -> String { Session.describe(id) }
 }
 
 enum ExitMethod {

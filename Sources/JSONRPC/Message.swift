@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 
 /// A request id exactly as the client sent it (a number or a string), so it is echoed unchanged.
@@ -49,6 +50,12 @@ public enum MessageDecoding {
         default:
             return .single(message(from: value))
         }
+    }
+
+    /// Any JSON body as a value (nil when it is not JSON): what a client makes of what it receives.
+    public static func parse(_ body: [UInt8]) -> JSONValue? {
+        guard String(validating: body, as: UTF8.self) != nil, !exceedsDepth(body, defaultMaxDepth) else { return nil }
+        return FastJSONParser.parse(body) ?? (try? JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body)))
     }
 
     /// True when `[` and `{` outside strings nest deeper than `limit`. A byte scan, so it runs before any
@@ -159,7 +166,7 @@ public enum MessageEncoding {
         return out
     }
 
-    static func encodeValue(_ value: JSONValue) -> [UInt8] {
+    public static func encodeValue(_ value: JSONValue) -> [UInt8] {
         var out = JSONOutput(capacity: 16)
         out.value(value)
         return out.bytes

@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 
 /// Decodes a request's params into its type and turns decoding failures into -32602 errors whose
@@ -32,6 +33,14 @@ public enum ParamsDecoding {
             }
             throw invalidParams(error, in: object)
         }
+    }
+
+    /// Any value into a type, without the params rules or their diagnostics (a client reading a result).
+    public static func decodeValue<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        if let decoded = try? TreeDecoder.decode(T.self, from: value) { return decoded }
+        var out = JSONOutput()
+        out.value(value)
+        return try JSONCoding.makeDecoder().decode(T.self, from: Data(out.bytes))
     }
 
     /// Whether any string holds U+0000: a walk that builds no paths, so a clean request pays only this.

@@ -1,4 +1,6 @@
+import ImaginAIProtocol
 import Foundation
+import ImaginAIProtocol
 
 /// A `Decoder` that reads a request's params straight from the `JSONValue` tree the envelope parser
 /// already built, so params are not written back to bytes and parsed again by `JSONDecoder`.

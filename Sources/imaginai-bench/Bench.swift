@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Dispatch
 import Foundation
 import JSONRPC
