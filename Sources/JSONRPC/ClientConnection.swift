@@ -1,6 +1,11 @@
 import Foundation
 import ImaginAIProtocol
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The client's end of a JSON-RPC connection over two descriptors (usually a child's pipes): typed
 /// requests with `send`, notifications both ways, and raw bytes for tests that need malformed input.
@@ -11,22 +16,14 @@ import Synchronization
 /// waiting, frames are handed over unparsed, so a caller that reads its own frames (the bench
 /// counting ten thousand responses) pays nothing for the routing.
 public final class ClientConnection: Sendable {
-    /// Why a call has no result.
-    public enum Failure: Error, CustomStringConvertible {
-        /// The server answered with an error.
-        case response(ResponseError)
-        /// The server closed its output (or the connection was closed) before answering.
-        case closed(String)
-        /// The answer could not be read as the response type.
-        case unreadable(String)
+    /// The server closed its output before answering (it ended, or crashed).
+    public struct Closed: Error, CustomStringConvertible {
+        public var description: String
+    }
 
-        public var description: String {
-            switch self {
-            case .response(let error): return "\(error.message) (\(error.code.rawValue))"
-            case .closed(let why): return why
-            case .unreadable(let why): return why
-            }
-        }
+    /// The answer could not be read as the response type.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public typealias NotificationHandler = @Sendable (_ method: String, _ params: JSONValue?) -> Void
@@ -48,10 +45,12 @@ public final class ClientConnection: Sendable {
     private let onEnd: @Sendable () -> Void
 
     /// Talks to a server reading `writeDescriptor` and writing `readDescriptor`. Handlers run on the
-    /// reader thread, in arrival order; `onEnd` runs there once the server's output has ended.
+    /// reader thread, in arrival order; `onBytes` sees every chunk read, before it is framed (for tests
+    /// that check the wire byte for byte); `onEnd` runs last, once the server's output has ended.
     public init(
         reading readDescriptor: Int32, writing writeDescriptor: Int32, child: ChildProcess? = nil,
         maxBodyBytes: Int = 256 << 20, readerName: String = "jsonrpc-client",
+        onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
         onNotification: @escaping NotificationHandler = { _, _ in },
         onUnmatched: @escaping FrameHandler = { _ in },
         onEnd: @escaping @Sendable () -> Void = {}
@@ -64,6 +63,7 @@ public final class ClientConnection: Sendable {
         self.onEnd = onEnd
         FrameReader.start(
             descriptor: readDescriptor, name: readerName, maxBodyBytes: maxBodyBytes, chunkSize: 256 << 10,
+            onBytes: onBytes,
             onEvent: { [self] event in
                 if case .message(let body) = event { route(body) }
                 return true
@@ -75,30 +75,33 @@ public final class ClientConnection: Sendable {
     public convenience init(
         spawning executable: String, arguments: [String], environment: [String: String]? = nil,
         errorOutput: ChildProcess.ErrorOutput = .inherit, ownProcessGroup: Bool = false,
-        readerName: String = "jsonrpc-client",
+        readerName: String = "jsonrpc-client", defaultSignals: [Int32] = [SIGPIPE],
+        onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
         onNotification: @escaping NotificationHandler = { _, _ in },
         onUnmatched: @escaping FrameHandler = { _ in },
         onEnd: @escaping @Sendable () -> Void = {}
     ) throws {
         let child = try ChildProcess(
             executable: executable, arguments: arguments, environment: environment, errorOutput: errorOutput,
-            ownProcessGroup: ownProcessGroup)
+            ownProcessGroup: ownProcessGroup, defaultSignals: defaultSignals)
         self.init(
             reading: child.outputDescriptor, writing: child.inputDescriptor, child: child, readerName: readerName,
-            onNotification: onNotification, onUnmatched: onUnmatched, onEnd: onEnd)
+            onBytes: onBytes, onNotification: onNotification, onUnmatched: onUnmatched, onEnd: onEnd)
     }
 
     // MARK: Requests
 
-    /// Sends a typed request and waits for its typed response.
-    public func send<Request: RequestType>(_ request: Request) async throws -> Request.Response {
+    /// Sends a typed request and waits for its typed response. An error response is thrown as its
+    /// `ResponseError`; `Closed` when the server ends first. `id` (from `takeID`) lets a caller name the
+    /// request before it is answered, to cancel it.
+    public func send<Request: RequestType>(_ request: Request, id: Int64? = nil) async throws -> Request.Response {
         let params = try JSONCoding.encodeBytes(request)
-        let message = try await call(method: Request.method, params: params)
-        if let error = Self.responseError(in: message) { throw Failure.response(error) }
+        let message = try await call(method: Request.method, params: params, id: id)
+        if let error = Self.responseError(in: message) { throw error }
         do {
             return try ParamsDecoding.decodeValue(Request.Response.self, from: message["result"] ?? .null)
         } catch {
-            throw Failure.unreadable("\(Request.method): unreadable result: \(error)")
+            throw Unreadable(description: "\(Request.method): unreadable result: \(error)")
         }
     }
 
@@ -116,8 +119,8 @@ public final class ClientConnection: Sendable {
         }
     }
 
-    private func call(method: String, params: [UInt8]?) async throws -> JSONValue {
-        let id = takeID()
+    private func call(method: String, params: [UInt8]?, id: Int64? = nil) async throws -> JSONValue {
+        let id = id ?? takeID()
         let frame = Framing.frame(Self.requestBody(id: id, method: method, params: params))
         return try await withCheckedThrowingContinuation { continuation in
             let closed: String? = state.withLock { state in
@@ -126,7 +129,7 @@ public final class ClientConnection: Sendable {
                 return nil
             }
             if let closed {
-                continuation.resume(throwing: Failure.closed(closed))
+                continuation.resume(throwing: Closed(description: closed))
                 return
             }
             sink.write(frame)
@@ -150,9 +153,25 @@ public final class ClientConnection: Sendable {
         sendRaw(Framing.frame(body))
     }
 
-    /// Writes bytes exactly as given (one whole write, never interleaved with another frame).
+    /// Writes bytes exactly as given (one whole write, never interleaved with another frame). After
+    /// `closeInput` nothing is written.
     public func sendRaw(_ bytes: [UInt8]) {
         sink.write(bytes)
+    }
+
+    /// Ends the server's input (LSP: after `exit`, or to see how it takes end of file).
+    public func closeInput() {
+        sink.close { [child, writeDescriptor] in
+            if let child {
+                child.closeInput()
+            } else {
+                #if canImport(Glibc)
+                _ = Glibc.close(writeDescriptor)
+                #else
+                _ = Darwin.close(writeDescriptor)
+                #endif
+            }
+        }
     }
 
     /// A request body built by splicing (no encoder): `{"id":N,"jsonrpc":"2.0","method":…,"params":…}`.
@@ -198,7 +217,7 @@ public final class ClientConnection: Sendable {
             defer { state.pending.removeAll() }
             return Array(state.pending.values)
         }
-        for waiter in waiting { waiter.resume(throwing: Failure.closed(why)) }
+        for waiter in waiting { waiter.resume(throwing: Closed(description: why)) }
         onEnd()
     }
 

@@ -24,6 +24,7 @@ public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
     private var queued: [UInt8] = []
     private var spare: [UInt8] = []
     private var writing = false
+    private var closed = false
 
     public init(descriptor: Int32 = 1, maxQueuedBytes: Int = 1 << 20) {
         self.descriptor = descriptor
@@ -35,12 +36,20 @@ public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
     public func write(_ frame: [UInt8]) {
         condition.lock()
         while writing && queued.count >= maxQueuedBytes { condition.wait() }
-        queued.append(contentsOf: frame)
+        if closed {
+            condition.unlock()
+            return
+        }
         if writing {
+            queued.append(contentsOf: frame)
             condition.unlock()
             return
         }
         writing = true
+        // No writer and (so) nothing queued: this frame goes out as it is, without a copy.
+        condition.unlock()
+        writeAll(descriptor, frame)
+        condition.lock()
         // The writer leaves only once the queue is empty, so every frame appended is written by the time
         // the call that found no writer returns (what the end of input and shutdown rely on).
         while !queued.isEmpty {
@@ -54,6 +63,19 @@ public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
             condition.broadcast()
         }
         writing = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Closes the descriptor once the frames already written are out (by calling `close`, which owns
+    /// it); later writes are dropped. The descriptor number cannot then be reused under a late write.
+    public func close(using close: () -> Void) {
+        condition.lock()
+        while writing { condition.wait() }
+        if !closed {
+            closed = true
+            close()
+        }
         condition.unlock()
     }
 }
@@ -115,16 +137,26 @@ public final class InMemoryClient: MessageSink {
             inbox.parser.append(frame)
             var ready: [(CheckedContinuation<JSONValue, Never>, JSONValue)] = []
             while case .message(let body)? = inbox.parser.next() {
-                guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { continue }
-                if let waiter = inbox.waiters.firstIndex(where: { $0.predicate(value) }) {
-                    ready.append((inbox.waiters.remove(at: waiter).continuation, value))
-                } else {
-                    inbox.received.append(value)
-                }
+                if let delivery = Self.deliver(body, to: &inbox) { ready.append(delivery) }
             }
             return ready
         }
         for (continuation, value) in ready { continuation.resume(returning: value) }
+    }
+
+    /// A body already framed (by a `ClientConnection` reading a real pipe): queued like a written frame.
+    public func receive(body: [UInt8]) {
+        let ready = inbox.withLock { inbox in Self.deliver(body, to: &inbox) }
+        if let (continuation, value) = ready { continuation.resume(returning: value) }
+    }
+
+    private static func deliver(_ body: [UInt8], to inbox: inout Inbox) -> (CheckedContinuation<JSONValue, Never>, JSONValue)? {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { return nil }
+        if let waiter = inbox.waiters.firstIndex(where: { $0.predicate(value) }) {
+            return (inbox.waiters.remove(at: waiter).continuation, value)
+        }
+        inbox.received.append(value)
+        return nil
     }
 
     /// Waits for the first message (already received or still to come) that satisfies `predicate`, and

@@ -15,6 +15,7 @@ public enum FrameReader {
     /// `onEnd` runs on it last, with the parser (to tell a clean end from a truncated message).
     public static func start(
         descriptor: Int32, name: String, maxBodyBytes: Int, chunkSize: Int = 64 << 10,
+        onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
         onEvent: @escaping (FrameParser.Event) -> Bool,
         onEnd: @escaping (FrameParser) -> Void
     ) {
@@ -27,6 +28,7 @@ public enum FrameReader {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, chunkSize) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
+                onBytes?(buffer[0..<count])
                 parser.append(buffer[0..<count])
                 while let event = parser.next() {
                     if !onEvent(event) { break reading }
