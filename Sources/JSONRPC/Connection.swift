@@ -195,7 +195,7 @@ public final class Connection: Sendable {
                 writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             case .single(let message):
                 if let outcome = accept(message) {
-                    start(outcome) { [self] body in if let body { writeBody(body) } }
+                    start(outcome) { [self] reply in if let reply { sink.write(reply.frame) } }
                 }
             case .batch(let messages):
                 handleBatch(messages)
@@ -253,7 +253,7 @@ public final class Connection: Sendable {
         case ExitMethod.cancelRequest:
             let decision = state.withLock { state -> (Session.Cancellation, Task<Void, Never>?) in
                 let decision = state.session.cancel(params?["id"])
-                if case .cancel(let serial?) = decision { return (decision, state.tasks[serial]) }
+                if case .cancel(let serial) = decision { return (decision, state.tasks[serial]) }
                 return (decision, nil)
             }
             switch decision {
@@ -268,15 +268,15 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Runs an outcome; `deliver` receives the response body (nil never happens for requests).
-    private func start(_ outcome: Outcome, deliver: @escaping @Sendable ([UInt8]?) -> Void) {
+    /// Runs an outcome; `deliver` receives the response (nil never happens for requests).
+    private func start(_ outcome: Outcome, deliver: @escaping @Sendable (Reply?) -> Void) {
         switch outcome {
         case .respond(let id, let error):
-            deliver(MessageEncoding.errorResponse(id: id, error: error))
+            deliver(.error(id, error))
         case .shutdown(let id, let serial):
             track(id, serial, deliver: deliver) { [self] in
                 await waitForInFlight(except: serial)
-                return MessageEncoding.response(id: id, result: Array("null".utf8))
+                return .result(id, Array("null".utf8))
             }
         case .run(let id, let serial, let method, let params, let handler):
             let context = RequestContext(id: id, method: method, connection: self)
@@ -287,15 +287,15 @@ public final class Connection: Sendable {
     }
 
     private func track(
-        _ id: RequestID, _ serial: Int, deliver: @escaping @Sendable ([UInt8]?) -> Void,
-        _ work: @escaping @Sendable () async -> [UInt8]
+        _ id: RequestID, _ serial: Int, deliver: @escaping @Sendable (Reply?) -> Void,
+        _ work: @escaping @Sendable () async -> Reply
     ) {
         // The task is registered under the lock before it can finish, so its own removal always finds it.
         state.withLock { locked in
             let task = Task { [self] in
-                let body = await work()
+                let reply = await work()
                 state.withLock { $0.session.answered(id) }
-                deliver(body)
+                deliver(reply)
                 let waiters = state.withLock { state -> [@Sendable () -> Void] in
                     state.tasks.removeValue(forKey: serial)
                     guard state.session.finished(serial: serial) else { return [] }
@@ -309,15 +309,14 @@ public final class Connection: Sendable {
         }
     }
 
-    private func execute(_ handler: Handler, params: JSONValue?, context: RequestContext) async -> [UInt8] {
+    private func execute(_ handler: Handler, params: JSONValue?, context: RequestContext) async -> Reply {
         do {
             // No cancellation check before the handler: a handler decides what a cancel means for it
             // (a story method must still report and keep what it stored), and a cancel that arrives
             // before it starts reaches it as Task.isCancelled.
-            let result = try await handler(params, context)
-            return MessageEncoding.response(id: context.id, result: result)
+            return .result(context.id, try await handler(params, context))
         } catch {
-            return MessageEncoding.errorResponse(id: context.id, error: responseError(for: error, method: context.method))
+            return .error(context.id, responseError(for: error, method: context.method))
         }
     }
 
@@ -338,7 +337,7 @@ public final class Connection: Sendable {
             writeBody(MessageEncoding.batch(bodies))
         }
         for outcome in outcomes {
-            start(outcome) { body in collector.add(body) }
+            start(outcome) { reply in collector.add(reply?.body) }
         }
     }
 
@@ -353,6 +352,27 @@ public final class Connection: Sendable {
     }
 
     private func describe(_ id: RequestID) -> String { Session.describe(id) }
+}
+
+/// A response kept in parts: a single one is framed in one buffer (no copy of the result into a body
+/// and of the body into a frame, which showed as memmove in the profile); a batch joins bodies.
+private enum Reply: Sendable {
+    case result(RequestID, [UInt8])
+    case error(RequestID, ResponseError)
+
+    var body: [UInt8] {
+        switch self {
+        case .result(let id, let result): return MessageEncoding.response(id: id, result: result)
+        case .error(let id, let error): return MessageEncoding.errorResponse(id: id, error: error)
+        }
+    }
+
+    var frame: [UInt8] {
+        switch self {
+        case .result(let id, let result): return MessageEncoding.responseFrame(id: id, result: result)
+        case .error: return Framing.frame(body)
+        }
+    }
 }
 
 enum ExitMethod {

@@ -138,6 +138,24 @@ public enum MessageEncoding {
         return out
     }
 
+    /// `Framing.frame(response(id:result:))` built in one buffer: the result is copied once.
+    public static func responseFrame(id: RequestID, result: [UInt8]) -> [UInt8] {
+        let idBytes = encodeValue(id)
+        let head: StaticString = #"{"id":"#
+        let middle: StaticString = #","jsonrpc":"2.0","result":"#
+        let bodyCount = head.utf8CodeUnitCount + idBytes.count + middle.utf8CodeUnitCount + result.count + 1
+        let header = "Content-Length: \(bodyCount)\r\n\r\n".utf8
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + bodyCount)
+        out.append(contentsOf: header)
+        head.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: idBytes)
+        middle.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: result)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     public static func errorResponse(id: RequestID, error: ResponseError) -> [UInt8] {
         var out = Array(#"{"error":"#.utf8)
         out += (try? Array(JSONCoding.encode(error))) ?? Array(#"{"code":-32603,"message":"unencodable error"}"#.utf8)

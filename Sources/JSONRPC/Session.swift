@@ -18,9 +18,9 @@ public struct Session: Sendable {
 
     /// What to do with `$/cancelRequest`.
     public enum Cancellation: Sendable, Equatable {
-        /// The request is running (or about to start): cancel the work with this serial. A nil serial
-        /// means its work is not registered yet; it is cancelled as it starts (`shouldCancel`).
-        case cancel(serial: Int?)
+        /// The request is running (or about to start): cancel the work with this serial; work not
+        /// registered yet is cancelled as it starts (`shouldCancel`).
+        case cancel(serial: Int)
         /// No such request is unanswered: nothing to do.
         case notRunning
         /// The notification carried no id.
@@ -37,9 +37,8 @@ public struct Session: Sendable {
     /// arriving before its work starts is refused) and released just before the response is written
     /// (so a client may reuse an id as soon as it has the answer).
     private var unanswered: [RequestID: Int] = [:]
-    /// Serials whose work has started and not yet fully finished: what shutdown and the end of input
-    /// wait for, and what the pending limit counts.
-    private var started: Set<Int> = []
+    /// Requests whose work has started and not yet fully finished: what the pending limit counts.
+    private var started = 0
     private var cancelled: Set<RequestID> = []
     private var nextSerial = 0
 
@@ -75,7 +74,7 @@ public struct Session: Sendable {
     private mutating func reserve(_ id: RequestID) -> Int {
         nextSerial += 1
         unanswered[id] = nextSerial
-        started.insert(nextSerial)
+        started += 1
         return nextSerial
     }
 
@@ -93,22 +92,22 @@ public struct Session: Sendable {
     /// The response to `id` is about to be written: the id is free again.
     public mutating func answered(_ id: RequestID) {
         unanswered[id] = nil
-        cancelled.remove(id)
+        if !cancelled.isEmpty { cancelled.remove(id) }
     }
 
-    /// The work with this serial has fully finished (its response written). Returns true when that made
-    /// room below the pending limit, so a reader waiting for room may go on.
+    /// The work with this serial has fully finished (its response written); call once per admitted
+    /// serial. Returns true when there is room below the pending limit, so a waiting reader may go on.
     @discardableResult
     public mutating func finished(serial: Int) -> Bool {
-        started.remove(serial)
-        return started.count < maxPendingRequests
+        started -= 1
+        return started < maxPendingRequests
     }
 
     /// False when `maxPendingRequests` are unanswered: the reader waits before taking the next message.
-    public var hasRoom: Bool { started.count < maxPendingRequests }
+    public var hasRoom: Bool { started < maxPendingRequests }
 
     /// Requests whose work has not finished.
-    public var inFlight: Int { started.count }
+    public var inFlight: Int { started }
 
     public mutating func exit() { exitRequested = true }
 
