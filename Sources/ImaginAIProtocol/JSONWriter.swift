@@ -145,7 +145,8 @@ extension JSONCoding {
     /// The JSON of a value: the hand-written writer when the type has one, else `JSONEncoder`.
     public static func encodeBytes<T: Encodable>(_ value: T) throws -> [UInt8] {
         if let writable = value as? any JSONWritable {
-            var out = JSONOutput()
+            // Room for a scenario with its cards at once: growing 1 KiB → 16 KiB took four copies.
+            var out = JSONOutput(capacity: 16 << 10)
             writable.writeJSON(to: &out)
             return out.bytes
         }

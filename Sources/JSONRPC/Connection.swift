@@ -60,6 +60,8 @@ public final class Connection: Sendable {
         var tasks: [Int: Task<Void, Never>] = [:]
         /// Readers waiting for room below `maxPendingRequests`; woken as tasks finish.
         var roomWaiters: [@Sendable () -> Void] = []
+        /// Serials of tasks that ended before `track` registered them (so they are not registered).
+        var endedUnregistered: Set<Int> = []
     }
 
     public let configuration: Configuration
@@ -83,17 +85,17 @@ public final class Connection: Sendable {
 
     // MARK: Registration
 
-    public func register(method: String, handler: @escaping Handler) {
-        state.withLock { $0.dispatcher.register(method: method, handler: handler) }
+    public func register(method: String, immediate: Bool = false, handler: @escaping Handler) {
+        state.withLock { $0.dispatcher.register(method: method, immediate: immediate, handler: handler) }
     }
 
     /// Registers a typed handler: params are decoded into `Request` (absent or null params decode as
     /// `{}`), and a decoding failure becomes -32602 naming the offending field.
     public func register<Request: RequestType>(
-        _ type: Request.Type,
+        _ type: Request.Type, immediate: Bool = false,
         handler: @escaping @Sendable (Request, RequestContext) async throws -> Request.Response
     ) {
-        state.withLock { $0.dispatcher.register(type, handler: handler) }
+        state.withLock { $0.dispatcher.register(type, immediate: immediate, handler: handler) }
     }
 
     public var registeredMethods: [String] {
@@ -223,7 +225,7 @@ public final class Connection: Sendable {
     /// What to do with one message, decided in arrival order so lifecycle rules see messages in sequence.
     private enum Outcome {
         case respond(RequestID, ResponseError)
-        case run(RequestID, Int, String, JSONValue?, Handler)
+        case run(RequestID, Int, String, JSONValue?, Dispatcher.Entry)
         case shutdown(RequestID, Int)
     }
 
@@ -236,11 +238,11 @@ public final class Connection: Sendable {
             return nil
         case .request(let id, let method, let params):
             return state.withLock { state -> Outcome in
-                let handler = state.dispatcher.handler(for: method)
-                switch state.session.admit(id: id, method: method, isRegistered: handler != nil) {
+                let entry = state.dispatcher.entry(for: method)
+                switch state.session.admit(id: id, method: method, isRegistered: entry != nil) {
                 case .reject(let error): return .respond(id, error)
                 case .shutdown(let serial): return .shutdown(id, serial)
-                case .run(let serial): return .run(id, serial, method, params, handler!)
+                case .run(let serial): return .run(id, serial, method, params, entry!)
                 }
             }
         }
@@ -278,33 +280,35 @@ public final class Connection: Sendable {
                 await waitForInFlight(except: serial)
                 return .result(id, Array("null".utf8))
             }
-        case .run(let id, let serial, let method, let params, let handler):
+        case .run(let id, let serial, let method, let params, let entry):
             let context = RequestContext(id: id, method: method, connection: self)
-            track(id, serial, deliver: deliver) { [self] in
-                await execute(handler, params: params, context: context)
+            track(id, serial, immediate: entry.immediate, deliver: deliver) { [self] in
+                await execute(entry.handler, params: params, context: context)
             }
         }
     }
 
     private func track(
-        _ id: RequestID, _ serial: Int, deliver: @escaping @Sendable (Reply?) -> Void,
+        _ id: RequestID, _ serial: Int, immediate: Bool = false, deliver: @escaping @Sendable (Reply?) -> Void,
         _ work: @escaping @Sendable () async -> Reply
     ) {
-        // The task is registered under the lock before it can finish, so its own removal always finds it.
-        state.withLock { locked in
-            let task = Task { [self] in
-                let reply = await work()
-                state.withLock { $0.session.answered(id) }
-                deliver(reply)
-                let waiters = state.withLock { state -> [@Sendable () -> Void] in
-                    state.tasks.removeValue(forKey: serial)
-                    guard state.session.finished(serial: serial) else { return [] }
-                    defer { state.roomWaiters.removeAll() }
-                    return state.roomWaiters
-                }
-                for wake in waiters { wake() }
+        let body: @Sendable () async -> Void = { [self] in
+            let reply = await work()
+            state.withLock { $0.session.answered(id) }
+            deliver(reply)
+            let waiters = state.withLock { state -> [@Sendable () -> Void] in
+                // A task may end before it is registered below (an immediate one usually does).
+                if state.tasks.removeValue(forKey: serial) == nil { state.endedUnregistered.insert(serial) }
+                guard state.session.finished(serial: serial) else { return [] }
+                defer { state.roomWaiters.removeAll() }
+                return state.roomWaiters
             }
-            locked.tasks[serial] = task
+            for wake in waiters { wake() }
+        }
+        // Created outside the lock: an immediate task runs its first part right here, and takes the lock.
+        let task = immediate ? Task.immediate(operation: body) : Task(operation: body)
+        state.withLock { locked in
+            if locked.endedUnregistered.remove(serial) == nil { locked.tasks[serial] = task }
             if locked.session.shouldCancel(id) { task.cancel() }
         }
     }

@@ -31,6 +31,17 @@ public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
         self.maxQueuedBytes = maxQueuedBytes
         // A client that goes away must not kill us with SIGPIPE; the write fails with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
+        Self.growPipeBuffer(descriptor)
+    }
+
+    /// On Linux a pipe holds 64 KiB, six `scenario/get` answers: past that every write waits for the
+    /// reader to wake and drain it. 1 MiB (the unprivileged maximum) lets a burst of answers leave in
+    /// one go. Not a pipe, or not allowed: nothing changes.
+    public static func growPipeBuffer(_ descriptor: Int32) {
+        #if os(Linux)
+        let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ, a macro Swift does not import
+        _ = fcntl(descriptor, setPipeSize, 1 << 20)
+        #endif
     }
 
     public func write(_ frame: [UInt8]) {
