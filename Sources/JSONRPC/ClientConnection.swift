@@ -64,7 +64,7 @@ public final class ClientConnection: Sendable {
         FrameReader.start(
             descriptor: readDescriptor, name: readerName, maxBodyBytes: maxBodyBytes, chunkSize: 256 << 10,
             onBytes: onBytes,
-            onEvent: { [self] event in
+            onEvent: { [self] event, _ in
                 if case .message(let body) = event { route(body) }
                 return true
             },

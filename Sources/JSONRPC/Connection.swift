@@ -147,22 +147,25 @@ public final class Connection: Sendable {
             FrameReader.start(
                 descriptor: descriptor, name: "imaginai-reader", maxBodyBytes: configuration.maxMessageBytes,
                 chunkSize: chunkSize,
-                onEvent: { [self] event in
+                onEvent: { [self] event, more in
                     // The reader thread may block here until a pending request is answered.
                     if case .message = event, let waiter = roomWaiter() {
                         let room = DispatchSemaphore(value: 0)
                         waiter { room.signal() }
                         room.wait()
                     }
-                    return handleChecked(event)
+                    return handleChecked(event, inline: !more)
                 },
                 onEnd: { parser in continuation.resume(returning: parser) })
         }
         return await finish(parser)
     }
 
-    private func handleChecked(_ event: FrameParser.Event) -> Bool {
-        handle(event)
+    /// `inline`: an immediate handler may run on this thread now. The reader passes false while more
+    /// input is already buffered: pipelined requests then run side by side on the pool, and a lone
+    /// request (a round trip) is answered without a hand-over.
+    private func handleChecked(_ event: FrameParser.Event, inline: Bool = false) -> Bool {
+        handle(event, inline: inline)
         return !state.withLock { $0.session.exitRequested }
     }
 
@@ -189,7 +192,7 @@ public final class Connection: Sendable {
         return state.withLock { $0.session.exitCode }
     }
 
-    private func handle(_ event: FrameParser.Event) {
+    private func handle(_ event: FrameParser.Event, inline: Bool) {
         switch event {
         case .message(let body):
             switch MessageDecoding.decode(body, maxDepth: configuration.maxNestingDepth) {
@@ -197,7 +200,7 @@ public final class Connection: Sendable {
                 writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             case .single(let message):
                 if let outcome = accept(message) {
-                    start(outcome) { [self] reply in if let reply { sink.write(reply.frame) } }
+                    start(outcome, inline: inline) { [self] reply in if let reply { sink.write(reply.frame) } }
                 }
             case .batch(let messages):
                 handleBatch(messages)
@@ -271,7 +274,7 @@ public final class Connection: Sendable {
     }
 
     /// Runs an outcome; `deliver` receives the response (nil never happens for requests).
-    private func start(_ outcome: Outcome, deliver: @escaping @Sendable (Reply?) -> Void) {
+    private func start(_ outcome: Outcome, inline: Bool = false, deliver: @escaping @Sendable (Reply?) -> Void) {
         switch outcome {
         case .respond(let id, let error):
             deliver(.error(id, error))
@@ -282,7 +285,7 @@ public final class Connection: Sendable {
             }
         case .run(let id, let serial, let method, let params, let entry):
             let context = RequestContext(id: id, method: method, connection: self)
-            track(id, serial, immediate: entry.immediate, deliver: deliver) { [self] in
+            track(id, serial, immediate: inline && entry.immediate, deliver: deliver) { [self] in
                 await execute(entry.handler, params: params, context: context)
             }
         }

@@ -44,6 +44,9 @@ public struct FrameParser: Sendable {
         return false
     }
 
+    /// True when bytes not yet returned as events are buffered (part or all of a next message).
+    public var hasBufferedInput: Bool { start < buffer.count }
+
     public mutating func next() -> Event? {
         while true {
             switch state {

@@ -11,12 +11,13 @@ import Darwin
 /// A thread, not a dispatch source or an async sequence: each frame then reaches its handler with no
 /// hand-over at all, and the end of input is seen reliably.
 public enum FrameReader {
-    /// Starts the thread. `onEvent` runs on it for each event and returns false to stop reading;
+    /// Starts the thread. `onEvent` runs on it for each event, told whether more input is already
+    /// buffered behind it, and returns false to stop reading;
     /// `onEnd` runs on it last, with the parser (to tell a clean end from a truncated message).
     public static func start(
         descriptor: Int32, name: String, maxBodyBytes: Int, chunkSize: Int = 64 << 10,
         onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
-        onEvent: @escaping (FrameParser.Event) -> Bool,
+        onEvent: @escaping (_ event: FrameParser.Event, _ more: Bool) -> Bool,
         onEnd: @escaping (FrameParser) -> Void
     ) {
         nonisolated(unsafe) let onEvent = onEvent
@@ -31,7 +32,7 @@ public enum FrameReader {
                 onBytes?(buffer[0..<count])
                 parser.append(buffer[0..<count])
                 while let event = parser.next() {
-                    if !onEvent(event) { break reading }
+                    if !onEvent(event, parser.hasBufferedInput) { break reading }
                 }
             }
             onEnd(parser)
