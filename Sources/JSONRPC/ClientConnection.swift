@@ -11,10 +11,10 @@ import Darwin
 /// requests with `send`, notifications both ways, and raw bytes for tests that need malformed input.
 ///
 /// A reader thread splits incoming frames. A response to a request made with `send` or `request`
-/// resumes that call; a notification goes to `onNotification`; every other frame (a response to
-/// something sent raw, an unreadable body) goes to `onUnmatched` as raw bytes. While no call is
-/// waiting, frames are handed over unparsed, so a caller that reads its own frames (the bench
-/// counting ten thousand responses) pays nothing for the routing.
+/// resumes that call; a notification goes to `onNotification` when one is given; every other frame (a
+/// response to something sent raw, an unreadable body) goes to `onUnmatched` as raw bytes. Without a
+/// notification handler and while no call is waiting, frames are handed over unparsed, so a caller
+/// that reads its own frames (the bench counting ten thousand responses) pays nothing for the routing.
 public final class ClientConnection: Sendable {
     /// The server closed its output before answering (it ended, or crashed).
     public struct Closed: Error, CustomStringConvertible {
@@ -40,7 +40,7 @@ public final class ClientConnection: Sendable {
     private let writeDescriptor: Int32
     private let sink: FileDescriptorSink
     private let state = Mutex(State())
-    private let onNotification: NotificationHandler
+    private let onNotification: NotificationHandler?
     private let onUnmatched: FrameHandler
     private let onEnd: @Sendable () -> Void
 
@@ -51,7 +51,7 @@ public final class ClientConnection: Sendable {
         reading readDescriptor: Int32, writing writeDescriptor: Int32, child: ChildProcess? = nil,
         maxBodyBytes: Int = 256 << 20, readerName: String = "jsonrpc-client",
         onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
-        onNotification: @escaping NotificationHandler = { _, _ in },
+        onNotification: NotificationHandler? = nil,
         onUnmatched: @escaping FrameHandler = { _ in },
         onEnd: @escaping @Sendable () -> Void = {}
     ) {
@@ -77,7 +77,7 @@ public final class ClientConnection: Sendable {
         errorOutput: ChildProcess.ErrorOutput = .inherit, ownProcessGroup: Bool = false,
         readerName: String = "jsonrpc-client", defaultSignals: [Int32] = [SIGPIPE],
         onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
-        onNotification: @escaping NotificationHandler = { _, _ in },
+        onNotification: NotificationHandler? = nil,
         onUnmatched: @escaping FrameHandler = { _ in },
         onEnd: @escaping @Sendable () -> Void = {}
     ) throws {
@@ -189,8 +189,8 @@ public final class ClientConnection: Sendable {
     // MARK: Incoming
 
     private func route(_ body: [UInt8]) {
-        // Nothing waiting: the frame is someone else's, untouched.
-        guard !state.withLock({ $0.pending.isEmpty }) else {
+        // Nothing waiting and no one to notify: the frame is someone else's, untouched.
+        guard onNotification != nil || !state.withLock({ $0.pending.isEmpty }) else {
             onUnmatched(body)
             return
         }
@@ -204,7 +204,7 @@ public final class ClientConnection: Sendable {
             waiter.resume(returning: message)
             return
         }
-        if case .string(let method)? = message["method"], message["id"] == nil {
+        if let onNotification, case .string(let method)? = message["method"], message["id"] == nil {
             onNotification(method, message["params"])
             return
         }
