@@ -6,6 +6,16 @@ import Synchronization
 /// need to make each call atomic for messages never to interleave.
 public protocol MessageSink: Sendable {
     func write(_ frame: [UInt8])
+    /// Between `hold` and `release` frames may be kept and written together at `release` (the reader
+    /// holds while it handles input already buffered: pipelined answers then leave in a few large
+    /// writes, not one wake-up of the client per answer).
+    func hold()
+    func release()
+}
+
+extension MessageSink {
+    public func hold() {}
+    public func release() {}
 }
 
 /// What a handler knows about the request it is answering, and how it talks back before its response.
@@ -143,27 +153,37 @@ public final class Connection: Sendable {
     /// dedicated thread: each request then costs a single hand-over to the task that answers it, not
     /// three (reader thread, stream consumer, task).
     public func run(readingFrom descriptor: Int32, chunkSize: Int = 64 << 10) async -> Int32 {
+        // Touched only by the reader thread.
+        nonisolated(unsafe) let holding = Box(false)
         let parser = await withCheckedContinuation { (continuation: CheckedContinuation<FrameParser, Never>) in
             FrameReader.start(
                 descriptor: descriptor, name: "imaginai-reader", maxBodyBytes: configuration.maxMessageBytes,
                 chunkSize: chunkSize,
                 onEvent: { [self] event, more in
-                    // The reader thread may block here until a pending request is answered.
+                    // The reader thread may block here until a pending request is answered; what it
+                    // holds goes out first, or those answers could be the ones the client waits for.
                     if case .message = event, let waiter = roomWaiter() {
+                        if holding.value { sink.release(); holding.value = false }
                         let room = DispatchSemaphore(value: 0)
                         waiter { room.signal() }
                         room.wait()
                     }
-                    return handleChecked(event, inline: !more)
+                    if more && !holding.value { sink.hold(); holding.value = true }
+                    return handleChecked(event, inline: true)
                 },
-                onEnd: { parser in continuation.resume(returning: parser) })
+                onDrained: { [self] in
+                    // About to block in read: nothing may stay held while the client waits for it.
+                    if holding.value { sink.release(); holding.value = false }
+                },
+                onEnd: { [self] parser in
+                    if holding.value { sink.release() }
+                    continuation.resume(returning: parser)
+                })
         }
         return await finish(parser)
     }
 
-    /// `inline`: an immediate handler may run on this thread now. The reader passes false while more
-    /// input is already buffered: pipelined requests then run side by side on the pool, and a lone
-    /// request (a round trip) is answered without a hand-over.
+    /// `inline`: an immediate handler may run on this thread now (the reader thread passes true).
     private func handleChecked(_ event: FrameParser.Event, inline: Bool = false) -> Bool {
         handle(event, inline: inline)
         return !state.withLock { $0.session.exitRequested }
@@ -380,6 +400,11 @@ private enum Reply: Sendable {
         case .error: return Framing.frame(body)
         }
     }
+}
+
+private final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 enum ExitMethod {

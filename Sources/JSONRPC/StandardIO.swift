@@ -25,6 +25,7 @@ public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
     private var spare: [UInt8] = []
     private var writing = false
     private var closed = false
+    private var held = false
 
     public init(descriptor: Int32 = 1, maxQueuedBytes: Int = 1 << 20) {
         self.descriptor = descriptor
@@ -51,16 +52,42 @@ public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
             condition.unlock()
             return
         }
-        if writing {
+        if writing || (held && queued.count + frame.count < maxQueuedBytes) {
             queued.append(contentsOf: frame)
             condition.unlock()
             return
         }
         writing = true
-        // No writer and (so) nothing queued: this frame goes out as it is, without a copy.
-        condition.unlock()
-        writeAll(descriptor, frame)
+        if queued.isEmpty {
+            // Nothing queued: this frame goes out as it is, without a copy.
+            condition.unlock()
+            writeAll(descriptor, frame)
+            condition.lock()
+        } else {
+            queued.append(contentsOf: frame)
+        }
+        drain()
+    }
+
+    public func hold() {
         condition.lock()
+        held = true
+        condition.unlock()
+    }
+
+    public func release() {
+        condition.lock()
+        held = false
+        if !writing && !queued.isEmpty && !closed {
+            writing = true
+            drain()
+        } else {
+            condition.unlock()
+        }
+    }
+
+    /// Called as the writer with the lock held; writes until the queue is empty, then unlocks.
+    private func drain() {
         // The writer leaves only once the queue is empty, so every frame appended is written by the time
         // the call that found no writer returns (what the end of input and shutdown rely on).
         while !queued.isEmpty {

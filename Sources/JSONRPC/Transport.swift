@@ -12,16 +12,20 @@ import Darwin
 /// hand-over at all, and the end of input is seen reliably.
 public enum FrameReader {
     /// Starts the thread. `onEvent` runs on it for each event, told whether more input is already
-    /// buffered behind it, and returns false to stop reading;
+    /// buffered behind it (perhaps only part of a message), and returns false to stop reading;
+    /// `onDrained` runs each time every complete message read so far has been handled, before the
+    /// thread blocks to read again;
     /// `onEnd` runs on it last, with the parser (to tell a clean end from a truncated message).
     public static func start(
         descriptor: Int32, name: String, maxBodyBytes: Int, chunkSize: Int = 64 << 10,
         onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
         onEvent: @escaping (_ event: FrameParser.Event, _ more: Bool) -> Bool,
+        onDrained: @escaping () -> Void = {},
         onEnd: @escaping (FrameParser) -> Void
     ) {
         nonisolated(unsafe) let onEvent = onEvent
         nonisolated(unsafe) let onEnd = onEnd
+        nonisolated(unsafe) let onDrained = onDrained
         let thread = Thread {
             var parser = FrameParser(maxBodyBytes: maxBodyBytes)
             var buffer = [UInt8](repeating: 0, count: chunkSize)
@@ -34,6 +38,7 @@ public enum FrameReader {
                 while let event = parser.next() {
                     if !onEvent(event, parser.hasBufferedInput) { break reading }
                 }
+                onDrained()
             }
             onEnd(parser)
         }
