@@ -34,10 +34,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // Transport only: framing, message model, connection, dispatch. Knows nothing of stories.
-        .target(name: "JSONRPC"),
-        // Wire types: one Codable struct per method. Depends only on the transport's JSONValue and RequestType.
-        .target(name: "ImaginAIProtocol", dependencies: ["JSONRPC"]),
+        // The leaf: wire types (one Codable struct per method), JSONValue, error codes, RequestType and the
+        // JSON writer. No package dependencies, so clients and tools can use the wire types alone.
+        .target(name: "ImaginAIProtocol"),
+        // Transport: framing, envelope decoding, session state, dispatch, the connections of both ends.
+        // Knows nothing of stories; it depends on the leaf for JSONValue and RequestType.
+        .target(name: "JSONRPC", dependencies: ["ImaginAIProtocol"]),
         // Pure story logic (prompt assembly, triggering, budgeting). No I/O.
         .target(name: "ImaginAICore"),
         // Reading and writing other tools' card and scenario files. Pure, no I/O.
@@ -80,10 +82,13 @@ let package = Package(
         // GRDB: the long-adventure row writes a 100,000-turn history into the file between two daemons.
         .executableTarget(
             name: "imaginai-bench",
-            dependencies: ["JSONRPC", "ImaginAICore", "LLM", "ProviderTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "LLM", "ProviderTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         // libFuzzer target over framing and request decoding; a corpus replayer in a normal build. See scripts/fuzz.
         .executableTarget(name: "imaginai-fuzz", dependencies: ["JSONRPC", "ImaginAIProtocol"]),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "ImaginAIProtocol"]),
         .testTarget(name: "ImaginAIProtocolTests", dependencies: ["ImaginAIProtocol"]),
         .testTarget(name: "ImaginAICoreTests", dependencies: ["ImaginAICore"]),
         // A scripted HTTP server on loopback, shared by the provider tests of several targets.

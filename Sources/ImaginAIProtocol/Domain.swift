@@ -1,5 +1,4 @@
 import Foundation
-@_exported import JSONRPC
 
 // The things a user writes, as they travel on the wire. Ids are strings; times are ISO 8601 UTC with
 // milliseconds ("2026-11-28T17:46:22.123Z"), kept as strings so they round-trip byte for byte.

@@ -1,6 +1,7 @@
 import Foundation
 import ImaginAIFormats
 import ImaginAIProtocol
+import JSONRPC
 import ImaginAIStore
 import Logging
 
@@ -50,7 +51,8 @@ public final class ImaginAIServer: Sendable {
     private var database: AppDatabase { library.database }
 
     /// Reads run inline: in WAL mode they never wait for a writer, and a hop to another thread would
-    /// cost more than the read.
+    /// cost more than the read. The short ones are registered `immediate`: they start on the reader
+    /// thread and are answered before it reads on.
     private func read<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
         try Task.checkCancellation()
         return try work(database)
@@ -97,12 +99,12 @@ public final class ImaginAIServer: Sendable {
         }
 
         // MARK: Scenarios
-        c.register(ScenarioListRequest.self) { [self] request, _ in
+        c.register(ScenarioListRequest.self, immediate: true) { [self] request, _ in
             let limit = try Validation.limit(request.limit)
             let offset = try Validation.offset(request.offset)
             return try await read { try $0.listScenarios(query: request.query, tag: request.tag, limit: limit, offset: offset) }
         }
-        c.register(ScenarioGetRequest.self) { [self] request, _ in
+        c.register(ScenarioGetRequest.self, immediate: true) { [self] request, _ in
             try await read { try $0.scenario(id: request.id) }
         }
         c.register(ScenarioCreateRequest.self) { [self] request, _ in
@@ -173,12 +175,12 @@ public final class ImaginAIServer: Sendable {
             try Validation.name(request.name, field: "name")
             return try await store { try $0.startAdventure(scenarioId: request.scenarioId, name: request.name) }
         }
-        c.register(AdventureListRequest.self) { [self] request, _ in
+        c.register(AdventureListRequest.self, immediate: true) { [self] request, _ in
             let limit = try Validation.limit(request.limit)
             let offset = try Validation.offset(request.offset)
             return try await read { try $0.listAdventures(limit: limit, offset: offset) }
         }
-        c.register(AdventureGetRequest.self) { [self] request, _ in
+        c.register(AdventureGetRequest.self, immediate: true) { [self] request, _ in
             try await read { try $0.adventure(id: request.id) }
         }
         c.register(AdventureUpdateRequest.self) { [self] request, _ in
@@ -204,7 +206,7 @@ public final class ImaginAIServer: Sendable {
         }
 
         // MARK: Turns
-        c.register(TurnListRequest.self) { [self] request, _ in
+        c.register(TurnListRequest.self, immediate: true) { [self] request, _ in
             let limit = try Validation.optionalLimit(request.limit)
             return try await read { try $0.turns(adventureId: request.adventureId, limit: limit, beforeIndex: request.beforeIndex) }
         }
@@ -249,7 +251,7 @@ public final class ImaginAIServer: Sendable {
             try Validation.text(request.text, field: "text")
             return try story.preview(adventureId: request.adventureId, action: request.action, text: request.text)
         }
-        c.register(TurnVersionsRequest.self) { [self] request, _ in
+        c.register(TurnVersionsRequest.self, immediate: true) { [self] request, _ in
             TurnVersionsResult(versions: try await read { try $0.turnVersions(turnId: request.id) })
         }
         c.register(TurnUseVersionRequest.self) { [self] request, _ in
@@ -258,7 +260,7 @@ public final class ImaginAIServer: Sendable {
                 try await store { try $0.useTurnVersion(turnId: request.id, version: request.version) }
             }
         }
-        c.register(UsageGetRequest.self) { [self] request, _ in
+        c.register(UsageGetRequest.self, immediate: true) { [self] request, _ in
             try await read { try $0.usage(adventureId: request.adventureId) }
         }
         c.register(ModelsListRequest.self) { [self] _, _ in
@@ -266,7 +268,7 @@ public final class ImaginAIServer: Sendable {
         }
 
         // MARK: Settings
-        c.register(SettingsGetRequest.self) { [self] _, _ in
+        c.register(SettingsGetRequest.self, immediate: true) { [self] _, _ in
             try await read { try $0.settings() }
         }
         c.register(SettingsUpdateRequest.self) { [self] request, _ in

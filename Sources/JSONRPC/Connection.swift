@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import Synchronization
 
@@ -5,6 +6,16 @@ import Synchronization
 /// need to make each call atomic for messages never to interleave.
 public protocol MessageSink: Sendable {
     func write(_ frame: [UInt8])
+    /// Between `hold` and `release` frames may be kept and written together at `release` (the reader
+    /// holds while it handles input already buffered: pipelined answers then leave in a few large
+    /// writes, not one wake-up of the client per answer).
+    func hold()
+    func release()
+}
+
+extension MessageSink {
+    public func hold() {}
+    public func release() {}
 }
 
 /// What a handler knows about the request it is answering, and how it talks back before its response.
@@ -22,7 +33,7 @@ public struct RequestContext: Sendable {
 /// A JSON-RPC 2.0 endpoint with LSP lifecycle rules: it reads framed messages, runs each request in its
 /// own task, and writes responses through one sink. It knows nothing of what the methods mean.
 public final class Connection: Sendable {
-    public typealias Handler = @Sendable (_ params: JSONValue?, _ context: RequestContext) async throws -> [UInt8]
+    public typealias Handler = Dispatcher.Handler
     public typealias ErrorMapper = @Sendable (any Error) -> ResponseError?
     public typealias Logger = @Sendable (_ level: LogLevel, _ message: String) -> Void
 
@@ -50,34 +61,22 @@ public final class Connection: Sendable {
         }
     }
 
-    private enum Phase: Sendable { case uninitialized, running, shutDown }
-
+    /// The session decides (a pure value); the connection keeps the tasks and waiters it cannot hold.
     private struct State: Sendable {
-        var phase: Phase = .uninitialized
-        var handlers: [String: Handler] = [:]
-        /// Ids of requests not yet answered, reserved when the request is accepted (so a duplicate
-        /// arriving before its task starts is refused) and released just before the response is written
-        /// (so a client may reuse an id as soon as it has the answer).
-        var unanswered: [RequestID: Int] = [:]
+        var session: Session
+        var dispatcher = Dispatcher()
         /// Every request task by serial number, until it has fully finished: what shutdown and the end
         /// of input wait for.
         var tasks: [Int: Task<Void, Never>] = [:]
-        var cancelled: Set<RequestID> = []
-        var nextSerial = 0
-        /// Readers waiting for `tasks` to drop below `maxPendingRequests`; woken as tasks finish.
+        /// Readers waiting for room below `maxPendingRequests`; woken as tasks finish.
         var roomWaiters: [@Sendable () -> Void] = []
-
-        mutating func reserve(_ id: RequestID) -> Int {
-            nextSerial += 1
-            unanswered[id] = nextSerial
-            return nextSerial
-        }
-        var exitRequested = false
+        /// Serials of tasks that ended before `track` registered them (so they are not registered).
+        var endedUnregistered: Set<Int> = []
     }
 
     public let configuration: Configuration
     private let sink: any MessageSink
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let errorMapper: ErrorMapper
     private let log: Logger
 
@@ -89,31 +88,28 @@ public final class Connection: Sendable {
     ) {
         self.sink = sink
         self.configuration = configuration
+        self.state = Mutex(State(session: Session(maxPendingRequests: configuration.maxPendingRequests)))
         self.errorMapper = errorMapper
         self.log = log
     }
 
     // MARK: Registration
 
-    public func register(method: String, handler: @escaping Handler) {
-        state.withLock { $0.handlers[method] = handler }
+    public func register(method: String, immediate: Bool = false, handler: @escaping Handler) {
+        state.withLock { $0.dispatcher.register(method: method, immediate: immediate, handler: handler) }
     }
 
     /// Registers a typed handler: params are decoded into `Request` (absent or null params decode as
     /// `{}`), and a decoding failure becomes -32602 naming the offending field.
     public func register<Request: RequestType>(
-        _ type: Request.Type,
+        _ type: Request.Type, immediate: Bool = false,
         handler: @escaping @Sendable (Request, RequestContext) async throws -> Request.Response
     ) {
-        register(method: Request.method) { params, context in
-            let request: Request = try ParamsDecoding.decode(Request.self, from: params)
-            let response = try await handler(request, context)
-            return try JSONCoding.encodeBytes(response)
-        }
+        state.withLock { $0.dispatcher.register(type, immediate: immediate, handler: handler) }
     }
 
     public var registeredMethods: [String] {
-        state.withLock { Array($0.handlers.keys).sorted() }
+        state.withLock { $0.dispatcher.methods }
     }
 
     // MARK: Output
@@ -157,53 +153,50 @@ public final class Connection: Sendable {
     /// dedicated thread: each request then costs a single hand-over to the task that answers it, not
     /// three (reader thread, stream consumer, task).
     public func run(readingFrom descriptor: Int32, chunkSize: Int = 64 << 10) async -> Int32 {
+        // Touched only by the reader thread.
+        nonisolated(unsafe) let holding = Box(false)
         let parser = await withCheckedContinuation { (continuation: CheckedContinuation<FrameParser, Never>) in
-            let thread = Thread { [self] in
-                var parser = FrameParser(maxBodyBytes: configuration.maxMessageBytes)
-                var buffer = [UInt8](repeating: 0, count: chunkSize)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, chunkSize) }
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
-                    if !ingest(buffer[0..<count], into: &parser) { break }
-                }
-                continuation.resume(returning: parser)
-            }
-            thread.name = "imaginai-reader"
-            thread.start()
+            FrameReader.start(
+                descriptor: descriptor, name: "imaginai-reader", maxBodyBytes: configuration.maxMessageBytes,
+                chunkSize: chunkSize,
+                onEvent: { [self] event, more in
+                    // The reader thread may block here until a pending request is answered; what it
+                    // holds goes out first, or those answers could be the ones the client waits for.
+                    if case .message = event, let waiter = roomWaiter() {
+                        if holding.value { sink.release(); holding.value = false }
+                        let room = DispatchSemaphore(value: 0)
+                        waiter { room.signal() }
+                        room.wait()
+                    }
+                    if more && !holding.value { sink.hold(); holding.value = true }
+                    return handleChecked(event, inline: true)
+                },
+                onDrained: { [self] in
+                    // About to block in read: nothing may stay held while the client waits for it.
+                    if holding.value { sink.release(); holding.value = false }
+                },
+                onEnd: { [self] parser in
+                    if holding.value { sink.release() }
+                    continuation.resume(returning: parser)
+                })
         }
         return await finish(parser)
     }
 
-    /// Feeds bytes to the parser and handles every complete message; false once `exit` has arrived.
-    /// Runs on the reader thread, which may block here until a pending request is answered.
-    private func ingest(_ chunk: some Collection<UInt8>, into parser: inout FrameParser) -> Bool {
-        parser.append(chunk)
-        while let event = parser.next() {
-            if case .message = event, let waiter = roomWaiter() {
-                let room = DispatchSemaphore(value: 0)
-                waiter { room.signal() }
-                room.wait()
-            }
-            if !handleChecked(event) { return false }
-        }
-        return true
-    }
-
-    private func handleChecked(_ event: FrameParser.Event) -> Bool {
-        handle(event)
-        return !state.withLock { $0.exitRequested }
+    /// `inline`: an immediate handler may run on this thread now (the reader thread passes true).
+    private func handleChecked(_ event: FrameParser.Event, inline: Bool = false) -> Bool {
+        handle(event, inline: inline)
+        return !state.withLock { $0.session.exitRequested }
     }
 
     /// Nil when another request may start now; otherwise a function that registers the wake-up to call
     /// once one has finished. Checked before each message is handled (a batch counts as one message, so
     /// one batch may go over the limit by its size: it is bounded by the message size instead).
     private func roomWaiter() -> ((@escaping @Sendable () -> Void) -> Void)? {
-        let limit = configuration.maxPendingRequests
-        guard state.withLock({ $0.tasks.count >= limit }) else { return nil }
+        guard !state.withLock({ $0.session.hasRoom }) else { return nil }
         return { [self] wake in
             let wakeNow = state.withLock { state -> Bool in
-                if state.tasks.count < limit { return true }
+                if state.session.hasRoom { return true }
                 state.roomWaiters.append(wake)
                 return false
             }
@@ -216,10 +209,10 @@ public final class Connection: Sendable {
             log(.warning, "input ended inside a message; the partial message is dropped")
         }
         await waitForInFlight(except: nil)
-        return state.withLock { $0.phase == .shutDown } ? 0 : 1
+        return state.withLock { $0.session.exitCode }
     }
 
-    private func handle(_ event: FrameParser.Event) {
+    private func handle(_ event: FrameParser.Event, inline: Bool) {
         switch event {
         case .message(let body):
             switch MessageDecoding.decode(body, maxDepth: configuration.maxNestingDepth) {
@@ -227,7 +220,7 @@ public final class Connection: Sendable {
                 writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             case .single(let message):
                 if let outcome = accept(message) {
-                    start(outcome) { [self] body in if let body { writeBody(body) } }
+                    start(outcome, inline: inline) { [self] reply in if let reply { sink.write(reply.frame) } }
                 }
             case .batch(let messages):
                 handleBatch(messages)
@@ -255,7 +248,7 @@ public final class Connection: Sendable {
     /// What to do with one message, decided in arrival order so lifecycle rules see messages in sequence.
     private enum Outcome {
         case respond(RequestID, ResponseError)
-        case run(RequestID, Int, String, JSONValue?, Handler)
+        case run(RequestID, Int, String, JSONValue?, Dispatcher.Entry)
         case shutdown(RequestID, Int)
     }
 
@@ -268,28 +261,12 @@ public final class Connection: Sendable {
             return nil
         case .request(let id, let method, let params):
             return state.withLock { state -> Outcome in
-                if state.unanswered[id] != nil {
-                    return .respond(id, .invalidRequest("Invalid request: id \(describe(id)) is already in use by a request still running"))
+                let entry = state.dispatcher.entry(for: method)
+                switch state.session.admit(id: id, method: method, isRegistered: entry != nil) {
+                case .reject(let error): return .respond(id, error)
+                case .shutdown(let serial): return .shutdown(id, serial)
+                case .run(let serial): return .run(id, serial, method, params, entry!)
                 }
-                switch (state.phase, method) {
-                case (.uninitialized, "initialize"):
-                    state.phase = .running
-                case (.uninitialized, _):
-                    return .respond(id, ResponseError(code: .serverNotInitialized, message: "Server not initialized: send initialize first"))
-                case (.running, "initialize"):
-                    return .respond(id, .invalidRequest("Invalid request: initialize was already received"))
-                case (.running, "shutdown"):
-                    state.phase = .shutDown
-                    return .shutdown(id, state.reserve(id))
-                case (.shutDown, _):
-                    return .respond(id, .invalidRequest("Invalid request: the server is shutting down"))
-                case (.running, _):
-                    break
-                }
-                guard let handler = state.handlers[method] else {
-                    return .respond(id, .methodNotFound(method))
-                }
-                return .run(id, state.reserve(id), method, params, handler)
             }
         }
     }
@@ -297,22 +274,17 @@ public final class Connection: Sendable {
     private func handleNotification(_ method: String, _ params: JSONValue?) {
         switch method {
         case ExitMethod.exit:
-            state.withLock { $0.exitRequested = true }
+            state.withLock { $0.session.exit() }
         case ExitMethod.cancelRequest:
-            guard let id = params?["id"] else {
-                log(.warning, "$/cancelRequest without an id ignored")
-                return
+            let decision = state.withLock { state -> (Session.Cancellation, Task<Void, Never>?) in
+                let decision = state.session.cancel(params?["id"])
+                if case .cancel(let serial) = decision { return (decision, state.tasks[serial]) }
+                return (decision, nil)
             }
-            let found = state.withLock { state -> (running: Bool, task: Task<Void, Never>?) in
-                guard let serial = state.unanswered[id] else { return (false, nil) }
-                // Recorded even if the task has not started yet: `track` cancels it as it starts.
-                state.cancelled.insert(id)
-                return (true, state.tasks[serial])
-            }
-            if found.running {
-                found.task?.cancel()
-            } else {
-                log(.debug, "$/cancelRequest for \(describe(id)), which is not running: ignored")
+            switch decision {
+            case (.cancel, let task): task?.cancel()
+            case (.notRunning, _): log(.debug, "$/cancelRequest for \(describe(params?["id"] ?? .null)), which is not running: ignored")
+            case (.missingID, _): log(.warning, "$/cancelRequest without an id ignored")
             }
         case "initialized":
             break
@@ -321,58 +293,57 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Runs an outcome; `deliver` receives the response body (nil never happens for requests).
-    private func start(_ outcome: Outcome, deliver: @escaping @Sendable ([UInt8]?) -> Void) {
+    /// Runs an outcome; `deliver` receives the response (nil never happens for requests).
+    private func start(_ outcome: Outcome, inline: Bool = false, deliver: @escaping @Sendable (Reply?) -> Void) {
         switch outcome {
         case .respond(let id, let error):
-            deliver(MessageEncoding.errorResponse(id: id, error: error))
+            deliver(.error(id, error))
         case .shutdown(let id, let serial):
             track(id, serial, deliver: deliver) { [self] in
                 await waitForInFlight(except: serial)
-                return MessageEncoding.response(id: id, result: Array("null".utf8))
+                return .result(id, Array("null".utf8))
             }
-        case .run(let id, let serial, let method, let params, let handler):
+        case .run(let id, let serial, let method, let params, let entry):
             let context = RequestContext(id: id, method: method, connection: self)
-            track(id, serial, deliver: deliver) { [self] in
-                await execute(handler, params: params, context: context)
+            track(id, serial, immediate: inline && entry.immediate, deliver: deliver) { [self] in
+                await execute(entry.handler, params: params, context: context)
             }
         }
     }
 
     private func track(
-        _ id: RequestID, _ serial: Int, deliver: @escaping @Sendable ([UInt8]?) -> Void,
-        _ work: @escaping @Sendable () async -> [UInt8]
+        _ id: RequestID, _ serial: Int, immediate: Bool = false, deliver: @escaping @Sendable (Reply?) -> Void,
+        _ work: @escaping @Sendable () async -> Reply
     ) {
-        // The task is registered under the lock before it can finish, so its own removal always finds it.
-        state.withLock { locked in
-            let task = Task { [self] in
-                let body = await work()
-                state.withLock { state in
-                    state.unanswered[id] = nil
-                    state.cancelled.remove(id)
-                }
-                deliver(body)
-                let waiters = state.withLock { state -> [@Sendable () -> Void] in
-                    state.tasks.removeValue(forKey: serial)
-                    defer { state.roomWaiters.removeAll() }
-                    return state.roomWaiters
-                }
-                for wake in waiters { wake() }
+        let body: @Sendable () async -> Void = { [self] in
+            let reply = await work()
+            state.withLock { $0.session.answered(id) }
+            deliver(reply)
+            let waiters = state.withLock { state -> [@Sendable () -> Void] in
+                // A task may end before it is registered below (an immediate one usually does).
+                if state.tasks.removeValue(forKey: serial) == nil { state.endedUnregistered.insert(serial) }
+                guard state.session.finished(serial: serial) else { return [] }
+                defer { state.roomWaiters.removeAll() }
+                return state.roomWaiters
             }
-            locked.tasks[serial] = task
-            if locked.cancelled.contains(id) { task.cancel() }
+            for wake in waiters { wake() }
+        }
+        // Created outside the lock: an immediate task runs its first part right here, and takes the lock.
+        let task = immediate ? Task.immediate(operation: body) : Task(operation: body)
+        state.withLock { locked in
+            if locked.endedUnregistered.remove(serial) == nil { locked.tasks[serial] = task }
+            if locked.session.shouldCancel(id) { task.cancel() }
         }
     }
 
-    private func execute(_ handler: Handler, params: JSONValue?, context: RequestContext) async -> [UInt8] {
+    private func execute(_ handler: Handler, params: JSONValue?, context: RequestContext) async -> Reply {
         do {
             // No cancellation check before the handler: a handler decides what a cancel means for it
             // (a story method must still report and keep what it stored), and a cancel that arrives
             // before it starts reaches it as Task.isCancelled.
-            let result = try await handler(params, context)
-            return MessageEncoding.response(id: context.id, result: result)
+            return .result(context.id, try await handler(params, context))
         } catch {
-            return MessageEncoding.errorResponse(id: context.id, error: responseError(for: error, method: context.method))
+            return .error(context.id, responseError(for: error, method: context.method))
         }
     }
 
@@ -393,7 +364,7 @@ public final class Connection: Sendable {
             writeBody(MessageEncoding.batch(bodies))
         }
         for outcome in outcomes {
-            start(outcome) { body in collector.add(body) }
+            start(outcome) { reply in collector.add(reply?.body) }
         }
     }
 
@@ -407,9 +378,33 @@ public final class Connection: Sendable {
         }
     }
 
-    private func describe(_ id: RequestID) -> String {
-        String(decoding: MessageEncoding.encodeValue(id), as: UTF8.self)
+    private func describe(_ id: RequestID) -> String { Session.describe(id) }
+}
+
+/// A response kept in parts: a single one is framed in one buffer (no copy of the result into a body
+/// and of the body into a frame, which showed as memmove in the profile); a batch joins bodies.
+private enum Reply: Sendable {
+    case result(RequestID, [UInt8])
+    case error(RequestID, ResponseError)
+
+    var body: [UInt8] {
+        switch self {
+        case .result(let id, let result): return MessageEncoding.response(id: id, result: result)
+        case .error(let id, let error): return MessageEncoding.errorResponse(id: id, error: error)
+        }
     }
+
+    var frame: [UInt8] {
+        switch self {
+        case .result(let id, let result): return MessageEncoding.responseFrame(id: id, result: result)
+        case .error: return Framing.frame(body)
+        }
+    }
+}
+
+private final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 enum ExitMethod {

@@ -1,3 +1,5 @@
+import ImaginAIProtocol
+
 /// Parses the common shape of incoming JSON into `JSONValue` without `JSONDecoder` (whose generic
 /// `JSONValue.init(from:)` tries each type in turn and throws on every miss). It is deliberately
 /// narrow: integers that fit Int64, strings without `\u` escapes or raw control characters, unique

@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 
 /// A request id exactly as the client sent it (a number or a string), so it is echoed unchanged.
@@ -49,6 +50,12 @@ public enum MessageDecoding {
         default:
             return .single(message(from: value))
         }
+    }
+
+    /// Any JSON body as a value (nil when it is not JSON): what a client makes of what it receives.
+    public static func parse(_ body: [UInt8]) -> JSONValue? {
+        guard String(validating: body, as: UTF8.self) != nil, !exceedsDepth(body, defaultMaxDepth) else { return nil }
+        return FastJSONParser.parse(body) ?? (try? JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(body)))
     }
 
     /// True when `[` and `{` outside strings nest deeper than `limit`. A byte scan, so it runs before any
@@ -131,6 +138,24 @@ public enum MessageEncoding {
         return out
     }
 
+    /// `Framing.frame(response(id:result:))` built in one buffer: the result is copied once.
+    public static func responseFrame(id: RequestID, result: [UInt8]) -> [UInt8] {
+        let idBytes = encodeValue(id)
+        let head: StaticString = #"{"id":"#
+        let middle: StaticString = #","jsonrpc":"2.0","result":"#
+        let bodyCount = head.utf8CodeUnitCount + idBytes.count + middle.utf8CodeUnitCount + result.count + 1
+        let header = "Content-Length: \(bodyCount)\r\n\r\n".utf8
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + bodyCount)
+        out.append(contentsOf: header)
+        head.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: idBytes)
+        middle.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: result)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     public static func errorResponse(id: RequestID, error: ResponseError) -> [UInt8] {
         var out = Array(#"{"error":"#.utf8)
         out += (try? Array(JSONCoding.encode(error))) ?? Array(#"{"code":-32603,"message":"unencodable error"}"#.utf8)
@@ -159,7 +184,7 @@ public enum MessageEncoding {
         return out
     }
 
-    static func encodeValue(_ value: JSONValue) -> [UInt8] {
+    public static func encodeValue(_ value: JSONValue) -> [UInt8] {
         var out = JSONOutput(capacity: 16)
         out.value(value)
         return out.bytes

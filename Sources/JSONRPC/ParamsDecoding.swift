@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 
 /// Decodes a request's params into its type and turns decoding failures into -32602 errors whose
@@ -13,10 +14,14 @@ public enum ParamsDecoding {
         case let other?:
             throw ResponseError.invalidParams("Invalid params: params must be an object, got \(other.typeName)")
         }
-        if let field = firstStringWithNUL(in: object, at: "") {
+        if containsNUL(object), let field = firstStringWithNUL(in: object, at: "") {
             throw ResponseError.invalidParams(
                 "Invalid params: '\(field)' contains a NUL character (U+0000), which text cannot hold", field: field)
         }
+        // The common case in one pass over the tree the envelope parser built; anything the tree decoder
+        // cannot vouch for (including every error) goes the `JSONDecoder` way below, which keeps its
+        // values and its error messages exactly.
+        if let decoded = try? TreeDecoder.decode(T.self, from: object) { return decoded }
         do {
             return try decodeObject(T.self, object)
         } catch let error as DecodingError {
@@ -27,6 +32,24 @@ public enum ParamsDecoding {
                     "Invalid params: '\(field.path)' must be an integer in range, got \(field.value)", field: field.path)
             }
             throw invalidParams(error, in: object)
+        }
+    }
+
+    /// Any value into a type, without the params rules or their diagnostics (a client reading a result).
+    public static func decodeValue<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        if let decoded = try? TreeDecoder.decode(T.self, from: value) { return decoded }
+        var out = JSONOutput()
+        out.value(value)
+        return try JSONCoding.makeDecoder().decode(T.self, from: Data(out.bytes))
+    }
+
+    /// Whether any string holds U+0000: a walk that builds no paths, so a clean request pays only this.
+    static func containsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text.utf8.contains(0)
+        case .array(let items): return items.contains(where: containsNUL)
+        case .object(let fields): return fields.values.contains(where: containsNUL)
+        default: return false
         }
     }
 

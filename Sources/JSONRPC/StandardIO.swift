@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -6,19 +7,114 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes frames to a file descriptor (stdout for the daemon), one whole frame per locked write, so
-/// concurrent senders never interleave. Nothing else in the process may write to that descriptor.
-public final class FileDescriptorSink: MessageSink {
-    private let descriptor: Mutex<Int32>
+/// Writes frames to a file descriptor (stdout for the daemon) in the order `write` is called, never
+/// interleaving two frames. Nothing else in the process may write to that descriptor.
+///
+/// Writers combine rather than queue on a lock: the first caller becomes the writer and drains
+/// everything others append while its `write(2)` runs, in as few system calls as possible. Profiling
+/// pipelined requests showed answer tasks spinning on a per-frame write lock (9% of the daemon's CPU)
+/// behind a full pipe; now they append and return, and a burst of answers leaves in one call. Appending
+/// waits while `maxQueuedBytes` are already queued, so a client that stops reading still holds the
+/// daemon back (with the pending-request limit) instead of letting the queue grow.
+public final class FileDescriptorSink: MessageSink, @unchecked Sendable {
+    private let descriptor: Int32
+    private let maxQueuedBytes: Int
+    // Guards everything below. A pthread mutex: it sleeps rather than spins while contended.
+    private let condition = NSCondition()
+    private var queued: [UInt8] = []
+    private var spare: [UInt8] = []
+    private var writing = false
+    private var closed = false
+    private var held = false
 
-    public init(descriptor: Int32 = 1) {
-        self.descriptor = Mutex(descriptor)
+    public init(descriptor: Int32 = 1, maxQueuedBytes: Int = 1 << 20) {
+        self.descriptor = descriptor
+        self.maxQueuedBytes = maxQueuedBytes
         // A client that goes away must not kill us with SIGPIPE; the write fails with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
+        Self.growPipeBuffer(descriptor)
+    }
+
+    /// On Linux a pipe holds 64 KiB, six `scenario/get` answers: past that every write waits for the
+    /// reader to wake and drain it. 1 MiB (the unprivileged maximum) lets a burst of answers leave in
+    /// one go. Not a pipe, or not allowed: nothing changes.
+    public static func growPipeBuffer(_ descriptor: Int32) {
+        #if os(Linux)
+        let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ, a macro Swift does not import
+        _ = fcntl(descriptor, setPipeSize, 1 << 20)
+        #endif
     }
 
     public func write(_ frame: [UInt8]) {
-        descriptor.withLock { fd in writeAll(fd, frame) }
+        condition.lock()
+        while writing && queued.count >= maxQueuedBytes { condition.wait() }
+        if closed {
+            condition.unlock()
+            return
+        }
+        if writing || (held && queued.count + frame.count < maxQueuedBytes) {
+            queued.append(contentsOf: frame)
+            condition.unlock()
+            return
+        }
+        writing = true
+        if queued.isEmpty {
+            // Nothing queued: this frame goes out as it is, without a copy.
+            condition.unlock()
+            writeAll(descriptor, frame)
+            condition.lock()
+        } else {
+            queued.append(contentsOf: frame)
+        }
+        drain()
+    }
+
+    public func hold() {
+        condition.lock()
+        held = true
+        condition.unlock()
+    }
+
+    public func release() {
+        condition.lock()
+        held = false
+        if !writing && !queued.isEmpty && !closed {
+            writing = true
+            drain()
+        } else {
+            condition.unlock()
+        }
+    }
+
+    /// Called as the writer with the lock held; writes until the queue is empty, then unlocks.
+    private func drain() {
+        // The writer leaves only once the queue is empty, so every frame appended is written by the time
+        // the call that found no writer returns (what the end of input and shutdown rely on).
+        while !queued.isEmpty {
+            var batch = queued
+            queued = spare
+            condition.unlock()
+            writeAll(descriptor, batch)
+            batch.removeAll(keepingCapacity: true)
+            condition.lock()
+            spare = batch
+            condition.broadcast()
+        }
+        writing = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Closes the descriptor once the frames already written are out (by calling `close`, which owns
+    /// it); later writes are dropped. The descriptor number cannot then be reused under a late write.
+    public func close(using close: () -> Void) {
+        condition.lock()
+        while writing { condition.wait() }
+        if !closed {
+            closed = true
+            close()
+        }
+        condition.unlock()
     }
 }
 
@@ -79,16 +175,26 @@ public final class InMemoryClient: MessageSink {
             inbox.parser.append(frame)
             var ready: [(CheckedContinuation<JSONValue, Never>, JSONValue)] = []
             while case .message(let body)? = inbox.parser.next() {
-                guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { continue }
-                if let waiter = inbox.waiters.firstIndex(where: { $0.predicate(value) }) {
-                    ready.append((inbox.waiters.remove(at: waiter).continuation, value))
-                } else {
-                    inbox.received.append(value)
-                }
+                if let delivery = Self.deliver(body, to: &inbox) { ready.append(delivery) }
             }
             return ready
         }
         for (continuation, value) in ready { continuation.resume(returning: value) }
+    }
+
+    /// A body already framed (by a `ClientConnection` reading a real pipe): queued like a written frame.
+    public func receive(body: [UInt8]) {
+        let ready = inbox.withLock { inbox in Self.deliver(body, to: &inbox) }
+        if let (continuation, value) = ready { continuation.resume(returning: value) }
+    }
+
+    private static func deliver(_ body: [UInt8], to inbox: inout Inbox) -> (CheckedContinuation<JSONValue, Never>, JSONValue)? {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { return nil }
+        if let waiter = inbox.waiters.firstIndex(where: { $0.predicate(value) }) {
+            return (inbox.waiters.remove(at: waiter).continuation, value)
+        }
+        inbox.received.append(value)
+        return nil
     }
 
     /// Waits for the first message (already received or still to come) that satisfies `predicate`, and

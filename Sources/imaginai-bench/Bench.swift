@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Dispatch
 import Foundation
 import JSONRPC
@@ -12,35 +13,38 @@ struct Options {
     var quick = false
     var daemon: String?
     var output: String?
-    /// Runs one group of measures (`Options.groups`), for profiling or re-measuring a few rows.
-    var only: String?
-    static let groups = ["provider", "long-adventure"]
     var coldRuns = 20
     var roundTrips = 5000
     var warmup = 500
     var pipelined = 10_000
     var scenarios = 10_000
     var batch = 250
+    /// Measures to run (`--only`); empty runs them all.
+    var only: Set<String> = []
+    static let measures = ["cold", "roundtrip", "memory", "import", "story", "provider", "long-adventure"]
     /// Whole-run limit: the watchdog kills the children and exits after this many seconds.
     var budget: Double = 900
     /// Seconds to wait for an `initialize` response before calling the start failed.
     var initializeTimeout: Double = 30
 
     static let usage = """
-        USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE] [--only provider]
+        USAGE: imaginai-bench [--quick] [--daemon PATH] [--output FILE]
                               [--cold-runs N] [--round-trips N] [--pipelined N] [--scenarios N]
+                              [--only LIST]
 
         Measures the imaginai daemon beside /bin/cat baselines and prints a markdown table.
 
           --quick            Fewer iterations (CI smoke run, well under 30 s)
           --daemon PATH      The imaginai binary (default: 'imaginai' next to this executable)
           --output FILE      Also write the report to FILE
-          --only GROUP       Only one group of rows: 'provider' (stream overhead per chunk, daemon CPU
-                             while streaming) or 'long-adventure' (story/act on a 100,000-turn adventure)
           --cold-runs N      Cold starts to time (default 20; quick 5)
           --round-trips N    Sequential scenario/get requests to time (default 5000; quick 300)
           --pipelined N      Pipelined scenario/get requests (default 10000; quick 1000)
           --scenarios N      Scenarios created for the RSS measure (default 10000; quick 500)
+          --only LIST        Run only these measures, comma-separated: cold, roundtrip, memory,
+                             import, story (scans, assembly, chunk overheads), provider (stream
+                             overhead per chunk, daemon CPU while streaming), long-adventure
+                             (story/act on a 100,000-turn adventure); e.g. `--only roundtrip`
           -h, --help         Show this help
         """
 
@@ -65,11 +69,11 @@ struct Options {
             case "--daemon": options.daemon = try value(argument)
             case "--output": options.output = try value(argument)
             case "--only":
-                let group = try value(argument)
-                guard Options.groups.contains(group) else {
-                    throw BenchError("--only takes one of \(Options.groups.joined(separator: ", ")), not '\(group)'")
+                let names = try value(argument).split(separator: ",").map(String.init)
+                if let unknown = names.first(where: { !measures.contains($0) }) {
+                    throw BenchError("--only: unknown measure '\(unknown)'; choose from \(measures.joined(separator: ", "))")
                 }
-                options.only = group
+                options.only.formUnion(names)
             case "--cold-runs", "--round-trips", "--pipelined", "--scenarios":
                 explicit[argument] = try count(argument)
             case "-h", "--help":

@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import JSONRPC
 import Synchronization
@@ -149,90 +150,46 @@ final class Inbox: @unchecked Sendable {
     static let resultPrefix = Array(#"{"id":"#.utf8)
 }
 
-/// A child process with its stdin and stdout on pipes; a dedicated thread reads stdout and splits it
-/// into frames with `FrameParser`.
+/// A child process with its stdin and stdout on pipes, through the shared client connection: every
+/// frame it writes goes, unparsed, to `inbox` from the connection's reader thread. The daemon and the
+/// cat baselines both go through here, so they are read by the same code.
 final class Child {
     let name: String
-    let process = Process()
-    let inbox = Inbox()
+    let connection: ClientConnection
+    let inbox: Inbox
     let pid: Int32
-    private let stdinPipe = Pipe()
-    private let stdoutPipe = Pipe()
-    private var stdinOpen = true
     private(set) var exitStatus: Int32?
 
     /// Starts `executable`. `stderrPath` receives the child's stderr (so a failing daemon can be diagnosed);
     /// nil sends it to /dev/null.
     init(name: String, executable: String, arguments: [String], stderrPath: String?, environment: [String: String] = [:]) throws {
         self.name = name
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        if let stderrPath, FileManager.default.createFile(atPath: stderrPath, contents: nil),
-           let handle = FileHandle(forWritingAtPath: stderrPath) {
-            process.standardError = handle
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
+        let inbox = Inbox()
+        self.inbox = inbox
         do {
-            try process.run()
+            connection = try ClientConnection(
+                spawning: executable, arguments: arguments,
+                environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                errorOutput: stderrPath.map { .file($0) } ?? .discard,
+                readerName: "bench-reader-\(name)",
+                onUnmatched: { body in inbox.deliver(body) },
+                onEnd: { inbox.close() })
         } catch {
             throw BenchError("could not start \(executable): \(error)")
         }
-        pid = process.processIdentifier
+        pid = connection.child!.pid
         ChildRegistry.shared.add(pid)
-        // The child's ends must not stay open here, or its stdout would never reach end of file.
-        // (Foundation closes them already; closing through the same handle again is a no-op.)
-        try? stdinPipe.fileHandleForReading.close()
-        try? stdoutPipe.fileHandleForWriting.close()
-
-        let descriptor = stdoutPipe.fileHandleForReading.fileDescriptor
-        let inbox = self.inbox
-        let thread = Thread {
-            var parser = FrameParser(maxBodyBytes: 256 << 20)
-            var buffer = [UInt8](repeating: 0, count: 256 << 10)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress!, raw.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                parser.append(buffer[0..<count])
-                while let event = parser.next() {
-                    switch event {
-                    case .message(let body): inbox.deliver(body)
-                    case .badHeader, .oversized: inbox.noteBadFrame()
-                    }
-                }
-            }
-            inbox.close()
-        }
-        thread.name = "bench-reader-\(name)"
-        thread.start()
     }
 
-    /// Writes all of `bytes` to the child's stdin (blocking while the pipe is full).
+    /// Writes all of `bytes` to the child's stdin (blocking while the pipe is full). A child that has
+    /// gone away shows as its output closing, which the next wait reports.
     func send(_ bytes: [UInt8]) throws {
-        let descriptor = stdinPipe.fileHandleForWriting.fileDescriptor
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw BenchError("writing to \(name) failed: \(String(cString: strerror(errno)))")
-                }
-                offset += written
-            }
-        }
+        guard connection.child!.isInputOpen else { throw BenchError("writing to \(name) after its input was closed") }
+        connection.sendRaw(bytes)
     }
 
     func closeInput() {
-        guard stdinOpen else { return }
-        stdinOpen = false
-        try? stdinPipe.fileHandleForWriting.close()
+        connection.closeInput()
     }
 
     /// `/proc/PID/status` figures in KiB: VmRSS (resident now) and VmHWM (peak resident).
@@ -258,8 +215,8 @@ final class Child {
             kill(pid, SIGKILL)
             _ = waitForExit(seconds: 5)
         }
-        if !process.isRunning {
-            exitStatus = process.terminationStatus
+        if let status = connection.child!.exitStatus {
+            exitStatus = status
             ChildRegistry.shared.remove(pid)
         }
         let end = deadline(in: 2)
@@ -268,7 +225,7 @@ final class Child {
 
     private func waitForExit(seconds: Double) -> Bool {
         let end = deadline(in: seconds)
-        while process.isRunning {
+        while connection.child!.isRunning {
             if monotonicNanos() >= end { return false }
             usleep(500)
         }
@@ -276,7 +233,7 @@ final class Child {
     }
 
     deinit {
-        if process.isRunning {
+        if connection.child!.isRunning {
             kill(pid, SIGKILL)
         }
     }

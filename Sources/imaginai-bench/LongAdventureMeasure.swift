@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ImaginAIProtocol
 import JSONRPC
 
 /// `story/act` on an adventure at the 100,000-turn limit against the same on a fresh adventure, both with

@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import JSONRPC
 
 /// Deterministic, realistic-looking story content: the sizes matter to the figures, the words do not.

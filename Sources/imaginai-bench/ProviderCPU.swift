@@ -1,4 +1,5 @@
 import Foundation
+import ImaginAIProtocol
 import JSONRPC
 import ProviderTestSupport
 #if canImport(Glibc)

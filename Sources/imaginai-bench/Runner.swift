@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import JSONRPC
 #if canImport(Glibc)
@@ -34,23 +35,17 @@ struct Runner {
     }
 
     mutating func run() {
-        switch options.only {
-        case "provider":
+        func wanted(_ name: String) -> Bool { options.only.isEmpty || options.only.contains(name) }
+        if wanted("cold") { coldStart() }
+        if wanted("roundtrip") { roundTripAndThroughput() }
+        if wanted("memory") { memory() }
+        if wanted("import") { importFile() }
+        if wanted("story") { story() }
+        if wanted("long-adventure") { longAdventure() }
+        if wanted("provider") {
             providerOverhead()
             providerCPU()
-            return
-        case "long-adventure":
-            return longAdventure()
-        default:
-            break
         }
-        coldStart()
-        roundTripAndThroughput()
-        memory()
-        importFile()
-        story()
-        longAdventure()
-        providerCPU()
     }
 
     func notebookAdd(_ error: any Error) -> Int { notebook.add(Format.failure(error)) }

@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import ImaginAICore
 import JSONRPC
@@ -14,7 +15,6 @@ extension Runner {
         triggerScans()
         promptAssembly()
         chunkOverhead()
-        providerOverhead()
     }
 
     /// 5 KB of prose that mentions a few of the cards.

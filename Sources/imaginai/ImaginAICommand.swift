@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import ArgumentParser
 import Foundation
 import ImaginAIServer

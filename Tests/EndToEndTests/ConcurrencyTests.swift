@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import GRDB
 import JSONRPC

@@ -1,18 +1,19 @@
+import ImaginAIProtocol
 import Foundation
 import JSONRPC
 import Synchronization
 import Testing
 
-/// The real `imaginai` binary, spawned as a child process and driven over its stdin/stdout pipes.
+/// The real `imaginai` binary, spawned as a child process and driven over its stdin/stdout pipes through
+/// the shared `ClientConnection`: its reader thread frames the output, keeps every byte for the tests
+/// that check the wire exactly, and hands each message to an inbox the tests wait on.
 final class Daemon: @unchecked Sendable {
-    let process = Process()
-    private let stdinPipe = Pipe()
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
+    let connection: ClientConnection
+    /// What the tests ask of the process (its pid, whether it runs).
+    let process: ProcessView
     private let client = InMemoryClient()
     private let rawOutput = ByteBuffer()
     private let errorOutput = ByteBuffer()
-    private let nextID = Mutex(0)
     private let forwarding = Switch()
 
     /// Whether output is decoded for `request`/`receive` (true by default). A test reading thousands of
@@ -37,39 +38,29 @@ final class Daemon: @unchecked Sendable {
     init(arguments: [String] = [], database: String = ":memory:", environment: [String: String] = [:], unsetting: [String] = [],
          umask: String? = nil) throws {
         let arguments = arguments.isEmpty ? ["serve", "--db", database] : arguments
-        if let umask {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", Self.binary.path] + arguments
-        } else {
-            process.executableURL = Self.binary
-            process.arguments = arguments
-        }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         for name in unsetting { env[name] = nil }
-        process.environment = env
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        try process.run()
-        // Blocking reads on threads of their own: end of file is then seen reliably (readability
-        // handlers on Linux do not always report it).
-        Self.drain(stdoutPipe.fileHandleForReading.fileDescriptor, into: rawOutput) { [client, forwarding] bytes in
-            if forwarding.isOn { client.write(bytes) }
-        }
-        Self.drain(stderrPipe.fileHandleForReading.fileDescriptor, into: errorOutput) { _ in }
+        let (executable, argv) = umask.map { ("/bin/sh", ["-c", "umask \($0) && exec \"$0\" \"$@\"", Self.binary.path] + arguments) }
+            ?? (Self.binary.path, arguments)
+        connection = try ClientConnection(
+            spawning: executable, arguments: argv, environment: env, errorOutput: .pipe, readerName: "e2e-daemon-stdout",
+            onBytes: { [rawOutput] bytes in rawOutput.append(bytes) },
+            onUnmatched: { [client, forwarding] body in if forwarding.isOn { client.receive(body: body) } },
+            onEnd: { [rawOutput] in rawOutput.finish() })
+        process = ProcessView(child: connection.child!)
+        Self.drain(connection.child!.errorDescriptor, into: errorOutput)
     }
 
-    private static func drain(_ descriptor: Int32, into buffer: ByteBuffer, forward: @escaping @Sendable ([UInt8]) -> Void) {
+    /// Blocking reads on a thread of its own: end of file is then seen reliably.
+    private static func drain(_ descriptor: Int32, into buffer: ByteBuffer) {
         let thread = Thread {
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, 65536) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
-                let bytes = Array(chunk[0..<count])
-                buffer.append(Data(bytes))
-                forward(bytes)
+                buffer.append(chunk[0..<count])
             }
             buffer.finish()
         }
@@ -77,7 +68,7 @@ final class Daemon: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        connection.child!.signal(SIGTERM)
     }
 
     var stderr: String { String(decoding: errorOutput.bytes, as: UTF8.self) }
@@ -86,7 +77,7 @@ final class Daemon: @unchecked Sendable {
     func stdoutBytes(from offset: Int) -> [UInt8] { rawOutput.bytes(from: offset) }
 
     func sendRaw(_ bytes: [UInt8]) {
-        try? stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
+        connection.sendRaw(bytes)
     }
 
     func send(body: String) {
@@ -94,7 +85,7 @@ final class Daemon: @unchecked Sendable {
     }
 
     func makeID() -> Int {
-        nextID.withLock { id in id += 1; return id }
+        Int(connection.takeID())
     }
 
     /// Sends a request and waits for its response (the whole response object).
@@ -145,7 +136,7 @@ final class Daemon: @unchecked Sendable {
     }
 
     func closeInput() {
-        try? stdinPipe.fileHandleForWriting.close()
+        connection.closeInput()
     }
 
     /// Waits for the process to end and for all it wrote to be read, and returns its exit code.
@@ -159,9 +150,18 @@ final class Daemon: @unchecked Sendable {
     }
 
     func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        connection.child!.signal(SIGKILL)
+        connection.child!.waitForExit()
     }
+}
+
+/// The few things tests ask of the daemon's process, named as Foundation's `Process` names them.
+struct ProcessView: Sendable {
+    let child: ChildProcess
+    var processIdentifier: Int32 { child.pid }
+    var isRunning: Bool { child.isRunning }
+    /// The exit status (128 + signal when killed); only meaningful once `isRunning` is false.
+    var terminationStatus: Int32 { child.exitStatus ?? -1 }
 }
 
 /// A flag shared with the pipe's reader thread.
@@ -177,6 +177,7 @@ final class Switch: Sendable {
 final class ByteBuffer: Sendable {
     private let storage = Mutex<(bytes: [UInt8], finished: Bool)>(([], false))
     func append(_ data: Data) { storage.withLock { $0.bytes.append(contentsOf: data) } }
+    func append(_ bytes: ArraySlice<UInt8>) { storage.withLock { $0.bytes.append(contentsOf: bytes) } }
     /// End of file was read: nothing more will arrive.
     func finish() { storage.withLock { $0.finished = true } }
     var bytes: [UInt8] { storage.withLock { $0.bytes } }

@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Foundation
 import JSONRPC
 import Testing

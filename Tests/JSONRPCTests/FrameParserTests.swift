@@ -1,3 +1,4 @@
+import ImaginAIProtocol
 import Testing
 @testable import JSONRPC
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImaginAIProtocol
+import JSONRPC
 import ImaginAIServer
 import Logging
 
