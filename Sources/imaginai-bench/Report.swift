@@ -157,6 +157,18 @@ func verdict(_ value: Double?, atMost limit: Double) -> String {
     return value <= limit ? "yes" : "**no**"
 }
 
+/// The "met" cell for a figure against a lower limit.
+func verdict(_ value: Double?, atLeast limit: Double) -> String {
+    guard let value else { return "—" }
+    return value >= limit ? "yes" : "**no**"
+}
+
+/// How many times `baseline` a figure is, when both were measured.
+func ratio(_ value: Double?, to baseline: Double?) -> Double? {
+    guard let value, let baseline, baseline > 0 else { return nil }
+    return value / baseline
+}
+
 func markdownTable(_ rows: [Row]) -> String {
     var out = "| measure | imaginai | baseline | target | met |\n|---|---|---|---|---|\n"
     for row in rows {
