@@ -168,13 +168,25 @@ class StoryTests(support.DaemonTestCase):
             self.client.story_continue(adventure["id"], on_chunk=fail)
         self.assertEqual(self.client.turn_list(adventure["id"])["turnCount"], 2, "the partial turn was kept")
 
-    def test_an_unavailable_model_is_a_provider_failure(self):
-        adventure = self.start_adventure()
-        self.client.settings_update(model="nowhere/none")
+    def test_a_model_of_no_known_provider_is_refused_when_chosen(self):
+        with self.assertRaises(InvalidParamsError) as caught:
+            self.client.settings_update(model="nowhere/none")
+        self.assertEqual(caught.exception.field, "changes.model")
+        self.assertEqual(self.client.settings_get()["model"], "offline/storyteller", "nothing was stored")
+
+    def test_an_unreachable_provider_is_a_provider_failure(self):
+        # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+        client = support.new_client(env={
+            "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "", "IMAGINAI_PROVIDER_BACKOFF_MS": "1",
+        })
+        client.start()
+        self.addCleanup(client.close)
+        adventure = client.adventure_start(client.scenario_list()["scenarios"][0]["id"])
+        client.settings_update(model="openai/none")
         with self.assertRaises(ProviderFailureError) as caught:
-            self.client.story_act(adventure["id"], "do", "look around")
+            client.story_act(adventure["id"], "do", "look around")
         self.assertEqual(caught.exception.code, PROVIDER_FAILURE)
-        self.assertEqual((caught.exception.provider, caught.exception.kind), ("nowhere", "invalid_request"))
+        self.assertEqual((caught.exception.provider, caught.exception.kind), ("openai", "network"))
 
 
 class DaemonDeathTests(unittest.TestCase):
