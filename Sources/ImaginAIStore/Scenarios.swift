@@ -120,10 +120,16 @@ extension AppDatabase {
     }
 
     func requireScenario(_ db: Database, id: String) throws -> ScenarioRecord {
-        guard let record = try ScenarioRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM scenario WHERE id = ?"), arguments: [id]) else {
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(ScenarioRecord.positionalColumns) FROM scenario WHERE id = ?")
+        statement.setUncheckedArguments([id])
+        // The cursor stays alive while the row is read: the row reads its statement, which the
+        // cursor resets when it goes away.
+        let rows = try Row.fetchCursor(statement)
+        guard let row = try rows.next() else {
             throw StoreError.notFound(kind: "scenario", id: id)
         }
-        return record
+        return try ScenarioRecord(positional: row)
     }
 
     func fetchScenario(_ db: Database, id: String) throws -> Scenario {
