@@ -20,7 +20,9 @@ public final class ImaginAIServer: Sendable {
             sink: sink,
             configuration: .init(maxMessageBytes: maxMessageBytes, oversizeErrorCode: .tooLarge),
             errorMapper: ErrorMapping.responseError(for:),
-            log: { [logger] level, message in logger.log(level: level.swiftLogLevel, "\(message)") }
+            log: { [logger] level, message in logger.log(level: level.swiftLogLevel, "\(message)") },
+            // Every immediate method is a read of the store (see `read`).
+            sharingReads: { [database] body in database.sharingReads(body) }
         )
         registerHandlers()
     }

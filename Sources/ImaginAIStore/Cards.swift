@@ -7,7 +7,7 @@ extension AppDatabase {
 
     /// The owner's cards in position order.
     public func cards(of owner: CardOwner) throws -> [Card] {
-        try writer.read { db in
+        try read { db in
             try requireOwner(db, owner)
             return try fetchCards(db, owner: owner)
         }

@@ -25,7 +25,7 @@ extension AppDatabase {
             "limit": max(0, limit),
             "offset": max(0, offset),
         ]
-        return try writer.read { db in
+        return try read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scenario s \(filter)", arguments: arguments) ?? 0
             let rows = try ScenarioSummaryRow.fetchAll(db, sql: """
                 SELECT s.id, s.name, s.playerDescription, s.tags, s.visibility, s.createdAt, s.updatedAt,
@@ -41,7 +41,7 @@ extension AppDatabase {
 
     /// The scenario with its cards in position order.
     public func scenario(id: String) throws -> Scenario {
-        try writer.read { db in try fetchScenario(db, id: id) }
+        try read { db in try fetchScenario(db, id: id) }
     }
 
     public func createScenario(_ draft: ScenarioDraft) throws -> Scenario {
