@@ -26,7 +26,13 @@ public struct JSONOutput {
 
     public mutating func string(_ text: String) {
         var text = text
-        text.withUTF8 { utf8 in
+        text.withUTF8 { string(validUTF8: $0) }
+    }
+
+    /// A string given as its UTF-8 bytes, which must be valid UTF-8 (the caller checked: e.g. stored
+    /// text that is all ASCII, written without making a String of it).
+    public mutating func string(validUTF8 utf8: UnsafeBufferPointer<UInt8>) {
+        do {
             bytes.append(UInt8(ascii: "\""))
             var start = 0
             var index = 0
