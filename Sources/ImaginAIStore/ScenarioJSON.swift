@@ -14,24 +14,26 @@ extension AppDatabase {
             let statement = try db.cachedStatement(
                 sql: "SELECT \(ScenarioRecord.positionalColumns) FROM scenario WHERE id = ?")
             statement.setUncheckedArguments([id])
-            // The cursor stays alive while its row is read (see requireScenario).
-            let rows = try Row.fetchCursor(statement)
-            guard let row = try rows.next() else {
+            // Stepped here, not through a GRDB cursor: each cursor builds a dictionary of lower-cased
+            // column names, which showed in the profile once the rest was this lean.
+            let row = StoredRow(statement, db)
+            defer { row.reset() }
+            guard try row.step() else {
                 throw StoreError.notFound(kind: "scenario", id: id)
             }
             var out = JSONOutput(capacity: 16 << 10)
-            out.raw(#"{"authorsNotes":"#); out.text(row, statement, 4)
+            out.raw(#"{"authorsNotes":"#); row.text(4, to: &out)
             out.raw(#","cards":"#); try writeCards(db, owner: .scenario(id), to: &out)
-            out.raw(#","createdAt":"#); out.text(row, statement, 9)
-            out.raw(#","id":"#); out.text(row, statement, 0)
-            out.raw(#","instructions":"#); out.text(row, statement, 2)
-            out.raw(#","name":"#); out.text(row, statement, 1)
-            out.raw(#","openingScene":"#); out.text(row, statement, 5)
-            out.raw(#","playerDescription":"#); out.text(row, statement, 6)
-            out.raw(#","plotEssentials":"#); out.text(row, statement, 3)
-            out.raw(#","tags":"#); try out.stringList(row, statement, 7)
-            out.raw(#","updatedAt":"#); out.text(row, statement, 10)
-            out.raw(#","visibility":"#); out.string((Visibility(rawValue: row[8]) ?? .private).rawValue)
+            out.raw(#","createdAt":"#); row.text(9, to: &out)
+            out.raw(#","id":"#); row.text(0, to: &out)
+            out.raw(#","instructions":"#); row.text(2, to: &out)
+            out.raw(#","name":"#); row.text(1, to: &out)
+            out.raw(#","openingScene":"#); row.text(5, to: &out)
+            out.raw(#","playerDescription":"#); row.text(6, to: &out)
+            out.raw(#","plotEssentials":"#); row.text(3, to: &out)
+            out.raw(#","tags":"#); try row.stringList(7, to: &out)
+            out.raw(#","updatedAt":"#); row.text(10, to: &out)
+            out.raw(#","visibility":"#); out.string((Visibility(rawValue: row.string(8) ?? "") ?? .private).rawValue)
             out.raw("}")
             return out.bytes
         }
@@ -42,50 +44,52 @@ extension AppDatabase {
         let statement = try db.cachedStatement(
             sql: "SELECT id, type, name, description, keys FROM card WHERE \(owner.columnName) = ? ORDER BY position, rowid")
         statement.setUncheckedArguments([owner.id])
-        let rows = try Row.fetchCursor(statement)
+        let row = StoredRow(statement, db)
+        defer { row.reset() }
         out.raw("[")
         var first = true
-        while let row = try rows.next() {
+        while try row.step() {
             if !first { out.raw(",") }
             first = false
-            out.raw(#"{"description":"#); out.text(row, statement, 3)
-            out.raw(#","id":"#); out.text(row, statement, 0)
-            out.raw(#","keys":"#); try out.stringList(row, statement, 4)
-            out.raw(#","name":"#); out.text(row, statement, 2)
-            out.raw(#","type":"#); out.text(row, statement, 1)
+            out.raw(#"{"description":"#); row.text(3, to: &out)
+            out.raw(#","id":"#); row.text(0, to: &out)
+            out.raw(#","keys":"#); try row.stringList(4, to: &out)
+            out.raw(#","name":"#); row.text(2, to: &out)
+            out.raw(#","type":"#); row.text(1, to: &out)
             out.raw("}")
         }
         out.raw("]")
     }
 }
 
-extension JSONOutput {
-    /// A non-null TEXT column of the row `statement` is on, as a JSON string.
-    fileprivate mutating func text(_ row: Row, _ statement: Statement, _ index: Int) {
-        if let bytes = StoredText.bytes(statement, index), StoredText.isPlainASCII(bytes) {
-            string(validUTF8: bytes)
-        } else {
-            string(row[index] as String)
+/// A prepared statement stepped with SQLite's C API, its columns read in place.
+private struct StoredRow {
+    let statement: Statement
+    let db: Database
+    var sqlite: SQLiteStatement { statement.sqliteStatement }
+
+    init(_ statement: Statement, _ db: Database) {
+        self.statement = statement
+        self.db = db
+    }
+
+    /// True when on a row, false when done.
+    func step() throws -> Bool {
+        switch sqlite3_step(sqlite) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code:
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                sql: statement.sql)
         }
     }
 
-    /// A column holding a JSON array of strings (keys, tags) as JSON. GRDB's own `["a","b"]`, in
-    /// plain ASCII with nothing escaped, is already the JSON the encoder would write for it, so it is
-    /// copied; anything else is parsed and written.
-    fileprivate mutating func stringList(_ row: Row, _ statement: Statement, _ index: Int) throws {
-        if let bytes = StoredText.bytes(statement, index), StoredText.isPlainASCII(bytes),
-           StoredText.isSimpleStringArray(bytes) {
-            self.bytes.append(contentsOf: bytes)
-        } else {
-            strings(try JSONColumn.strings(row[index] as String?))
-        }
-    }
-}
+    /// Leaves the statement ready for its next use (and holding nothing).
+    func reset() { sqlite3_reset(sqlite) }
 
-enum StoredText {
     /// The column's text in SQLite's buffer, valid until the statement moves on; nil for NULL.
-    static func bytes(_ statement: Statement, _ index: Int) -> UnsafeBufferPointer<UInt8>? {
-        let sqlite = statement.sqliteStatement
+    func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
         guard sqlite3_column_type(sqlite, Int32(index)) != SQLITE_NULL else { return nil }
         let text = sqlite3_column_text(sqlite, Int32(index))
         let count = Int(sqlite3_column_bytes(sqlite, Int32(index)))
@@ -93,6 +97,33 @@ enum StoredText {
         return UnsafeBufferPointer(start: text, count: count)
     }
 
+    /// The column as GRDB reads a String (`String(cString:)`: repaired UTF-8, cut at a NUL); nil for NULL.
+    func string(_ index: Int) -> String? {
+        guard sqlite3_column_type(sqlite, Int32(index)) != SQLITE_NULL,
+              let text = sqlite3_column_text(sqlite, Int32(index)) else { return nil }
+        return String(cString: text)
+    }
+
+    /// A non-null TEXT column as a JSON string: written in place when plain ASCII, otherwise from the
+    /// String GRDB would have made of it.
+    func text(_ index: Int, to out: inout JSONOutput) {
+        if let bytes = bytes(index), out.plainASCIIString(bytes) { return }
+        out.string(string(index) ?? "")
+    }
+
+    /// A column holding a JSON array of strings (keys, tags) as JSON. GRDB's own `["a","b"]`, in
+    /// plain ASCII with nothing escaped, is already the JSON the encoder would write for it, so it is
+    /// copied; anything else is parsed and written.
+    func stringList(_ index: Int, to out: inout JSONOutput) throws {
+        if let bytes = bytes(index), StoredText.isPlainASCII(bytes), StoredText.isSimpleStringArray(bytes) {
+            out.bytes.append(contentsOf: bytes)
+        } else {
+            out.strings(try JSONColumn.strings(string(index)))
+        }
+    }
+}
+
+enum StoredText {
     /// Only bytes 0x01...0x7F: valid UTF-8 that GRDB's `String(cString:)` would keep whole.
     static func isPlainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }

@@ -25,8 +25,11 @@ import ImaginAIProtocol
         let db = try emptyDB()
         let tricky = "Quote \" backslash \\ slash / newline \n tab \t bell \u{07} Zoë 🐉 \u{1F}"
         let draft = ScenarioDraft(
-            name: tricky, instructions: "naïve", plotEssentials: "", authorsNotes: "\r\n",
-            openingScene: String(repeating: "long ascii text ", count: 200), playerDescription: "\u{7F}",
+            // ASCII with escapes (written in place), and non-ASCII found after a run of ASCII (the
+            // in-place attempt is undone).
+            name: tricky, instructions: "naïve", plotEssentials: "Tab\t quote\" back\\slash \u{01} slash/ end\u{7F}",
+            authorsNotes: "\r\n", openingScene: String(repeating: "long ascii text ", count: 200),
+            playerDescription: String(repeating: "x", count: 21) + "é tail",
             tags: ["a/b", "quo\"te", "émoji 🐉", "back\\slash"], visibility: .public,
             cards: [
                 CardDraft(type: "ty\"pe", name: tricky, description: "plain", keys: ["\"", "ü", "a,b", "[x]"]),
