@@ -49,6 +49,8 @@ let package = Package(
             dependencies: [
                 "ImaginAIProtocol", "ImaginAICore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for reading column text in place on the scenario/get path.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Language models: the offline storyteller now, HTTP providers next. Depends on the pure core only.

@@ -26,42 +26,86 @@ public struct JSONOutput {
 
     public mutating func string(_ text: String) {
         var text = text
-        text.withUTF8 { utf8 in
-            bytes.append(UInt8(ascii: "\""))
-            var start = 0
-            var index = 0
-            let count = utf8.count
-            let raw = UnsafeRawBufferPointer(utf8)
-            while index < count {
-                // Eight bytes at a time while none needs escaping: the common case is plain text, and
-                // writing strings was the daemon's largest own cost in the request-path profile.
-                if index + 8 <= count, !Self.needsEscape(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+        text.withUTF8 { string(validUTF8: $0) }
+    }
+
+    /// Writes `bytes` as a JSON string and returns true if they are all ASCII without NUL (text any
+    /// reader takes as it is); otherwise writes nothing and returns false. One pass: the check rides on
+    /// the escaping scan.
+    public mutating func plainASCIIString(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let mark = bytes.count
+        bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        var index = 0
+        let count = utf8.count
+        let high: UInt64 = 0x8080_8080_8080_8080
+        while index < count {
+            if index + 8 <= count {
+                let word = UnsafeRawPointer(utf8.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                if word & high == 0 && !Self.needsEscape(word) {
                     index += 8
                     continue
                 }
-                let byte = utf8[index]
-                index += 1
-                let position = index - 1
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                if start < position { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<position])) }
-                start = position + 1
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
-                case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
-                case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
-                case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                              hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                }
             }
-            if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
-            bytes.append(UInt8(ascii: "\""))
+            let byte = utf8[index]
+            if byte == 0 || byte >= 0x80 {
+                bytes.removeSubrange(mark...)
+                return false
+            }
+            index += 1
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            let position = index - 1
+            if start < position { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<position])) }
+            start = index
+            escape(byte)
         }
+        if start < count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
+        bytes.append(UInt8(ascii: "\""))
+        return true
+    }
+
+    /// The escape for one byte below 0x20, `"` or `\`.
+    private mutating func escape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
+        case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
+        case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                      hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        }
+    }
+
+    /// A string given as its UTF-8 bytes, which must be valid UTF-8 (the caller checked: e.g. stored
+    /// text that is all ASCII, written without making a String of it).
+    public mutating func string(validUTF8 utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        var index = 0
+        let count = utf8.count
+        let raw = UnsafeRawBufferPointer(utf8)
+        while index < count {
+            // Eight bytes at a time while none needs escaping: the common case is plain text, and
+            // writing strings was the daemon's largest own cost in the request-path profile.
+            if index + 8 <= count, !Self.needsEscape(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            let byte = utf8[index]
+            index += 1
+            let position = index - 1
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if start < position { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<position])) }
+            start = position + 1
+            escape(byte)
+        }
+        if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Whether any of eight bytes is below 0x20, `"` or `\\` (the classic has-zero-byte bit trick:

@@ -34,7 +34,7 @@ extension AppDatabase {
     /// Summaries, most recently played first, with the turn count and an excerpt of the latest turn. Only
     /// the latest turn of each listed adventure is read, through the (adventureId, turnIndex) index.
     public func listAdventures(limit: Int, offset: Int) throws -> AdventureListResult {
-        try writer.read { db in
+        try read { db in
             let total = try AdventureRecord.fetchCount(db)
             let rows = try AdventureSummaryRow.fetchAll(db, sql: """
                 SELECT a.id, a.scenarioId, a.scenarioName, a.name, a.createdAt, a.updatedAt, a.lastPlayedAt,
@@ -52,7 +52,7 @@ extension AppDatabase {
 
     /// The adventure with its cards and turn count (no turns).
     public func adventure(id: String) throws -> Adventure {
-        try writer.read { db in try fetchAdventure(db, id: id) }
+        try read { db in try fetchAdventure(db, id: id) }
     }
 
     /// A partial update of the name and the adventure's own copy of the text fields.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import ImaginAICore
 import ImaginAIProtocol
 
@@ -16,6 +17,8 @@ public final class AppDatabase: Sendable {
 
     let writer: any DatabaseWriter
     let clock: StoreClock
+    /// Set while `sharingReads` runs (see there).
+    let sharedRead = Mutex<SharedRead?>(nil)
 
     init(writer: any DatabaseWriter, seedSample: Bool = true, clock: StoreClock = .shared) throws {
         self.writer = writer

@@ -9,7 +9,7 @@ extension AppDatabase {
 
     /// The `detail` column of `EXPLAIN QUERY PLAN sql`.
     func queryPlan(_ sql: String, arguments: [String] = []) throws -> [String] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
                 .map { $0["detail"] as String? ?? "" }
         }
@@ -17,12 +17,12 @@ extension AppDatabase {
 
     /// The result of a single-integer query, e.g. a COUNT(*).
     func count(_ sql: String, arguments: [String] = []) throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? 0 }
     }
 
     /// The names of the tables and indexes in the schema.
     func schemaObjectNames() throws -> Set<String> {
-        try writer.read { db in
+        try read { db in
             Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"))
         }
     }

@@ -242,6 +242,28 @@ struct AdventureSummaryRow: Decodable, FetchableRecord {
 }
 
 extension ScenarioRecord {
+    /// The columns `init(positional:)` reads, in its order.
+    static let positionalColumns = """
+        id, name, instructions, plotEssentials, authorsNotes, openingScene, playerDescription, tags, visibility, \
+        createdAt, updatedAt
+        """
+
+    /// A row of `SELECT \(positionalColumns)`, read by position: the hot read path (every scenario/get),
+    /// where name lookups (lower-cased and hashed per column) showed in the profile.
+    init(positional row: Row) throws {
+        id = row[0]
+        name = row[1]
+        instructions = row[2]
+        plotEssentials = row[3]
+        authorsNotes = row[4]
+        openingScene = row[5]
+        playerDescription = row[6]
+        tags = try JSONColumn.strings(row[7])
+        visibility = row[8]
+        createdAt = row[9]
+        updatedAt = row[10]
+    }
+
     /// Read by hand for the same reason as cards.
     init(row: Row) throws {
         id = row[CodingKeys.id.stringValue]

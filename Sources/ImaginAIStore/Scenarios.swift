@@ -25,7 +25,7 @@ extension AppDatabase {
             "limit": max(0, limit),
             "offset": max(0, offset),
         ]
-        return try writer.read { db in
+        return try read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scenario s \(filter)", arguments: arguments) ?? 0
             let rows = try ScenarioSummaryRow.fetchAll(db, sql: """
                 SELECT s.id, s.name, s.playerDescription, s.tags, s.visibility, s.createdAt, s.updatedAt,
@@ -41,7 +41,7 @@ extension AppDatabase {
 
     /// The scenario with its cards in position order.
     public func scenario(id: String) throws -> Scenario {
-        try writer.read { db in try fetchScenario(db, id: id) }
+        try read { db in try fetchScenario(db, id: id) }
     }
 
     public func createScenario(_ draft: ScenarioDraft) throws -> Scenario {
@@ -120,10 +120,16 @@ extension AppDatabase {
     }
 
     func requireScenario(_ db: Database, id: String) throws -> ScenarioRecord {
-        guard let record = try ScenarioRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM scenario WHERE id = ?"), arguments: [id]) else {
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(ScenarioRecord.positionalColumns) FROM scenario WHERE id = ?")
+        statement.setUncheckedArguments([id])
+        // The cursor stays alive while the row is read: the row reads its statement, which the
+        // cursor resets when it goes away.
+        let rows = try Row.fetchCursor(statement)
+        guard let row = try rows.next() else {
             throw StoreError.notFound(kind: "scenario", id: id)
         }
-        return record
+        return try ScenarioRecord(positional: row)
     }
 
     func fetchScenario(_ db: Database, id: String) throws -> Scenario {

@@ -8,7 +8,7 @@ extension AppDatabase {
     /// The user's settings: `Settings.defaults` overlaid with what has been changed. One row per setting
     /// (JSON value), so a setting added later simply starts at its default.
     public func settings() throws -> Settings {
-        try writer.read { db in try fetchSettings(db) }
+        try read { db in try fetchSettings(db) }
     }
 
     /// Stores exactly the given values (the server validates ranges) and returns the whole settings.

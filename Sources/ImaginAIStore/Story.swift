@@ -23,7 +23,7 @@ extension AppDatabase {
 
     /// The latest turn of an adventure, if any.
     public func latestTurn(adventureId: String) throws -> Turn? {
-        try writer.read { db in
+        try read { db in
             _ = try requireAdventure(db, id: adventureId)
             return try fetchLatestTurns(db, adventureId: adventureId, limit: 1, beforeIndex: nil).first
         }
@@ -52,7 +52,7 @@ extension AppDatabase {
     }
 
     public func turnVersions(turnId: String) throws -> [TurnVersion] {
-        try writer.read { db in
+        try read { db in
             let record = try requireTurn(db, id: turnId)
             let versions = try TurnVersionRecord.filter(Column("turnId") == turnId).order(Column("version")).fetchAll(db)
             if versions.isEmpty {
@@ -130,7 +130,7 @@ extension AppDatabase {
 
     /// Usage of every generated turn, oldest first, with totals.
     public func usage(adventureId: String) throws -> UsageResult {
-        try writer.read { db in
+        try read { db in
             _ = try requireAdventure(db, id: adventureId)
             let records = try TurnRecord.filter(TurnRecord.Columns.adventureId == adventureId && Column("usage") != nil)
                 .order(TurnRecord.Columns.turnIndex).fetchAll(db)

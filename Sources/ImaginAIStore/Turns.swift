@@ -8,7 +8,7 @@ extension AppDatabase {
     /// A page of turns, oldest first. Without `beforeIndex`: the newest `limit` turns; with it: the
     /// `limit` turns just before that index. A nil `limit` means all of them.
     public func turns(adventureId: String, limit: Int?, beforeIndex: Int?) throws -> TurnListResult {
-        try writer.read { db in
+        try read { db in
             _ = try requireAdventure(db, id: adventureId)
             let turns = try fetchLatestTurns(db, adventureId: adventureId, limit: limit, beforeIndex: beforeIndex)
             return TurnListResult(turns: turns, turnCount: try turnCount(db, adventureId: adventureId))
@@ -18,7 +18,7 @@ extension AppDatabase {
     /// The newest `limit` turns, oldest first, for prompt assembly. Reads only those rows, through the
     /// (adventureId, turnIndex) index.
     public func latestTurns(adventureId: String, limit: Int) throws -> [Turn] {
-        try writer.read { db in
+        try read { db in
             _ = try requireAdventure(db, id: adventureId)
             return try fetchLatestTurns(db, adventureId: adventureId, limit: limit, beforeIndex: nil)
         }
@@ -29,7 +29,7 @@ extension AppDatabase {
     /// (`promptTurnsSQL`), only the columns a prompt needs (no usage JSON to decode), so a page costs the
     /// same whatever the length of the adventure. An unknown adventure has no turns.
     public func promptTurns(adventureId: String, limit: Int, beforeIndex: Int?) throws -> [PromptTurn] {
-        try writer.read { db in
+        try read { db in
             let rows = try Row.fetchAll(
                 db, sql: Self.promptTurnsSQL, arguments: [adventureId, beforeIndex ?? Int.max, max(0, limit)])
             return rows.reversed().map { row in
@@ -50,7 +50,7 @@ extension AppDatabase {
 
     /// The adventure a turn belongs to.
     public func adventureId(ofTurn id: String) throws -> String {
-        try writer.read { db in try requireTurn(db, id: id).adventureId }
+        try read { db in try requireTurn(db, id: id).adventureId }
     }
 
     /// Replaces a turn's text.

@@ -36,6 +36,9 @@ public final class Connection: Sendable {
     public typealias Handler = Dispatcher.Handler
     public typealias ErrorMapper = @Sendable (any Error) -> ResponseError?
     public typealias Logger = @Sendable (_ level: LogLevel, _ message: String) -> Void
+    /// Runs its argument with the reads it makes on this thread sharing one snapshot (see
+    /// `init(sink:configuration:errorMapper:log:sharingReads:)`).
+    public typealias ReadScope = @Sendable (_ body: () -> Void) -> Void
 
     public enum LogLevel: Sendable { case debug, info, warning, error }
 
@@ -79,13 +82,21 @@ public final class Connection: Sendable {
     private let state: Mutex<State>
     private let errorMapper: ErrorMapper
     private let log: Logger
+    private let sharingReads: ReadScope?
 
+    /// `sharingReads`: when the reader thread has several messages buffered that are requests for
+    /// immediate methods, it answers a run of them inside one call of it, so an application whose
+    /// immediate methods are reads can serve the run from one read transaction. A run ends before any
+    /// other message (a write among the reads is never inside one), and before the reader waits, so a
+    /// run holds only messages that had all arrived before the first of them was answered.
     public init(
         sink: any MessageSink,
         configuration: Configuration = Configuration(),
         errorMapper: @escaping ErrorMapper = { _ in nil },
-        log: @escaping Logger = { _, _ in }
+        log: @escaping Logger = { _, _ in },
+        sharingReads: ReadScope? = nil
     ) {
+        self.sharingReads = sharingReads
         self.sink = sink
         self.configuration = configuration
         self.state = Mutex(State(session: Session(maxPendingRequests: configuration.maxPendingRequests)))
@@ -159,17 +170,59 @@ public final class Connection: Sendable {
             FrameReader.start(
                 descriptor: descriptor, name: "imaginai-reader", maxBodyBytes: configuration.maxMessageBytes,
                 chunkSize: chunkSize,
-                onEvent: { [self] event, more in
-                    // The reader thread may block here until a pending request is answered; what it
-                    // holds goes out first, or those answers could be the ones the client waits for.
-                    if case .message = event, let waiter = roomWaiter() {
-                        if holding.value { sink.release(); holding.value = false }
-                        let room = DispatchSemaphore(value: 0)
-                        waiter { room.signal() }
-                        room.wait()
+                onInput: { [self] parser in
+                    // A message that ended a run of shared reads: taken from the parser and decoded,
+                    // not yet answered.
+                    var taken: IncomingBody?
+                    while true {
+                        let body: IncomingBody
+                        if let pending = taken {
+                            body = pending
+                            taken = nil
+                        } else {
+                            guard let event = parser.next() else { return true }
+                            guard case .message(let bytes) = event else {
+                                if !handleChecked(event, inline: true) { return false }
+                                continue
+                            }
+                            body = MessageDecoding.decode(bytes, maxDepth: configuration.maxNestingDepth)
+                        }
+                        // The reader thread may block here until a pending request is answered; what it
+                        // holds goes out first, or those answers could be the ones the client waits for.
+                        if let waiter = roomWaiter() {
+                            if holding.value { sink.release(); holding.value = false }
+                            let room = DispatchSemaphore(value: 0)
+                            waiter { room.signal() }
+                            room.wait()
+                        }
+                        let more = parser.hasBufferedInput
+                        if more && !holding.value { sink.hold(); holding.value = true }
+                        guard more, let sharingReads, isImmediateRequest(body) else {
+                            handle(body, inline: true)
+                            if exitRequested { return false }
+                            continue
+                        }
+                        // A run of buffered immediate requests, answered in one read transaction; it
+                        // stops before anything else, and before it would have to wait for room.
+                        sharingReads {
+                            handle(body, inline: true)
+                            while !exitRequested && parser.hasBufferedInput && hasRoom {
+                                guard let next = parser.next() else { break }
+                                guard case .message(let bytes) = next else {
+                                    // A bad header or an oversized message: answered with an error, in order.
+                                    handle(next, inline: true)
+                                    break
+                                }
+                                let body = MessageDecoding.decode(bytes, maxDepth: configuration.maxNestingDepth)
+                                guard isImmediateRequest(body) else {
+                                    taken = body
+                                    break
+                                }
+                                handle(body, inline: true)
+                            }
+                        }
+                        if exitRequested { return false }
                     }
-                    if more && !holding.value { sink.hold(); holding.value = true }
-                    return handleChecked(event, inline: true)
                 },
                 onDrained: { [self] in
                     // About to block in read: nothing may stay held while the client waits for it.
@@ -186,7 +239,17 @@ public final class Connection: Sendable {
     /// `inline`: an immediate handler may run on this thread now (the reader thread passes true).
     private func handleChecked(_ event: FrameParser.Event, inline: Bool = false) -> Bool {
         handle(event, inline: inline)
-        return !state.withLock { $0.session.exitRequested }
+        return !exitRequested
+    }
+
+    private var exitRequested: Bool { state.withLock { $0.session.exitRequested } }
+
+    private var hasRoom: Bool { state.withLock { $0.session.hasRoom } }
+
+    /// A single request for a method registered `immediate` (a batch never is: it runs in tasks).
+    private func isImmediateRequest(_ body: IncomingBody) -> Bool {
+        guard case .single(.request(_, let method, _)) = body else { return false }
+        return state.withLock { $0.dispatcher.entry(for: method)?.immediate ?? false }
     }
 
     /// Nil when another request may start now; otherwise a function that registers the wake-up to call
@@ -215,7 +278,22 @@ public final class Connection: Sendable {
     private func handle(_ event: FrameParser.Event, inline: Bool) {
         switch event {
         case .message(let body):
-            switch MessageDecoding.decode(body, maxDepth: configuration.maxNestingDepth) {
+            handle(MessageDecoding.decode(body, maxDepth: configuration.maxNestingDepth), inline: inline)
+        case .badHeader(let problem):
+            log(.warning, "bad header: \(problem)")
+            writeBody(MessageEncoding.errorResponse(id: .null, error: .invalidRequest("Invalid header: \(problem)")))
+        case .oversized(let length, let limit):
+            log(.warning, "skipped a \(length)-byte message (limit \(limit))")
+            let error = ResponseError(
+                code: configuration.oversizeErrorCode,
+                message: "Message of \(length) bytes is over the limit of \(limit) bytes; it was skipped unread"
+            )
+            writeBody(MessageEncoding.errorResponse(id: .null, error: error))
+        }
+    }
+
+    private func handle(_ decoded: IncomingBody, inline: Bool) {
+            switch decoded {
             case .unreadable(let error):
                 writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             case .single(let message):
@@ -232,17 +310,6 @@ public final class Connection: Sendable {
                 )
                 writeBody(MessageEncoding.errorResponse(id: .null, error: error))
             }
-        case .badHeader(let problem):
-            log(.warning, "bad header: \(problem)")
-            writeBody(MessageEncoding.errorResponse(id: .null, error: .invalidRequest("Invalid header: \(problem)")))
-        case .oversized(let length, let limit):
-            log(.warning, "skipped a \(length)-byte message (limit \(limit))")
-            let error = ResponseError(
-                code: configuration.oversizeErrorCode,
-                message: "Message of \(length) bytes is over the limit of \(limit) bytes; it was skipped unread"
-            )
-            writeBody(MessageEncoding.errorResponse(id: .null, error: error))
-        }
     }
 
     /// What to do with one message, decided in arrival order so lifecycle rules see messages in sequence.

@@ -23,7 +23,28 @@ public enum FrameReader {
         onDrained: @escaping () -> Void = {},
         onEnd: @escaping (FrameParser) -> Void
     ) {
-        nonisolated(unsafe) let onEvent = onEvent
+        start(
+            descriptor: descriptor, name: name, maxBodyBytes: maxBodyBytes, chunkSize: chunkSize, onBytes: onBytes,
+            onInput: { parser in
+                while let event = parser.next() {
+                    if !onEvent(event, parser.hasBufferedInput) { return false }
+                }
+                return true
+            },
+            onDrained: onDrained, onEnd: onEnd)
+    }
+
+    /// Like the other `start`, but `onInput` takes the events itself from the parser, after each read:
+    /// all of them, and returns true to read on; or returns false to stop. It may take several in one
+    /// go (the daemon answers buffered reads in one transaction).
+    public static func start(
+        descriptor: Int32, name: String, maxBodyBytes: Int, chunkSize: Int = 64 << 10,
+        onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil,
+        onInput: @escaping (_ parser: inout FrameParser) -> Bool,
+        onDrained: @escaping () -> Void = {},
+        onEnd: @escaping (FrameParser) -> Void
+    ) {
+        nonisolated(unsafe) let onInput = onInput
         nonisolated(unsafe) let onEnd = onEnd
         nonisolated(unsafe) let onDrained = onDrained
         let thread = Thread {
@@ -35,9 +56,7 @@ public enum FrameReader {
                 if count <= 0 { break }
                 onBytes?(buffer[0..<count])
                 parser.append(buffer[0..<count])
-                while let event = parser.next() {
-                    if !onEvent(event, parser.hasBufferedInput) { break reading }
-                }
+                if !onInput(&parser) { break reading }
                 onDrained()
             }
             onEnd(parser)

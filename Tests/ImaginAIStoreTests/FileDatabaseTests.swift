@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ImaginAIStore
 import ImaginAIProtocol
@@ -56,6 +57,41 @@ import ImaginAIProtocol
         let third = try AppDatabase.open(path: path)
         #expect(try third.listScenarios(query: nil, tag: nil, limit: 10, offset: 0).total == 0)
         #expect(try third.appliedMigrations() == ["v1", "v2-story"])
+    }
+
+    /// What lets the reader thread answer buffered reads from one transaction: inside `sharingReads`
+    /// the thread's reads share a snapshot; other threads' reads, and reads after it, see new commits.
+    @Test func readsInsideSharingReadsShareOneSnapshot() throws {
+        let (directory, path) = temporaryPath()
+        defer { removeTemporary(directory) }
+        let db = try AppDatabase.open(path: path)
+        let writer = try AppDatabase.open(path: path)
+        @Sendable func total(_ db: AppDatabase) -> Result<Int, any Error> {
+            Result { try db.listScenarios(query: nil, tag: nil, limit: 1, offset: 0).total }
+        }
+        func onAnotherThread<T: Sendable>(_ work: @escaping @Sendable () -> T) -> T {
+            let result = Mutex<T?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                result.withLock { $0 = work() }
+                done.signal()
+            }.start()
+            done.wait()
+            return result.withLock { $0! }
+        }
+        var before: Result<Int, any Error>?, insideAfterWrite: Result<Int, any Error>?
+        var otherThread: Result<Int, any Error>?, created: Result<Scenario, any Error>?
+        db.sharingReads {
+            before = total(db)
+            created = onAnotherThread { Result { try writer.createScenario(ScenarioDraft(name: "Committed meanwhile")) } }
+            insideAfterWrite = total(db)
+            otherThread = onAnotherThread { total(db) }
+        }
+        _ = try #require(created).get()
+        let start = try #require(before).get()
+        #expect(try #require(insideAfterWrite).get() == start)
+        #expect(try #require(otherThread).get() == start + 1)
+        #expect(try total(db).get() == start + 1)
     }
 
     @Test func dataSurvivesReopen() throws {

@@ -211,3 +211,41 @@ private func request(_ id: String, _ method: String, _ params: String = "{}") ->
     client.closeInput()
     _ = await run.value
 }
+
+/// The reader thread answers a run of buffered immediate requests inside one `sharingReads` call (the
+/// daemon's read transaction); any other request ends the run, so a write is never inside one.
+@Test func bufferedImmediateRequestsRunInSharedReadsThatOtherRequestsSplit() async throws {
+    struct Runs: Sendable {
+        var current: [Int]?
+        var finished: [[Int]] = []
+    }
+    let runs = Mutex(Runs())
+    let client = InMemoryClient()
+    let connection = Connection(sink: client, sharingReads: { body in
+        runs.withLock { $0.current = [] }
+        body()
+        runs.withLock { $0.finished.append($0.current!); $0.current = nil }
+    })
+    connection.register(method: "initialize") { _, _ in Array("{}".utf8) }
+    connection.register(method: "test/read", immediate: true) { _, context in
+        if case .int(let id) = context.id { runs.withLock { $0.current?.append(Int(id)) } }
+        return Array("null".utf8)
+    }
+    connection.register(method: "test/write") { _, _ in Array("null".utf8) }
+    let methods = ["initialize", "test/read", "test/read", "test/write", "test/read", "test/read", "test/read"]
+    var input: [UInt8] = []
+    for (index, method) in methods.enumerated() {
+        input += Framing.frame(Array(request("\(index + 1)", method).utf8))
+    }
+    // All of it is in the pipe before the reader starts, so one read takes it all.
+    var ends: [Int32] = [0, 0]
+    #expect(pipe(&ends) == 0)
+    #expect(input.withUnsafeBytes { write(ends[1], $0.baseAddress!, $0.count) } == input.count)
+    close(ends[1])
+    #expect(await connection.run(readingFrom: ends[0]) == 1)
+    close(ends[0])
+    #expect(runs.withLock { $0.finished } == [[2, 3], [5, 6, 7]])
+    for id in 1...methods.count {
+        #expect(await client.response(to: .int(Int64(id)))["error"] == nil, "request \(id)")
+    }
+}
