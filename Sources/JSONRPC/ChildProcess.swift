@@ -73,6 +73,12 @@ public final class ChildProcess: Sendable {
         case .file(let path): posix_spawn_file_actions_addopen(&actions, 2, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         case .pipe: posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
         }
+        #if os(Linux)
+        // Only the three standard descriptors cross over. Anything else this process has open (a socket
+        // another thread just accepted, without close-on-exec) would otherwise live on in the child: a
+        // connection its owner closed would stay open, and the peer would wait for an end that never came.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        #endif
         var flags = POSIX_SPAWN_SETSIGDEF
         var defaults = sigset_t()
         sigemptyset(&defaults)
@@ -160,3 +166,14 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+#if os(Linux)
+extension ChildProcess {
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time: the
+    /// Glibc module does not declare it (it sits behind _GNU_SOURCE). Nil on an older glibc.
+    fileprivate static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+}
+#endif

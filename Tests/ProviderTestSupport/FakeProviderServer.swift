@@ -43,7 +43,9 @@ public final class FakeProviderServer: Sendable {
     public init(keepAlive: Bool = false, handler: @escaping Handler) throws {
         self.handler = handler
         self.keepAlive = keepAlive
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a daemon another test spawns meanwhile must not inherit the server's sockets (an
+        // inherited connection outlives the server's close, and the client waits for its end in vain).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket failed") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -83,6 +85,7 @@ public final class FakeProviderServer: Sendable {
     private func acceptLoop() {
         while !stopped.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
+            if client >= 0 { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
             if client < 0 {
                 if errno == EINTR { continue }
                 return
