@@ -28,6 +28,11 @@ public struct RequestContext: Sendable {
     public func notify<Notification: NotificationType>(_ notification: Notification) {
         connection.send(notification)
     }
+
+    /// The same for a notification that writes its own JSON (`story/chunk`, once per streamed piece).
+    public func notify<Notification: NotificationType & JSONWritable>(_ notification: Notification) {
+        connection.send(notification)
+    }
 }
 
 /// A JSON-RPC 2.0 endpoint with LSP lifecycle rules: it reads framed messages, runs each request in its
@@ -132,6 +137,18 @@ public final class Connection: Sendable {
         } catch {
             log(.error, "could not encode \(Notification.method) notification: \(error)")
         }
+    }
+
+    /// A notification that writes its own JSON is framed with one buffer for the body and one for the
+    /// frame: no generic encoding, no type check at run time, no intermediate copies.
+    public func send<Notification: NotificationType & JSONWritable>(_ notification: Notification) {
+        var out = JSONOutput(capacity: 256)
+        out.raw(#"{"jsonrpc":"2.0","method":"#)
+        out.string(Notification.method)
+        out.raw(#","params":"#)
+        notification.writeJSON(to: &out)
+        out.raw("}")
+        sink.write(Framing.frame(out.bytes))
     }
 
     private func writeBody(_ body: [UInt8]) {

@@ -1,3 +1,5 @@
+import ImaginAIProtocol
+
 /// Splits a byte stream into LSP-framed message bodies: `Content-Length: N\r\n` (other headers allowed,
 /// names case-insensitive) `\r\n`, then N bytes. A pure state machine: feed it bytes in any pieces and
 /// take events out; it never blocks and never throws, so one bad frame cannot stop the next.
@@ -232,9 +234,11 @@ extension StringProtocol {
 /// Frames a body for the wire: exactly `Content-Length: N\r\n\r\n`, the only header, as strict clients expect.
 public enum Framing {
     public static func frame(_ body: some Collection<UInt8>) -> [UInt8] {
-        var out = Array("Content-Length: \(body.count)\r\n\r\n".utf8)
-        out.reserveCapacity(out.count + body.count)
-        out.append(contentsOf: body)
-        return out
+        var out = JSONOutput(capacity: body.count + 40)
+        out.raw("Content-Length: ")
+        out.int(body.count)
+        out.raw("\r\n\r\n")
+        out.bytes.append(contentsOf: body)
+        return out.bytes
     }
 }

@@ -69,4 +69,19 @@ public protocol LanguageModel: Sendable {
     var descriptor: ModelDescriptor { get }
     /// Streams the answer; cancelling the consuming task stops generation at once.
     func stream(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
+    /// Generates the answer, handing each event to `sink` on whatever thread produced it, one call at a
+    /// time and in order; returns (or throws, as `stream` would) once the last event has been handed
+    /// over. Cancelling the calling task stops generation at once (it then throws `CancellationError`).
+    /// A model that reads a socket calls `sink` on its reading thread: a consumer that only forwards
+    /// the events then costs no wake-up of another thread per event.
+    func generate(_ request: GenerationRequest, into sink: @escaping @Sendable (GenerationEvent) -> Void) async throws
+}
+
+extension LanguageModel {
+    /// Drives `stream` in the calling task.
+    public func generate(_ request: GenerationRequest, into sink: @escaping @Sendable (GenerationEvent) -> Void) async throws {
+        for try await event in stream(request) { sink(event) }
+        // A cancelled consumer sees the stream end early; it must not read as a complete answer.
+        try Task.checkCancellation()
+    }
 }

@@ -31,3 +31,19 @@ import Testing
         }
     }
 }
+
+@Test func writerIntegersMatchStringConversion() {
+    let values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 12_345, -987_654_321, .max, .min, .max - 1, .min + 1]
+    for value in values {
+        var out = JSONOutput()
+        out.int(value)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
+        var small = JSONOutput()
+        small.int(Int32(truncatingIfNeeded: value))
+        #expect(String(decoding: small.bytes, as: UTF8.self) == String(Int32(truncatingIfNeeded: value)))
+    }
+    // Beyond Int64: the general conversion.
+    var wide = JSONOutput()
+    wide.int(UInt64.max)
+    #expect(String(decoding: wide.bytes, as: UTF8.self) == "18446744073709551615")
+}

@@ -249,3 +249,32 @@ private func request(_ id: String, _ method: String, _ params: String = "{}") ->
         #expect(await client.response(to: .int(Int64(id)))["error"] == nil, "request \(id)")
     }
 }
+
+/// Keeps every frame written, in order.
+private final class RecordingSink: MessageSink {
+    let frames = Mutex<[[UInt8]]>([])
+    func write(_ frame: [UInt8]) { frames.withLock { $0.append(frame) } }
+}
+
+/// Sends through the generic path only (the constraint hides `JSONWritable`).
+private func sendGenerically<Notification: NotificationType>(_ notification: Notification, on connection: Connection) {
+    connection.send(notification)
+}
+
+@Test func aSelfWritingNotificationIsFramedByteForByteLikeTheGenericOne() {
+    let sink = RecordingSink()
+    let connection = Connection(sink: sink)
+    let chunks = [
+        StoryChunkNotification(requestId: .int(7), adventureId: "adv_1", seq: 0, text: " word"),
+        StoryChunkNotification(requestId: .string("r/\"1\""), adventureId: "adv_é", seq: 12, text: "ünï \"quoted\"\n\t\\ </b> \u{1}"),
+    ]
+    for chunk in chunks {
+        connection.send(chunk)
+        sendGenerically(chunk, on: connection)
+    }
+    let frames = sink.frames.withLock { $0 }
+    #expect(frames.count == 4)
+    #expect(frames[0] == frames[1])
+    #expect(frames[2] == frames[3])
+    #expect(String(decoding: frames[0], as: UTF8.self).hasSuffix(#"{"jsonrpc":"2.0","method":"story/chunk","params":{"adventureId":"adv_1","requestId":7,"seq":0,"text":" word"}}"#))
+}

@@ -286,6 +286,56 @@ struct ProviderTests {
         try await waitUntil { server.connectionsClosedByClient == 1 }
     }
 
+    /// `generate(into:)`, what the story service uses: the events `stream` would give, in order, then
+    /// the stream's error.
+    @Test func generateHandsOverTheSameEventsInOrderAndThenTheError() async throws {
+        let pieces = (0..<30).map { " w\($0)" }
+        let whole = try FakeProviderServer { _ in FakeResponse.stream(FakeResponse.openAIStream(pieces)) }
+        let expected = await run(providers(.openai, whole, basePath: "/v1"), "openai/m")
+        let received = Mutex<[GenerationEvent]>([])
+        try await providers(.openai, whole, basePath: "/v1").model(id: "openai/m")!.generate(Self.request) { event in
+            received.withLock { $0.append(event) }
+        }
+        let events = received.withLock { $0 }
+        #expect(events.dropLast() == pieces.map(GenerationEvent.text)[...])
+        #expect(expected.texts == pieces)
+        guard case .finished(let reason, let usage)? = events.last else {
+            Issue.record("no finished event: \(events)")
+            return
+        }
+        #expect(reason == expected.finish && usage == expected.usage)
+
+        let cut = try FakeProviderServer { _ in
+            FakeResponse.stream(FakeResponse.sse([#"{"choices":[{"index":0,"delta":{"content":"Before"}}]}"#, #"{"choices":[{"delta": nope"#]))
+        }
+        let partial = Mutex<[GenerationEvent]>([])
+        await #expect(throws: ProviderError.self) {
+            try await providers(.openai, cut, basePath: "/v1").model(id: "openai/m")!.generate(Self.request) { event in
+                partial.withLock { $0.append(event) }
+            }
+        }
+        #expect(partial.withLock { $0 } == [.text("Before")])
+    }
+
+    @Test func cancellingGenerateMidStreamClosesTheConnectionAtOnce() async throws {
+        let first = FakeResponse.sse([#"{"choices":[{"index":0,"delta":{"content":"Once"}}]}"#])[0]
+        let server = try FakeProviderServer { _ in [FakeResponse.streamHead(), .send(Array(first.utf8)), .hang] }
+        let providers = providers(.openai, server, basePath: "/v1", idle: .seconds(30))
+        let received = Mutex<[String]>([])
+        let task = Task {
+            try await providers.model(id: "openai/m")!.generate(Self.request) { event in
+                if case .text(let text) = event { received.withLock { $0.append(text) } }
+            }
+        }
+        try await waitUntil { received.withLock { $0 } == ["Once"] }
+        #expect(server.connectionsClosedByClient == 0)
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        try await waitUntil { server.connectionsClosedByClient == 1 }
+        #expect(received.withLock { $0 } == ["Once"])
+    }
+
     @Test func twoTurnsInARowShareOneKeptAliveConnection() async throws {
         let server = try FakeProviderServer(keepAlive: true) { _ in FakeResponse.keepAliveStream(FakeResponse.openAIStream(["Same ", "socket."])) }
         let providers = providers(.openai, server, keys: ["k"], basePath: "/v1")

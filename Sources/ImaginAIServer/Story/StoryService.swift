@@ -123,31 +123,43 @@ final class StoryService: Sendable {
                 plotEssentials: prompt.text(of: .plotEssentials), cards: prompt.text(of: .cards), history: prompt.text(of: .history)))
 
         let started = ContinuousClock.now
-        var firstChunk: Duration?
-        var text = ""
-        var seq = 0
-        var finish: FinishReasonKind = .stop
-        var reported: ModelUsage?
+        // Filled by the sink on the model's reading thread (the HTTP thread for a provider), which
+        // writes each `story/chunk` itself: no hop to this task per chunk. Calls come one at a time and
+        // all happen before `generate` returns, so the lock is never contended.
+        let streamed = Mutex(Streamed())
+        let notification = StoryChunkNotification(requestId: context.id, adventureId: adventureId, seq: 0, text: "")
         var failure: ProviderError?
         do {
-            for try await event in model.stream(request) {
+            try await model.generate(request) { event in
                 switch event {
                 case .text(let piece):
-                    if firstChunk == nil { firstChunk = ContinuousClock.now - started }
-                    text += piece
-                    context.notify(StoryChunkNotification(requestId: context.id, adventureId: adventureId, seq: seq, text: piece))
-                    seq += 1
+                    let seq = streamed.withLock { streamed in
+                        if streamed.firstChunk == nil { streamed.firstChunk = ContinuousClock.now - started }
+                        streamed.text += piece
+                        defer { streamed.seq += 1 }
+                        return streamed.seq
+                    }
+                    var chunk = notification
+                    chunk.seq = seq
+                    chunk.text = piece
+                    context.notify(chunk)
                 case .finished(let reason, let usage):
-                    finish = reason == .length ? .length : .stop
-                    reported = usage
+                    streamed.withLock { streamed in
+                        streamed.finish = reason == .length ? .length : .stop
+                        streamed.reported = usage
+                    }
                 }
             }
         } catch is CancellationError {
         } catch let error as ProviderError {
             // A stream that breaks midway is kept like a cancelled one: the player saw that text.
             failure = error
-            logger?.warning("\(settings.model) failed after \(seq) chunks: \(error)")
+            logger?.warning("\(settings.model) failed after \(streamed.withLock(\.seq)) chunks: \(error)")
         }
+        let outcome = streamed.withLock { $0 }
+        var text = outcome.text
+        var finish = outcome.finish
+        let (seq, firstChunk, reported) = (outcome.seq, outcome.firstChunk, outcome.reported)
         logger?.debug("\(settings.model): \(seq) chunks, finish \(finish.rawValue), usage from \(reported?.source.rawValue ?? "estimate")")
         let cancelled = Task.isCancelled
         if cancelled { finish = .cancelled }
@@ -204,6 +216,15 @@ final class StoryService: Sendable {
                 data: .object(["playerTurn": json(playerTurn), "aiTurn": json(aiTurn)]))
         }
         return StoryResult(playerTurn: playerTurn, aiTurn: aiTurn!, usage: usage, finishReason: finish, trimmed: trimmed)
+    }
+
+    /// What a turn's stream has produced so far.
+    private struct Streamed {
+        var text = ""
+        var seq = 0
+        var firstChunk: Duration?
+        var finish: FinishReasonKind = .stop
+        var reported: ModelUsage?
     }
 
     // MARK: Helpers

@@ -40,10 +40,14 @@ struct OpenAIFormat: WireFormat {
                 return []
             }
             let chunk: Chunk
-            do {
-                chunk = try json.decode(Chunk.self, from: Data(event.data.utf8))
-            } catch {
-                throw ProviderStreamError.malformed("not a JSON object: \(event.data.prefix(80))")
+            if let fast = StreamJSON.parse(event.data).flatMap(Chunk.init(reading:)) {
+                chunk = fast
+            } else {
+                do {
+                    chunk = try json.decode(Chunk.self, from: Data(event.data.utf8))
+                } catch {
+                    throw ProviderStreamError.malformed("not a JSON object: \(event.data.prefix(80))")
+                }
             }
             if let error = chunk.error {
                 throw ProviderStreamError.reported(status: error.code ?? error.status, body: event.data)
@@ -76,6 +80,8 @@ struct OpenAIFormat: WireFormat {
             var content: String?
             var finishReason: String?
 
+            init() {}
+
             private enum Keys: String, CodingKey { case delta, finish_reason }
             private enum DeltaKeys: String, CodingKey { case content }
 
@@ -91,6 +97,12 @@ struct OpenAIFormat: WireFormat {
             var promptTokens: Int?
             var completionTokens: Int?
             var reasoningTokens: Int?
+
+            init(promptTokens: Int?, completionTokens: Int?, reasoningTokens: Int?) {
+                self.promptTokens = promptTokens
+                self.completionTokens = completionTokens
+                self.reasoningTokens = reasoningTokens
+            }
 
             private enum Keys: String, CodingKey { case prompt_tokens, completion_tokens, completion_tokens_details }
             private enum DetailKeys: String, CodingKey { case reasoning_tokens }
@@ -109,6 +121,11 @@ struct OpenAIFormat: WireFormat {
             var code: Int?
             var status: Int?
 
+            init(code: Int?, status: Int?) {
+                self.code = code
+                self.status = status
+            }
+
             private enum Keys: String, CodingKey { case code, status }
 
             init(from decoder: any Swift.Decoder) throws {
@@ -123,6 +140,48 @@ struct OpenAIFormat: WireFormat {
         var error: ReportedError?
 
         private enum Keys: String, CodingKey { case choices, usage, error }
+
+        /// The same reading from a `StreamJSON` tree, member for member as `init(from:)` reads it; nil
+        /// where `JSONDecoder`'s own answer is needed (not an object, a non-integer number where an
+        /// integer is read, a null `error`).
+        init?(reading json: StreamJSON) {
+            guard case .object(let members) = json else { return nil }
+            if case .array(let elements)? = members["choices"] {
+                var choices: [Choice] = []
+                for element in elements {
+                    // One element that is not an object fails the whole array, which then reads as none.
+                    guard case .object(let fields) = element else {
+                        choices = []
+                        break
+                    }
+                    var choice = Choice()
+                    if case .string(let text)? = fields["delta"]?["content"] { choice.content = text }
+                    if case .string(let reason)? = fields["finish_reason"] { choice.finishReason = reason }
+                    choices.append(choice)
+                }
+                self.choices = choices
+            }
+            if case .object? = members["usage"], let usage = members["usage"] {
+                guard let prompt = Self.integer(usage["prompt_tokens"]), let completion = Self.integer(usage["completion_tokens"]),
+                      let reasoning = Self.integer(usage["completion_tokens_details"]?["reasoning_tokens"]) else { return nil }
+                self.usage = Usage(promptTokens: prompt, completionTokens: completion, reasoningTokens: reasoning)
+            }
+            switch members["error"] {
+            case nil: break
+            case .null?: return nil
+            case let reported?:
+                guard let code = Self.integer(reported["code"]), let status = Self.integer(reported["status"]) else { return nil }
+                error = ReportedError(code: code, status: status)
+            }
+        }
+
+        /// An optional integer member: `.some(nil)` when absent or not a number (as `try?` reads it),
+        /// nil when only `JSONDecoder` can say (a number not written as a plain integer).
+        private static func integer(_ value: StreamJSON?) -> Int?? {
+            guard case .number(let exact)? = value else { return .some(nil) }
+            guard let exact else { return nil }
+            return .some(exact)
+        }
 
         init(from decoder: any Swift.Decoder) throws {
             let container = try decoder.container(keyedBy: Keys.self)

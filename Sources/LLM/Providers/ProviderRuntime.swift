@@ -80,6 +80,14 @@ public final class ProviderRuntime: Sendable {
         }
     }
 
+    /// Runs the generation in the calling task; `sink` gets the decoded events on the HTTP thread as
+    /// they are read (and the final one on the caller's), with no hand-over between threads.
+    func generate<Format: WireFormat>(
+        _ format: Format, model: String, request: GenerationRequest, into sink: @escaping @Sendable (GenerationEvent) -> Void
+    ) async throws {
+        try await drive(format, model: model, request: request, yield: sink)
+    }
+
     private enum Next {
         case nextKey
         case sameKey
@@ -274,6 +282,10 @@ struct HTTPLanguageModel<Format: WireFormat>: LanguageModel {
 
     func stream(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
         runtime.stream(format, model: model, request: request)
+    }
+
+    func generate(_ request: GenerationRequest, into sink: @escaping @Sendable (GenerationEvent) -> Void) async throws {
+        try await runtime.generate(format, model: model, request: request, into: sink)
     }
 }
 
