@@ -47,6 +47,8 @@ final class ChildRegistry: Sendable {
 final class Inbox: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [[UInt8]] = []
+    /// When the reader thread had each queued frame whole (monotonic ns), beside `queue`.
+    private var arrivals: [UInt64] = []
     private var head = 0
     private var counting = false
     private var counted = 0
@@ -66,6 +68,7 @@ final class Inbox: @unchecked Sendable {
             }
         } else {
             queue.append(body)
+            arrivals.append(monotonicNanos())
         }
         condition.signal()
         condition.unlock()
@@ -93,19 +96,26 @@ final class Inbox: @unchecked Sendable {
 
     /// The next queued body, waiting for it until `deadline` (monotonic ns).
     func next(until deadline: UInt64, what: @autoclosure () -> String) throws -> [UInt8] {
+        try nextArrival(until: deadline, what: what()).body
+    }
+
+    /// The next queued body and when the reader thread had it whole: a time that, like a socket read
+    /// timed where it returns, leaves out the hand-over from the reader to the thread that waits here.
+    func nextArrival(until deadline: UInt64, what: @autoclosure () -> String) throws -> (body: [UInt8], arrived: UInt64) {
         condition.lock()
         defer { condition.unlock() }
         while head == queue.count {
             if closed { throw BenchError("child closed its output while waiting for \(what())") }
             try wait(until: deadline, what: what())
         }
-        let body = queue[head]
+        let next = (queue[head], arrivals[head])
         head += 1
         if head == queue.count {
             queue.removeAll(keepingCapacity: true)
+            arrivals.removeAll(keepingCapacity: true)
             head = 0
         }
-        return body
+        return next
     }
 
     func startCounting() {

@@ -118,8 +118,9 @@ extension Runner {
                 var first: UInt64?
                 var chunks = 0
                 while true {
-                    let body = try client.child.inbox.next(until: deadline(in: 30), what: "story/continue")
-                    let now = monotonicNanos()
+                    // Timed when the reader thread has the frame whole, as the raw baseline is timed
+                    // where its recv returns: neither pays the bench's hand-over to this thread.
+                    let (body, now) = try client.child.inbox.nextArrival(until: deadline(in: 30), what: "story/continue")
                     let message = try JSONDecoder().decode(JSONValue.self, from: Data(body))
                     if message["method"] == "story/chunk" {
                         if first == nil { first = now }
@@ -203,8 +204,9 @@ extension Runner {
                 let asked = monotonicNanos()
                 try client.child.send(DaemonClient.frame(id: id, method: "story/continue", params: .object(["adventureId": adventureID])))
                 while true {
-                    let body = try client.child.inbox.next(until: deadline(in: 30), what: "story/continue")
-                    let now = monotonicNanos()
+                    // Timed when the reader thread has the frame whole, as the raw baseline is timed
+                    // where its recv returns: neither pays the bench's hand-over to this thread.
+                    let (body, now) = try client.child.inbox.nextArrival(until: deadline(in: 30), what: "story/continue")
                     let message = try JSONDecoder().decode(JSONValue.self, from: Data(body))
                     if message["method"] == "story/chunk" {
                         guard let seq = message["params"]?["seq"]?.intValue, let sent = times.sent(Int(seq)) else { continue }
