@@ -22,17 +22,8 @@ extension Runner {
                     : FakeResponse.stream(FakeResponse.openAIStream(pieces), gap: gap)
             }
             defer { server.stop() }
-            let directory = temp + "/provider-cpu"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let client = try DaemonClient.spawn(
-                daemon: daemon, database: directory + "/story.sqlite", logPath: directory + "/stderr.log",
-                environment: ["OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": ""])
+            let (client, adventureID) = try startAdventure(against: server, in: "provider-cpu")
             defer { client.shutdown() }
-            try client.initialize(timeout: options.initializeTimeout)
-            let scenarios = try client.call("scenario/list")
-            guard let scenarioID = scenarios["scenarios"]?.arrayValue?.first?["id"] else { throw BenchError("no sample scenario") }
-            let adventure = try client.call("adventure/start", .object(["scenarioId": scenarioID]))
-            guard let adventureID = adventure["id"] else { throw BenchError("adventure/start returned no id") }
             try client.call("settings/update", .object(["changes": .object(["model": "openai/warmup"])]))
             _ = try Self.streamedTurn(client, adventureID: adventureID, timeout: 30)
             try client.call("settings/update", .object(["changes": .object(["model": "openai/bench"])]))
@@ -54,6 +45,27 @@ extension Runner {
                 met: verdict(daemonShare, atMost: 0.05)))
         } catch {
             rows.append(Row(measure: "daemon CPU while a provider streams slowly", imaginai: "failed (note \(notebookAdd(error)))", baseline: "—", target: target))
+        }
+    }
+
+    /// A daemon on a fresh database in `folder` whose OpenAI-compatible provider is `server`, with an
+    /// adventure started from the sample scenario. The caller shuts the daemon down.
+    func startAdventure(against server: FakeProviderServer, in folder: String) throws -> (client: DaemonClient, adventureID: JSONValue) {
+        let directory = temp + "/" + folder
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let client = try DaemonClient.spawn(
+            daemon: daemon, database: directory + "/story.sqlite", logPath: directory + "/stderr.log",
+            environment: ["OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": ""])
+        do {
+            try client.initialize(timeout: options.initializeTimeout)
+            let scenarios = try client.call("scenario/list")
+            guard let scenarioID = scenarios["scenarios"]?.arrayValue?.first?["id"] else { throw BenchError("no sample scenario") }
+            let adventure = try client.call("adventure/start", .object(["scenarioId": scenarioID]))
+            guard let adventureID = adventure["id"] else { throw BenchError("adventure/start returned no id") }
+            return (client, adventureID)
+        } catch {
+            client.shutdown()
+            throw error
         }
     }
 

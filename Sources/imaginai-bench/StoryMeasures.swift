@@ -186,18 +186,9 @@ extension Runner {
                 return steps
             }
             defer { server.stop() }
-            let directory = temp + "/provider"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let client = try DaemonClient.spawn(
-                daemon: daemon, database: directory + "/story.sqlite", logPath: directory + "/stderr.log",
-                environment: ["OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": ""])
+            let (client, adventureID) = try startAdventure(against: server, in: "provider")
             defer { client.shutdown() }
-            try client.initialize(timeout: options.initializeTimeout)
             try client.call("settings/update", .object(["changes": .object(["model": "openai/bench", "maxOutputTokens": 800])]))
-            let scenarios = try client.call("scenario/list")
-            guard let scenarioID = scenarios["scenarios"]?.arrayValue?.first?["id"] else { throw BenchError("no sample scenario") }
-            let adventure = try client.call("adventure/start", .object(["scenarioId": scenarioID]))
-            guard let adventureID = adventure["id"] else { throw BenchError("adventure/start returned no id") }
             for _ in 0..<(options.quick ? 3 : 10) {
                 times.reset()
                 let id = client.takeID()
