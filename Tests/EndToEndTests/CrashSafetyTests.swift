@@ -63,8 +63,9 @@ struct CrashSafetyTests {
         duration[.importCards] = min(
             try await Self.timeToAnswer(setup, "cards/import", ["scenarioId": calibrationTarget["id"]!, "data": .string(files.bigCardsText)]),
             try await Self.timeToAnswer(setup, "cards/import", ["scenarioId": calibrationTarget["id"]!, "data": .string(files.bigCardsText)]))
+        let largest = Fixtures.formats.appendingPathComponent(reference.largestFixture)
         duration[.importFixtureScenario] = try await Self.timeToAnswer(
-            setup, "scenario/import", ["data": .string(try String(contentsOf: Fixtures.formats.appendingPathComponent(reference.largestFixture), encoding: .utf8))])
+            setup, "scenario/import", ["data": .string(try String(contentsOf: largest, encoding: .utf8)), "fileName": .string(largest.path)])
         duration[.story] = try await Self.timed {
             // All three at once, as the loop sends them.
             for (a, adventure) in adventures.enumerated() {
