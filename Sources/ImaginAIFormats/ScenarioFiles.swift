@@ -151,10 +151,9 @@ public enum ScenarioFiles {
             }
         }
         let visibility = Visibility(rawValue: json.text("visibility")) ?? .private
-        let name = json.text("name")
-        // Our own and the prototype's names are the user's words: kept exactly when there is one.
+        // Our own and the prototype's names are the user's words, kept exactly; a blank one is named later.
         let draft = ScenarioDraft(
-            name: name.trimmingWhitespace().isEmpty ? "" : name,
+            name: json.text("name"),
             instructions: json.text("instructions"), plotEssentials: json.text("plotEssentials"),
             authorsNotes: json.text("authorsNotes"), openingScene: json.text("openingScene"),
             playerDescription: json.text("playerDescription"),
