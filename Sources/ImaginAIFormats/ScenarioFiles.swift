@@ -17,6 +17,8 @@ public struct ScenarioOrigins: Sendable, Equatable {
         case at(String)
         /// Put together from several places, described in words.
         case assembled(from: String)
+        /// Taken from another param of the request than `data` (`fileName`).
+        case param(String)
     }
 
     /// By draft field: `name`, `instructions`, `plotEssentials`, `authorsNotes`, `openingScene`,
@@ -43,7 +45,16 @@ enum ImaginAIFile {
 public enum ScenarioFiles {
     public static let exportFormats: [ScenarioFileFormat] = [.imaginai, .seed]
 
-    public static func read(_ data: JSONValue, format: ScenarioFileFormat?) throws(FormatError) -> ScenarioImport {
+    /// `fileName` (the file's name or path, as the user's system shows it) names the scenario when the
+    /// file has no title of its own; see `ScenarioNames`.
+    public static func read(_ data: JSONValue, format: ScenarioFileFormat?, fileName: String? = nil) throws(FormatError) -> ScenarioImport {
+        var imported = try readTitled(data, format: format)
+        imported.nameUntitled(fileName: fileName)
+        return imported
+    }
+
+    /// The file as read, named only by a title it gives itself (else an empty name).
+    private static func readTitled(_ data: JSONValue, format: ScenarioFileFormat?) throws(FormatError) -> ScenarioImport {
         let json = try FileInput.json(data)
         let chosen: ScenarioFileFormat
         if let format {
@@ -140,9 +151,9 @@ public enum ScenarioFiles {
             }
         }
         let visibility = Visibility(rawValue: json.text("visibility")) ?? .private
-        let name = json.text("name")
+        // Our own and the prototype's names are the user's words, kept exactly; a blank one is named later.
         let draft = ScenarioDraft(
-            name: name.trimmingWhitespace().isEmpty ? "Imported scenario" : name,
+            name: json.text("name"),
             instructions: json.text("instructions"), plotEssentials: json.text("plotEssentials"),
             authorsNotes: json.text("authorsNotes"), openingScene: json.text("openingScene"),
             playerDescription: json.text("playerDescription"),
@@ -181,7 +192,10 @@ public enum ScenarioFiles {
             ]
             let character = data.text("name").trimmingWhitespace()
             let resolve = { (text: String) in character.isEmpty ? text : text.replacingOccurrences(of: "{{char}}", with: character) }
-            draft.name = character
+            // A card for a world rather than a person may leave its own name empty and name only its book.
+            let book = CardEntries.foldedName(data["character_book"]?.text("name") ?? "")
+            draft.name = character.isEmpty ? book : CardEntries.foldedName(character)
+            if character.isEmpty && !book.isEmpty { origins.fields["name"] = at("character_book.name") }
             draft.instructions = resolve(data.text("system_prompt"))
             let about = [data.text("description"), labelled("Personality", data.text("personality")), labelled("Scenario", data.text("scenario"))]
             plot.insert(contentsOf: about.map(resolve).filter { !$0.trimmingWhitespace().isEmpty }, at: 0)
@@ -199,21 +213,22 @@ public enum ScenarioFiles {
             draft.openingScene = json.text("prompt")
             plot.insert(json.text("memory"), at: 0)
             draft.authorsNotes = json.text("authorsnote")
-            draft.name = "Imported KoboldAI story"
+            // A KoboldAI story file has no title field: the file name or its cards name it.
             origins.fields = [
                 "openingScene": .at("prompt"), "authorsNotes": .at("authorsnote"),
                 "plotEssentials": .assembled(from: "the story's memory and its always-on world info"),
             ]
         default:
-            draft.name = json.text("name").trimmingWhitespace()
+            // The book's `name` (SillyTavern worlds as chub exports them, Agnai memory books); a SillyTavern
+            // world converted from a character's book keeps that book's name in `originalData`.
+            let titlePath = json.text("name").trimmingWhitespace().isEmpty && format == .sillytavern ? "originalData.name" : "name"
+            let title = titlePath == "name" ? json.text("name") : json["originalData"]?.text("name") ?? ""
+            draft.name = CardEntries.foldedName(title)
             draft.playerDescription = json.text("description").trimmingWhitespace()
             origins.fields = [
-                "name": .at("name"), "playerDescription": .at("description"),
+                "name": .at(titlePath), "playerDescription": .at("description"),
                 "plotEssentials": .assembled(from: "the file's always-on entries"),
             ]
-        }
-        if draft.name.trimmingWhitespace().isEmpty {
-            draft.name = "Imported \(CardFiles.describe(cardFormat).replacingOccurrences(of: "^(an?|the) ", with: "", options: .regularExpression))"
         }
         draft.plotEssentials = plot.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: "\n\n")
         return ScenarioImport(format: format, scenario: draft, skipped: skipped, origins: origins)

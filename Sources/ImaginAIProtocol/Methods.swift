@@ -205,9 +205,13 @@ public struct ScenarioImportRequest: RequestType {
     public var data: JSONValue
     /// `auto` (default) or one of the capability's `scenarioImportFormats`.
     public var format: String?
-    public init(data: JSONValue, format: String? = nil) {
+    /// The name of the file the data was read from (a path is fine): names the scenario when the file
+    /// has no title of its own.
+    public var fileName: String?
+    public init(data: JSONValue, format: String? = nil, fileName: String? = nil) {
         self.data = data
         self.format = format
+        self.fileName = fileName
     }
 }
 

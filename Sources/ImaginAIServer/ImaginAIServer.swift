@@ -141,7 +141,7 @@ public final class ImaginAIServer: Sendable {
             try await read { try Library(database: $0).exportScenario(id: request.id, format: request.format) }
         }
         c.register(ScenarioImportRequest.self) { [self] request, _ in
-            try await library { try $0.importScenario(data: request.data, format: request.format) }
+            try await library { try $0.importScenario(data: request.data, format: request.format, fileName: request.fileName) }
         }
 
         // MARK: Cards

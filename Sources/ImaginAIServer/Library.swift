@@ -17,17 +17,15 @@ public struct Library: Sendable {
     public static let cardImportFormats = ["auto"] + CardFileFormat.allCases.map(\.rawValue)
     public static let cardExportFormats = CardFiles.exportFormats.map(\.rawValue)
 
-    public func importScenario(data: JSONValue, format: String?) throws -> Scenario {
+    /// `fileName` names the scenario when the file has no title of its own (see `ScenarioFiles.read`).
+    public func importScenario(data: JSONValue, format: String?, fileName: String? = nil) throws -> Scenario {
         let chosen = try Self.parseFormat(format, field: "format", allowed: Self.scenarioImportFormats, as: ScenarioFileFormat.self)
-        let imported = try ScenarioFiles.read(data, format: chosen)
-        var draft = imported.scenario
+        try Validation.name(fileName, field: "fileName")
+        let imported = try ScenarioFiles.read(data, format: chosen, fileName: fileName)
         // Named after the param the cards came in, not the draft field the store would name.
-        try AppDatabase.requireRoom(count: draft.cards.count, field: "data")
+        try AppDatabase.requireRoom(count: imported.scenario.cards.count, field: "data")
         try Validation.imported(imported)
-        if draft.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            draft.name = "Imported scenario"
-        }
-        return try database.createScenario(draft)
+        return try database.createScenario(imported.scenario)
     }
 
     public func exportScenario(id: String, format: String?) throws -> ExportResult {

@@ -62,6 +62,8 @@ enum Validation {
                 try length(value, limit, field: CardOrigin.join("data", path))
             case .assembled(let parts)?:
                 try length(value, limit, field: "data", subject: "the \(name) put together from \(parts) of 'data'")
+            case .param(let param)?:
+                try length(value, limit, field: param, subject: "the \(name) taken from '\(param)'")
             case nil:
                 try length(value, limit, field: "data", subject: "the \(name) of the imported scenario")
             }

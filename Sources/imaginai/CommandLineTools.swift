@@ -20,10 +20,10 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "The file to import.")
+    @Argument(help: "The file to import.", completion: .file())
     var file: String
 
-    @Option(help: "The file's format; 'auto' detects it.")
+    @Option(help: "The file's format; 'auto' detects it.", completion: .list(Library.scenarioImportFormats))
     var format: String = "auto"
 
     func run() async throws {
@@ -35,8 +35,9 @@ struct Import: AsyncParsableCommand {
             throw CommandLineError("cannot read \(file): \(error.localizedDescription)")
         }
         let library = Library(database: try openDatabase(path: database.resolvedPath, logger: logger))
-        let scenario = try CommandLineError.wrap { try library.importScenario(data: .string(text), format: format) }
-        print("Imported \"\(scenario.name)\" as \(scenario.id) with \(scenario.cards.count) cards.")
+        let scenario = try CommandLineError.wrap { try library.importScenario(data: .string(text), format: format, fileName: file) }
+        let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
+        print("Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
     }
 }
 
@@ -48,10 +49,10 @@ struct Export: AsyncParsableCommand {
     @Argument(help: "The scenario id (see 'imaginai list').")
     var scenarioID: String
 
-    @Option(help: "imaginai (lossless, default) or seed (the prototype's format).")
+    @Option(help: "imaginai (lossless, default) or seed (the prototype's format).", completion: .list(Library.scenarioExportFormats))
     var format: String = "imaginai"
 
-    @Option(name: .shortAndLong, help: "Write to this file instead of stdout.")
+    @Option(name: .shortAndLong, help: "Write to this file instead of stdout.", completion: .file())
     var output: String?
 
     func run() async throws {

@@ -18,7 +18,7 @@ struct ImaginAICommand: AsyncParsableCommand {
 
 /// Where the database lives, shared by every subcommand.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "Database file (':memory:' for a throwaway one). Default: $IMAGINAI_DB, else $XDG_DATA_HOME/imaginai/imaginai.sqlite.")
+    @Option(name: .long, help: "Database file (':memory:' for a throwaway one). Default: $IMAGINAI_DB, else $XDG_DATA_HOME/imaginai/imaginai.sqlite.", completion: .file())
     var db: String?
 
     var resolvedPath: String {
@@ -31,10 +31,12 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Least severe log level written: trace, debug, info, notice, warning, error, critical.")
+    @Option(
+        help: "Least severe log level written: trace, debug, info, notice, warning, error, critical.",
+        completion: .list(["trace", "debug", "info", "notice", "warning", "error", "critical"]))
     var logLevel: Logger.Level = .info
 
-    @Option(help: "Write logs to this file instead of stderr.")
+    @Option(help: "Write logs to this file instead of stderr.", completion: .file())
     var logFile: String?
 
     @Option(help: "Largest message body accepted, in bytes; bigger ones are skipped with error -31004.")

@@ -38,6 +38,19 @@ struct CommandLineTests {
         #expect(seedFile["tags"]?.stringValue?.contains("noir") == true)
     }
 
+    /// `imaginai import FILE` sends the file's name: a book without a title of its own is named after it.
+    @Test func importNamesAnUntitledFileAfterItsFileName() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let file = directory.appendingPathComponent("my_cards-v2.json")
+        try Data(contentsOf: Fixtures.formats.appendingPathComponent("sillytavern-world-eldoria-2024.json")).write(to: file)
+        let imported = try await run(["import", file.path, "--db", db])
+        #expect(imported.code == 0, "\(imported.errors)")
+        #expect(imported.output.hasPrefix("Imported \"my cards v2\" as scn_"), "\(imported.output)")
+        let listed = try await run(["list", "--db", db])
+        #expect(listed.output.contains("  my cards v2  [4 cards]"), "\(listed.output)")
+    }
+
     @Test func failuresAreOneReadableLine() async throws {
         let directory = try temporaryDirectory()
         let db = directory.appendingPathComponent("cli.sqlite").path

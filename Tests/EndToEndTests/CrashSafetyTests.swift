@@ -63,8 +63,9 @@ struct CrashSafetyTests {
         duration[.importCards] = min(
             try await Self.timeToAnswer(setup, "cards/import", ["scenarioId": calibrationTarget["id"]!, "data": .string(files.bigCardsText)]),
             try await Self.timeToAnswer(setup, "cards/import", ["scenarioId": calibrationTarget["id"]!, "data": .string(files.bigCardsText)]))
+        let largest = Fixtures.formats.appendingPathComponent(reference.largestFixture)
         duration[.importFixtureScenario] = try await Self.timeToAnswer(
-            setup, "scenario/import", ["data": .string(try String(contentsOf: Fixtures.formats.appendingPathComponent(reference.largestFixture), encoding: .utf8))])
+            setup, "scenario/import", ["data": .string(try String(contentsOf: largest, encoding: .utf8)), "fileName": .string(largest.path)])
         duration[.story] = try await Self.timed {
             // All three at once, as the loop sends them.
             for (a, adventure) in adventures.enumerated() {
@@ -111,8 +112,8 @@ struct CrashSafetyTests {
                 process.kill()
                 _ = try await process.waitForExit()
                 let output = String(decoding: process.stdoutBytes, as: UTF8.self)
-                // "Imported "<name>" as <id> with <n> cards." is printed after the commit.
-                if let match = output.firstMatch(of: /as (scn_\w+) with (\d+) cards/) {
+                // "Imported "<name>" as <id> with <n> cards." ("1 card.") is printed after the commit.
+                if let match = output.firstMatch(of: /as (scn_\w+) with (\d+) cards?/) {
                     ledger.scenarioCards[String(match.1)] = Int(match.2)!
                     outcome.answered += 1
                 } else {
@@ -188,8 +189,10 @@ struct CrashSafetyTests {
             sent["i"] = .scenarioImport(cards: Self.bigCount)
         case .importFixtureScenario:
             let file = reference.scenarioFixtures.randomElement(using: &random)!
-            let text = try String(contentsOf: Fixtures.formats.appendingPathComponent(file), encoding: .utf8)
-            try daemon.sendRequest(id: "i", method: "scenario/import", params: ["data": .string(text)])
+            let url = Fixtures.formats.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            // With its file name, as `imaginai import` sends it: both name an untitled file the same way.
+            try daemon.sendRequest(id: "i", method: "scenario/import", params: ["data": .string(text), "fileName": .string(url.path)])
             sent["i"] = .scenarioImport(cards: reference.scenarioCards[file]!)
         case .importCards:
             // Appending to a scenario of 2 cards: afterwards it has 2 or 2 + all of the file's cards.
@@ -421,8 +424,9 @@ struct FixtureReference {
         try #require(files.count >= 10, "the format fixtures are missing from \(Fixtures.formats.path)")
         let target = try await daemon.call("scenario/create", ["scenario": ["name": "Reference"]])
         for file in files {
-            let text = try String(contentsOf: Fixtures.formats.appendingPathComponent(file), encoding: .utf8)
-            let imported = try await daemon.request("scenario/import", ["data": .string(text)])
+            let url = Fixtures.formats.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            let imported = try await daemon.request("scenario/import", ["data": .string(text), "fileName": .string(url.path)])
             if let scenario = imported["result"] {
                 let cards = scenario["cards"]!.arrayValue!.count
                 reference.scenarioCards[file] = cards

@@ -84,6 +84,47 @@ struct ImportExportTests {
         #expect(replaced["cards"]?.arrayValue?.count == Int(imported))
     }
 
+    /// Every published file imported over the wire with its file name sent along, as an editor sends it:
+    /// the scenario is named from the file's own title, else from the file name.
+    @Test func importedScenariosAreNamedFromTheirTitleElseTheirFileName() async throws {
+        let expected: [(file: String, name: String)] = [
+            ("sillytavern-world-harry-potter-canon-chub.json", "Harry Potter Canon Lorebook"),
+            ("sillytavern-world-honkai-impact-rpg-chub.json", "Honkai Impact RPG"),
+            ("sillytavern-world-eldoria-2023.json", "sillytavern world eldoria 2023"),
+            ("sillytavern-world-eldoria-2024.json", "sillytavern world eldoria 2024"),
+            ("charcard-v3-world-narrator-st-export.json", "World_Narrator"),
+            ("charcard-v3-honkai-star-rail-rpg-minimal-book.json", "Honkai: Star Rail RPG"),
+            ("agnai-memorybook-hogwarts-legacy-chub.json", "Hogwarts Legacy Lore"),
+            ("novelai-lorebook-v6-alexandria-categories.lorebook", "novelai lorebook v6 alexandria categories"),
+            ("novelai-lorebook-v4-new-story-blank-export.lorebook", "novelai lorebook v4 new story blank export"),
+            ("koboldai-story-worldinfo-half-life-2.json", "koboldai story worldinfo half life 2"),
+            ("aidungeon-story-cards-7-sins-tyrants.json", "aidungeon story cards 7 sins tyrants"),
+            ("aidungeon-legacy-worldinfo-skyrim-factions.json", "aidungeon legacy worldinfo skyrim factions"),
+        ]
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        for (file, name) in expected {
+            let url = Fixtures.formats.appendingPathComponent(file)
+            let imported = try await daemon.call("scenario/import", ["data": .string(try text(url)), "fileName": .string(url.path)])
+            #expect(imported["name"] == .string(name), "\(file)")
+            #expect(Self.contract.violations(result: imported, method: "scenario/import").isEmpty)
+        }
+
+        // Without a file name an untitled book is named by its first cards, never "Imported …".
+        let eldoria = try text(Fixtures.formats.appendingPathComponent("sillytavern-world-eldoria-2023.json"))
+        let unnamed = try await daemon.call("scenario/import", ["data": .string(eldoria), "fileName": .null])
+        #expect(unnamed["name"] == "Eldoria, Shadowfang, Glade and 1 more")
+
+        let blank = try await daemon.request("scenario/import", ["data": .string(eldoria), "fileName": " "])
+        #expect(blank["error"]?["code"] == .int(-32602))
+        #expect(blank["error"]?["data"]?["field"] == "fileName")
+        let long = try await daemon.request("scenario/import", ["data": .string(eldoria), "fileName": .string(String(repeating: "n", count: 1_001))])
+        #expect(long["error"]?["code"] == .int(-31004))
+        #expect(long["error"]?["data"]?["field"] == "fileName")
+        let listed = try await daemon.call("scenario/list", ["limit": 500])
+        #expect(listed["total"] == .int(Int64(expected.count + 2)), "the sample, the imports, nothing from the refused ones")
+    }
+
     @Test(arguments: ["imaginai", "aidungeon", "sillytavern"])
     func exportedCardsImportBackIntoAnAdventure(format: String) async throws {
         let daemon = try Daemon()

@@ -416,7 +416,7 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
             ("scenario/delete", wire(ScenarioDeleteRequest(id: "scn_1"))),
             ("scenario/duplicate", wire(ScenarioDuplicateRequest(id: "scn_1", name: "Copy"))),
             ("scenario/export", wire(ScenarioExportRequest(id: "scn_1", format: "seed"))),
-            ("scenario/import", wire(ScenarioImportRequest(data: .string("{}"), format: "auto"))),
+            ("scenario/import", wire(ScenarioImportRequest(data: .string("{}"), format: "auto", fileName: "my-cards.json"))),
             ("card/create", wire(CardCreateRequest(adventureId: "adv_1", card: CardDraft(name: "c")))),
             ("card/update", wire(CardUpdateRequest(id: "crd_1", changes: CardChanges(type: "t", name: "n", description: "d", keys: ["k"])))),
             ("card/delete", wire(CardDeleteRequest(id: "crd_1"))),

@@ -98,7 +98,7 @@ struct PlayStart {
         } catch {
             throw CommandLineError("cannot read \(expanded): \(error.localizedDescription)")
         }
-        let scenario = try await client.call(ScenarioImportRequest(data: .string(text)))
+        let scenario = try await client.call(ScenarioImportRequest(data: .string(text), fileName: expanded))
         console.line("Imported \"\(scenario.name)\" with \(PlaySession.count(scenario.cards.count, "card")).", .note)
         return ScenarioSummary(
             id: scenario.id, name: scenario.name, playerDescription: scenario.playerDescription, tags: scenario.tags,

@@ -505,6 +505,12 @@ local function run()
   check('import cards appends to the adventure', wait(function()
     return noted(mark, 'imported %d+ cards')
   end) and #rq('adventure/get', { id = adventure_id }).cards == 2 * ncards, notes_since(mark))
+  -- An AI Dungeon card file has no title: imported as a scenario, it is named after the file.
+  mark = #notes
+  cmd('ImaginAI import ' .. cards_file)
+  check('a card file imported as a scenario is named after the file', wait(function()
+    return noted(mark, 'imported scenario "cards"')
+  end), notes_since(mark))
   mark = #notes
   cmd('ImaginAI import ' .. tmp .. '/missing.json')
   check('importing a missing file notifies', noted(mark, 'cannot read', vim.log.levels.ERROR))

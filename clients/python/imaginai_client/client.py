@@ -658,9 +658,12 @@ class Client:
         """``scenario/export`` (``imaginai`` default, or ``seed``) → ``{format, data}``."""
         return self.request("scenario/export", _params(id=scenario_id, format=format))
 
-    def scenario_import(self, data: Any, format: str | None = None) -> dict[str, Any]:
-        """``scenario/import``: a file's content (parsed JSON, or its text as a str) → the new Scenario."""
-        return self.request("scenario/import", _params(data=data, format=format))
+    def scenario_import(self, data: Any, format: str | None = None, file_name: str | None = None) -> dict[str, Any]:
+        """``scenario/import``: a file's content (parsed JSON, or its text as a str) → the new Scenario.
+
+        ``file_name`` (the file's name or path) names the scenario when the file has no title of its own.
+        """
+        return self.request("scenario/import", _params(data=data, format=format, file_name=file_name))
 
     # MARK: cards
 

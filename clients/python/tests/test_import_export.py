@@ -9,8 +9,11 @@ from imaginai_client import InvalidParamsError
 
 class ImportExportTests(support.DaemonTestCase):
     def test_scenario_import_of_a_koboldai_story_file(self):
-        data = json.loads(support.fixture("koboldai-story-worldinfo-half-life-2.json").read_text(encoding="utf-8"))
-        scenario = self.client.scenario_import(data)
+        path = support.fixture("koboldai-story-worldinfo-half-life-2.json")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        # A KoboldAI story has no title of its own: the file's name names it.
+        scenario = self.client.scenario_import(data, file_name=str(path))
+        self.assertEqual(scenario["name"], "koboldai story worldinfo half life 2")
         self.assertEqual(len(scenario["cards"]), 25)
         self.assertTrue(scenario["openingScene"].startswith("You are ${}"))
         self.assertEqual(scenario["cards"][0]["keys"], ["Civil Protection", "Metro cop", "CP", "Officer", "Cop"])

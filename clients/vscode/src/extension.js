@@ -303,7 +303,7 @@ const COMMANDS = {
     const session = await getSession();
     const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import scenario', filters: { 'Scenario or card book': ['json', 'lorebook', 'txt'], 'All files': ['*'] } });
     if (!uris || !uris.length) return undefined;
-    const scenario = await session.importScenario(await readJsonOrText(uris[0]));
+    const scenario = await session.importScenario(await readJsonOrText(uris[0]), undefined, uris[0].fsPath);
     refreshTree();
     vscode.window.showInformationMessage(`Imported "${scenario.name}" with ${scenario.cards.length} cards.`);
     return scenario;

@@ -113,7 +113,10 @@ class DaemonSession {
   deleteScenario(id) { return this.request('scenario/delete', { id }); }
   duplicateScenario(id, name) { return this.request('scenario/duplicate', name ? { id, name } : { id }); }
   exportScenario(id, format) { return this.request('scenario/export', format ? { id, format } : { id }); }
-  importScenario(data, format) { return this.request('scenario/import', format ? { data, format } : { data }); }
+  // fileName names the scenario when the file has no title of its own.
+  importScenario(data, format, fileName) {
+    return this.request('scenario/import', { data, ...(format ? { format } : {}), ...(fileName ? { fileName } : {}) });
+  }
   // ---- cards (owner: {scenarioId} or {adventureId})
   createCard(owner, card) { return this.request('card/create', { ...owner, card }); }
   updateCard(id, changes) { return this.request('card/update', { id, changes }); }

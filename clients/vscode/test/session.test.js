@@ -58,6 +58,9 @@ test('scenario, card and adventure CRUD through the session', async (t) => {
   assert.equal(exported.format, 'imaginai');
   const imported = await s.importScenario(exported.data);
   assert.equal(imported.name, 'Salt and Static');
+  // A file without a title of its own is named after the file the editor read it from.
+  const untitled = await s.importScenario([{ keys: 'radio', value: 'A shortwave set.', type: 'item', title: 'Radio' }], undefined, '/tmp/night_shift-cards.json');
+  assert.equal(untitled.name, 'night shift cards');
   const cards = await s.exportCards({ adventureId: adventure.id }, 'aidungeon');
   const added = await s.importCards({ scenarioId: copy.id }, cards.data);
   assert.equal(added.imported, 1);

@@ -668,7 +668,7 @@ function M.import(args)
   local text = f:read('*a')
   f:close()
   if target == 'scenario' then
-    M.request('scenario/import', { data = text, format = format }, function(scn)
+    M.request('scenario/import', { data = text, format = format, fileName = path }, function(scn)
       M.scenario_id = scn.id
       ui.notify('imported scenario "' .. scn.name .. '" with ' .. #scn.cards .. ' cards')
       fire('ImaginAIImported')
