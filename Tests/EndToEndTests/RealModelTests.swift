@@ -29,16 +29,9 @@ struct RealModelTests {
         if: baseURL != nil || inCI,
         "needs a real model server: ./scripts/test starts one and sets IMAGINAI_REAL_MODEL_BASE_URL"))
     func playsSeveralTurnsThroughARealModel() async throws {
-        let baseURL = try #require(
-            Self.baseURL,
-            "CI must play through a real model, but IMAGINAI_REAL_MODEL_BASE_URL is not set: run ./scripts/test")
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        // A local server needs no key: none is passed, and none leaks in from the runner's environment.
-        let keys = Self.environment.keys.filter { $0.hasPrefix("OPENAI_API_KEY") }
-        let daemon = try Daemon(
-            database: directory.appendingPathComponent("real-model.sqlite").path,
-            environment: ["OPENAI_BASE_URL": baseURL], unsetting: keys)
+        let daemon = try realModelDaemon(database: directory.appendingPathComponent("real-model.sqlite"))
         _ = try await daemon.initialize()
 
         // Short turns keep the test fast; truncate (the default) keeps it to one model call per turn.
@@ -99,8 +92,8 @@ struct RealModelTests {
     }
 
     /// A story whose history alternates the storyteller's lines with the player's `> You …` actions, as
-    /// the prompt shows a played adventure: a small model continuing it tends to write the next action
-    /// itself, the failure the issue saw.
+    /// the prompt shows a played adventure: continuing it greedily, with no system text to steer it,
+    /// SmolLM2 writes the next action itself (here "> You walk to the bar."), the failure the issue saw.
     static let primingOpening = """
         The tavern is warm and loud.
 
@@ -115,23 +108,30 @@ struct RealModelTests {
         > You order an ale.
 
         The barkeep pours you an ale.
+
+        > You sit by the fire.
+
+        The bard finishes his song. He smiles at you.
+
+        > You say "Good song."
+
+        "Thank you," says the bard.
+
+        > You ask the bard about the castle.
+
+        The bard leans closer. "Nobody goes to the castle," he says.
         """
 
     @Test(.enabled(
         if: baseURL != nil || inCI,
         "needs a real model server: ./scripts/test starts one and sets IMAGINAI_REAL_MODEL_BASE_URL"))
     func aModelWrittenActionIsCutFromTheStoredTurn() async throws {
-        let baseURL = try #require(
-            Self.baseURL,
-            "CI must play through a real model, but IMAGINAI_REAL_MODEL_BASE_URL is not set: run ./scripts/test")
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let keys = Self.environment.keys.filter { $0.hasPrefix("OPENAI_API_KEY") }
-        let daemon = try Daemon(
-            database: directory.appendingPathComponent("real-model-cut.sqlite").path,
-            environment: ["OPENAI_BASE_URL": baseURL], unsetting: keys)
+        let daemon = try realModelDaemon(database: directory.appendingPathComponent("real-model-cut.sqlite"))
+        let baseURL = try #require(Self.baseURL)
         _ = try await daemon.initialize()
-        _ = try await daemon.call("settings/update", ["changes": ["model": .string(Self.model), "maxOutputTokens": 60]])
+        _ = try await daemon.call("settings/update", ["changes": ["model": .string(Self.model), "maxOutputTokens": 50, "baseSystemInstruction": ""]])
         let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Tavern", "openingScene": .string(Self.primingOpening)]])
         let adventure = try await daemon.call("adventure/start", ["scenarioId": scenario["id"]!])
         let aid = try #require(adventure["id"])
@@ -155,7 +155,7 @@ struct RealModelTests {
         // line and no streamed line is an action (or a prompt line). An answer that was nothing but an
         // action is refused as empty_answer, with nothing stored: then the story is continued instead.
         var method = "story/act"
-        for attempt in 0..<3 {
+        for attempt in 0..<2 {
             let (response, chunks) = try await StoryTests().stream(
                 daemon, id: "cut\(attempt)", method, method == "story/act" ? action : ["adventureId": aid])
             let streamed = chunks.compactMap { $0["text"]?.stringValue }.joined()
@@ -179,6 +179,16 @@ struct RealModelTests {
         }
     }
 
+    /// A daemon reaching the real model as `openai/smollm2` through OPENAI_BASE_URL. A local server
+    /// needs no key: none is passed, and none leaks in from the runner's environment.
+    func realModelDaemon(database: URL) throws -> Daemon {
+        let baseURL = try #require(
+            Self.baseURL,
+            "CI must play through a real model, but IMAGINAI_REAL_MODEL_BASE_URL is not set: run ./scripts/test")
+        let keys = Self.environment.keys.filter { $0.hasPrefix("OPENAI_API_KEY") }
+        return try Daemon(database: database.path, environment: ["OPENAI_BASE_URL": baseURL], unsetting: keys)
+    }
+
     /// Lines with leading blanks taken off, as the rule reads them.
     static func lines(_ text: String) -> [String] {
         text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r" }
@@ -192,7 +202,7 @@ struct RealModelTests {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.timeoutInterval = 120
         request.httpBody = try JSONSerialization.data(withJSONObject: [
-            "model": "smollm2", "max_tokens": 60, "temperature": 0, "top_k": 1, "seed": 1,
+            "model": "smollm2", "max_tokens": 50, "temperature": 0, "top_k": 1, "seed": 1,
             // As the daemon sends it: no system message when there is no system text.
             "messages": (system.isEmpty ? [] : [["role": "system", "content": system]]) + [["role": "user", "content": user]],
         ] as [String: Any])
