@@ -239,7 +239,7 @@ public final class ProviderRuntime: Sendable {
 
     /// No key for an API that needs one. The OpenAI-compatible provider reaches api.openai.com only by
     /// default: without OPENAI_BASE_URL, the user most often meant a server of their own.
-    func missingKey(model: String) -> ProviderError {
+    private func missingKey(model: String) -> ProviderError {
         let kind = configuration.kind
         let variable = kind.keyVariable ?? "the key"
         let url = configuration.displayURL
