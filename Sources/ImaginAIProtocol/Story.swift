@@ -332,7 +332,12 @@ public struct ModelInfo: Codable, Hashable, Sendable {
     public var available: Bool
     /// Why it is not available; absent when it is.
     public var reason: String?
-    public init(id: String, name: String, contextTokens: Int, maxOutputTokens: Int, supportsThinking: Bool, available: Bool, reason: String? = nil) {
+    /// Served by a server on this machine (a loopback address), configured or found on its usual port.
+    public var local: Bool
+    public init(
+        id: String, name: String, contextTokens: Int, maxOutputTokens: Int, supportsThinking: Bool, available: Bool,
+        reason: String? = nil, local: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.contextTokens = contextTokens
@@ -340,6 +345,7 @@ public struct ModelInfo: Codable, Hashable, Sendable {
         self.supportsThinking = supportsThinking
         self.available = available
         self.reason = reason
+        self.local = local
     }
 }
 

@@ -15,12 +15,17 @@ public struct GenerationRequest: Sendable {
     /// The story's own prose (plot essentials, cards, history) without the instructions to the model:
     /// what a model that learns from the adventure itself (the offline storyteller) learns from.
     public var material: String?
+    /// Where the answer ends: providers that take stop sequences stop there (each caps how many it
+    /// takes; the story service cuts the stream itself as well, as servers may ignore them).
+    public var stopSequences: [String]
 
     public init(
         system: String, story: String, action: String? = nil, mentionedNames: [String] = [],
-        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, material: String? = nil
+        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, material: String? = nil,
+        stopSequences: [String] = []
     ) {
         self.material = material
+        self.stopSequences = stopSequences
         self.system = system
         self.story = story
         self.action = action

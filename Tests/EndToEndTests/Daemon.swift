@@ -39,6 +39,9 @@ final class Daemon: @unchecked Sendable {
          umask: String? = nil) throws {
         let arguments = arguments.isEmpty ? ["serve", "--db", database] : arguments
         var env = ProcessInfo.processInfo.environment
+        // A llama.cpp or Ollama server the developer runs on its usual port must not show up in every
+        // test's models/list: tests that look for local servers say where.
+        if env["IMAGINAI_LOCAL_SERVERS"] == nil { env["IMAGINAI_LOCAL_SERVERS"] = "none" }
         env.merge(environment) { $1 }
         for name in unsetting { env[name] = nil }
         let (executable, argv) = umask.map { ("/bin/sh", ["-c", "umask \($0) && exec \"$0\" \"$@\"", Self.binary.path] + arguments) }

@@ -1,5 +1,8 @@
 import ImaginAIProtocol
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JSONRPC
 import Testing
 
@@ -26,16 +29,9 @@ struct RealModelTests {
         if: baseURL != nil || inCI,
         "needs a real model server: ./scripts/test starts one and sets IMAGINAI_REAL_MODEL_BASE_URL"))
     func playsSeveralTurnsThroughARealModel() async throws {
-        let baseURL = try #require(
-            Self.baseURL,
-            "CI must play through a real model, but IMAGINAI_REAL_MODEL_BASE_URL is not set: run ./scripts/test")
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        // A local server needs no key: none is passed, and none leaks in from the runner's environment.
-        let keys = Self.environment.keys.filter { $0.hasPrefix("OPENAI_API_KEY") }
-        let daemon = try Daemon(
-            database: directory.appendingPathComponent("real-model.sqlite").path,
-            environment: ["OPENAI_BASE_URL": baseURL], unsetting: keys)
+        let daemon = try realModelDaemon(database: directory.appendingPathComponent("real-model.sqlite"))
         _ = try await daemon.initialize()
 
         // Short turns keep the test fast; truncate (the default) keeps it to one model call per turn.
@@ -93,6 +89,127 @@ struct RealModelTests {
         let versions = try await daemon.call("turn/versions", ["id": stored[2]])
         #expect(versions["versions"]?.arrayValue?.count == 2)
         #expect(versions["versions"]?.arrayValue?.first?["text"] == continued["aiTurn"]?["text"])
+    }
+
+    /// A story whose history alternates the storyteller's lines with the player's `> You …` actions, as
+    /// the prompt shows a played adventure: continuing it greedily, with no system text to steer it,
+    /// SmolLM2 writes the next action itself (here "> You walk to the bar."), the failure the issue saw.
+    static let primingOpening = """
+        The tavern is warm and loud.
+
+        > You look around.
+
+        A bard sings by the fire. The barkeep wipes a mug.
+
+        > You walk to the bar.
+
+        The barkeep nods at you.
+
+        > You order an ale.
+
+        The barkeep pours you an ale.
+
+        > You sit by the fire.
+
+        The bard finishes his song. He smiles at you.
+
+        > You say "Good song."
+
+        "Thank you," says the bard.
+
+        > You ask the bard about the castle.
+
+        The bard leans closer. "Nobody goes to the castle," he says.
+        """
+
+    @Test(.enabled(
+        if: baseURL != nil || inCI,
+        "needs a real model server: ./scripts/test starts one and sets IMAGINAI_REAL_MODEL_BASE_URL"))
+    func aModelWrittenActionIsCutFromTheStoredTurn() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let daemon = try realModelDaemon(database: directory.appendingPathComponent("real-model-cut.sqlite"))
+        let baseURL = try #require(Self.baseURL)
+        _ = try await daemon.initialize()
+        _ = try await daemon.call("settings/update", ["changes": ["model": .string(Self.model), "maxOutputTokens": 50, "baseSystemInstruction": ""]])
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Tavern", "openingScene": .string(Self.primingOpening)]])
+        let adventure = try await daemon.call("adventure/start", ["scenarioId": scenario["id"]!])
+        let aid = try #require(adventure["id"])
+        let action: JSONValue = ["adventureId": aid, "action": "do", "text": "drink the ale"]
+
+        // First the model alone, greedy and without stop sequences, on exactly the daemon's prompt:
+        // it does write a player action of its own.
+        let preview = try await daemon.call("story/preview", action)
+        let sections = Dictionary(uniqueKeysWithValues: (preview["sections"]?.arrayValue ?? []).map {
+            ($0["name"]?.stringValue ?? "", $0["text"]?.stringValue ?? "")
+        })
+        func joined(_ names: [String]) -> String { names.compactMap { sections[$0] }.joined(separator: "\n\n") }
+        let raw = try await Self.rawCompletion(
+            baseURL: baseURL, system: joined(["system", "instructions", "plotEssentials", "cards"]),
+            user: joined(["history", "authorsNotes", "action"]))
+        #expect(
+            Self.lines(raw).contains { $0.hasPrefix(">") },
+            "the priming no longer makes the model write an action, so the cut below is not exercised; model wrote: \(raw)")
+
+        // Then through the daemon, sampling as the server does: whatever the model writes, no stored
+        // line and no streamed line is an action (or a prompt line). An answer that was nothing but an
+        // action is refused as empty_answer, with nothing stored: then the story is continued instead.
+        var method = "story/act"
+        for attempt in 0..<2 {
+            let (response, chunks) = try await StoryTests().stream(
+                daemon, id: "cut\(attempt)", method, method == "story/act" ? action : ["adventureId": aid])
+            let streamed = chunks.compactMap { $0["text"]?.stringValue }.joined()
+            #expect(!Self.lines(streamed).contains { $0.hasPrefix(">") || $0.hasPrefix("[") }, "\(method) streamed: \(streamed)")
+            if let result = response["result"] {
+                let text = result["aiTurn"]?["text"]?.stringValue ?? ""
+                #expect(!text.isEmpty)
+                #expect(!Self.lines(text).contains { $0.hasPrefix(">") || $0.hasPrefix("[") }, "\(method) stored: \(text)")
+                #expect(streamed.trimmingCharacters(in: .whitespacesAndNewlines) == text || result["trimmed"] == true)
+                method = "story/retry"
+            } else {
+                #expect(response["error"]?["data"]?["kind"] == "empty_answer", "\(method): \(response)")
+                #expect(chunks.isEmpty)
+                method = "story/continue"
+            }
+        }
+        let turns = try await daemon.call("turn/list", ["adventureId": aid])
+        for turn in turns["turns"]?.arrayValue?.dropFirst() ?? [] where turn["role"] == "ai" {
+            let text = turn["text"]?.stringValue ?? ""
+            #expect(!Self.lines(text).contains { $0.hasPrefix(">") }, "stored: \(text)")
+        }
+    }
+
+    /// A daemon reaching the real model as `openai/smollm2` through OPENAI_BASE_URL. A local server
+    /// needs no key: none is passed, and none leaks in from the runner's environment.
+    func realModelDaemon(database: URL) throws -> Daemon {
+        let baseURL = try #require(
+            Self.baseURL,
+            "CI must play through a real model, but IMAGINAI_REAL_MODEL_BASE_URL is not set: run ./scripts/test")
+        let keys = Self.environment.keys.filter { $0.hasPrefix("OPENAI_API_KEY") }
+        return try Daemon(database: database.path, environment: ["OPENAI_BASE_URL": baseURL], unsetting: keys)
+    }
+
+    /// Lines with leading blanks taken off, as the rule reads them.
+    static func lines(_ text: String) -> [String] {
+        text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r" }
+            .map { String($0.drop { $0 == " " || $0 == "\t" }) }
+    }
+
+    /// One greedy chat completion straight from the server, with no stop sequences.
+    static func rawCompletion(baseURL: String, system: String, user: String) async throws -> String {
+        var request = URLRequest(url: URL(string: baseURL + "/chat/completions")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = 120
+        request.httpBody = try JSONSerialization.data(withJSONObject: [
+            "model": "smollm2", "max_tokens": 50, "temperature": 0, "top_k": 1, "seed": 1,
+            // As the daemon sends it: no system message when there is no system text.
+            "messages": (system.isEmpty ? [] : [["role": "system", "content": system]]) + [["role": "user", "content": user]],
+        ] as [String: Any])
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let message = (object?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
+        return try #require(message?["content"] as? String, "\(String(decoding: data, as: UTF8.self))")
     }
 
     /// Sends one story request, collects its `story/chunk` notifications until its response, checks what

@@ -105,15 +105,27 @@ private final class IDSource: Sendable {
 @Test func settingsKeepEveryKnownProviderAndNameTheKnownOnesWhenRefusing() async throws {
     let harness = try Harness()
     _ = await harness.result("initialize")
-    for model in ["offline/storyteller", "openai/m", "anthropic/m", "gemini/m", "ollama/m"] {
+    for model in ["offline/storyteller", "openai/m", "anthropic/m", "gemini/m", "llamacpp/m", "ollama/m"] {
         #expect(await harness.result("settings/update", #"{"changes":{"model":"\#(model)"}}"#)["model"] == .string(model))
     }
     let refused = await harness.request("settings/update", #"{"changes":{"model":"nope/none"}}"#)
     #expect(refused["error"]?["code"] == .int(-32602))
-    #expect(refused["error"]?["message"]?.stringValue?.contains("offline, openai, anthropic, gemini, ollama") == true, "\(refused)")
+    #expect(refused["error"]?["message"]?.stringValue?.contains("offline, openai, anthropic, gemini, ollama, llamacpp") == true, "\(refused)")
     let unknown = await harness.request("settings/update", #"{"changes":{"modle":"openai/m"}}"#)
     #expect(unknown["error"]?["data"]?["field"] == "changes.modle")
     #expect(await harness.result("settings/get")["model"] == "ollama/m", "refused changes store nothing")
+}
+
+@Test func theLookForLocalServersIsMovedOrTurnedOffAndStaysOnLoopback() {
+    func servers(_ value: String?) -> [String: String]? {
+        ModelRegistry.localServers(value, logger: nil).map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key.rawValue, $0.value) }) }
+    }
+    #expect(servers(nil) == nil, "unset: the usual ports")
+    #expect(servers("none") == [:])
+    #expect(servers("") == [:])
+    #expect(servers("llamacpp=http://127.0.0.1:9001/v1, ollama=localhost:9002") == ["llamacpp": "http://127.0.0.1:9001/v1", "ollama": "localhost:9002"])
+    // Another machine, a provider that is no local server, or no URL: ignored, the rest kept.
+    #expect(servers("llamacpp=http://192.0.2.7:8080/v1,openai=http://127.0.0.1:1,ollama,ollama=127.0.0.1:9003") == ["ollama": "127.0.0.1:9003"])
 }
 
 /// Files whose one entry is over a limit, in two formats, with the entry at a known place.

@@ -62,9 +62,30 @@ final class ModelRegistry: Sendable {
             idle: duration("IMAGINAI_PROVIDER_IDLE_TIMEOUT_MS") ?? defaults.idle,
             deadline: duration("IMAGINAI_PROVIDER_DEADLINE_MS") ?? defaults.deadline)
         let retry = RetryPolicy(backoff: duration("IMAGINAI_PROVIDER_BACKOFF_MS") ?? RetryPolicy().backoff)
+        let local = localServers(environment["IMAGINAI_LOCAL_SERVERS"], logger: logger)
         return Providers(
-            configurations: ProviderConfiguration.load(environment: environment, overrides: overrides),
-            timeouts: timeouts, retry: retry, log: { [logger] line in logger?.debug("\(line)") })
+            configurations: ProviderConfiguration.load(environment: environment, overrides: overrides, localServers: local ?? [:]),
+            timeouts: timeouts, retry: retry, probe: local.map { Set($0.keys) } ?? Set(ProviderKind.local), log: { [logger] line in logger?.debug("\(line)") })
+    }
+
+    /// IMAGINAI_LOCAL_SERVERS moves or turns off the look for local servers: `none` (or empty) looks
+    /// for none; `llamacpp=URL,ollama=URL` looks there instead of the usual ports (tests, or a
+    /// server on another port). Nil when unset: the usual ports. Only loopback addresses are looked at.
+    static func localServers(_ value: String?, logger: Logger?) -> [ProviderKind: String]? {
+        guard let value else { return nil }
+        var servers: [ProviderKind: String] = [:]
+        for entry in value.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts == ["none"] { continue }
+            guard parts.count == 2, let kind = ProviderKind(rawValue: parts[0]), ProviderKind.local.contains(kind),
+                  let url = URL(string: parts[1].contains("://") ? parts[1] : "http://" + parts[1]),
+                  ProviderConfiguration.isLoopback(url) else {
+                logger?.warning("IMAGINAI_LOCAL_SERVERS: ignored '\(entry)' (expected ollama=URL or llamacpp=URL on a loopback address, or none)")
+                continue
+            }
+            servers[kind] = parts[1]
+        }
+        return servers
     }
 
     func model(id: String, settings: Settings) throws -> any LanguageModel {
@@ -75,8 +96,9 @@ final class ModelRegistry: Sendable {
         let provider = String(id.split(separator: "/").first ?? "")
         throw ResponseError(
             code: .providerFailure,
-            message: "Model \(id) is not available: there is no provider '\(provider)' (known: \(Self.knownProviders.joined(separator: ", ")))",
-            data: .object(["provider": .string(provider), "kind": "invalid_request"]))
+            message: "Model \(id) is not available: there is no provider '\(provider)' (known: \(Self.knownProviders.joined(separator: ", "))); "
+                + "models/list shows the models there are, \(ProviderError.wayBack)",
+            data: .object(["provider": .string(provider), "kind": "invalid_request", "reason": .string(ProviderError.Reason.unknownProvider.rawValue)]))
     }
 
     func list() async -> [ModelInfo] {
@@ -88,7 +110,7 @@ final class ModelRegistry: Sendable {
             let d = listed.descriptor
             models.append(ModelInfo(
                 id: d.id, name: d.name, contextTokens: d.contextTokens, maxOutputTokens: d.maxOutputTokens,
-                supportsThinking: d.supportsThinking, available: listed.available, reason: listed.reason))
+                supportsThinking: d.supportsThinking, available: listed.available, reason: listed.reason, local: listed.local))
         }
         return models
     }
@@ -105,6 +127,8 @@ extension ProviderError {
         var data: [String: JSONValue] = ["provider": .string(provider), "kind": .string(kind.rawValue)]
         if let status { data["status"] = .int(Int64(status)) }
         if let retryAfterMs { data["retryAfterMs"] = .int(Int64(retryAfterMs)) }
+        if let reason { data["reason"] = .string(reason.rawValue) }
+        if let baseURL { data["baseURL"] = .string(baseURL) }
         data.merge(extra) { $1 }
         return ResponseError(code: .providerFailure, message: message, data: .object(data))
     }

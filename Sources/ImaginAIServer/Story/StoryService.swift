@@ -120,7 +120,8 @@ final class StoryService: Sendable {
             maxOutputTokens: settings.maxOutputTokens, allowThinking: settings.allowThinking,
             seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
             material: OfflineStoryteller.learningMaterial(
-                plotEssentials: prompt.text(of: .plotEssentials), cards: prompt.text(of: .cards), history: prompt.text(of: .history)))
+                plotEssentials: prompt.text(of: .plotEssentials), cards: prompt.text(of: .cards), history: prompt.text(of: .history)),
+            stopSequences: StoryCutter.stopSequences)
 
         let started = ContinuousClock.now
         // Filled by the sink on the model's reading thread (the HTTP thread for a provider), which
@@ -128,33 +129,53 @@ final class StoryService: Sendable {
         // all happen before `generate` returns, so the lock is never contended.
         let streamed = Mutex(Streamed())
         let notification = StoryChunkNotification(requestId: context.id, adventureId: adventureId, seq: 0, text: "")
-        var failure: ProviderError?
-        do {
+        @Sendable func notify(_ piece: String, seq: Int) {
+            var chunk = notification
+            chunk.seq = seq
+            chunk.text = piece
+            context.notify(chunk)
+        }
+        // Its own task, so that a cut can stop the model (a server that ignores the stop sequences
+        // would otherwise write on to the token limit) without reading as the request's cancellation.
+        let generation = Task {
             try await model.generate(request) { event in
                 switch event {
                 case .text(let piece):
-                    let seq = streamed.withLock { streamed in
-                        if streamed.firstChunk == nil { streamed.firstChunk = ContinuousClock.now - started }
-                        streamed.text += piece
-                        defer { streamed.seq += 1 }
-                        return streamed.seq
+                    let (shown, seq, stop) = streamed.withLock { streamed in
+                        let wasCut = streamed.cutter.isCut
+                        let shown = streamed.cutter.feed(piece)
+                        let stop = !wasCut && streamed.cutter.isCut ? streamed.generation : nil
+                        return (shown, shown.isEmpty ? 0 : streamed.record(shown, at: ContinuousClock.now - started), stop)
                     }
-                    var chunk = notification
-                    chunk.seq = seq
-                    chunk.text = piece
-                    context.notify(chunk)
+                    stop?.cancel()
+                    if !shown.isEmpty { notify(shown, seq: seq) }
                 case .finished(let reason, let usage):
-                    streamed.withLock { streamed in
-                        streamed.finish = reason == .length ? .length : .stop
+                    let (held, seq) = streamed.withLock { streamed in
+                        streamed.finish = reason == .length && !streamed.cutter.isCut ? .length : .stop
                         streamed.reported = usage
+                        let held = streamed.cutter.finish()
+                        return (held, held.isEmpty ? 0 : streamed.record(held, at: ContinuousClock.now - started))
                     }
+                    if !held.isEmpty { notify(held, seq: seq) }
                 }
             }
+        }
+        if streamed.withLock({ $0.generation = generation; return $0.cutter.isCut }) { generation.cancel() }
+        var failure: ProviderError?
+        do {
+            try await withTaskCancellationHandler { try await generation.value } onCancel: { generation.cancel() }
         } catch is CancellationError {
         } catch let error as ProviderError {
             // A stream that breaks midway is kept like a cancelled one: the player saw that text.
             failure = error
             logger?.warning("\(settings.model) failed after \(streamed.withLock(\.seq)) chunks: \(error)")
+        }
+        let wasCut = streamed.withLock { $0.cutter.isCut }
+        if wasCut {
+            // The answer was complete at the cut; what the stopped stream did afterwards does not matter.
+            failure = nil
+            streamed.withLock { $0.finish = .stop }
+            logger?.debug("\(settings.model): answer cut where the model began a player action or a prompt line")
         }
         let outcome = streamed.withLock { $0 }
         var text = outcome.text
@@ -183,6 +204,15 @@ final class StoryService: Sendable {
             }
         }
         text = text.trimmingWhitespace()
+        if wasCut && text.isEmpty && !cancelled {
+            throw ResponseError(
+                code: .providerFailure,
+                message: "The model began its answer with a player action or a line of the prompt's own (a line starting with \">\" or \"[\"), which ends an answer, so nothing was left to store: continue or retry to ask again, \(ProviderError.wayBack)",
+                data: .object([
+                    "provider": .string(String(settings.model.split(separator: "/").first ?? "")), "kind": "empty_answer",
+                    "playerTurn": Self.json(playerTurn), "aiTurn": .null,
+                ]))
+        }
 
         let usage = TurnUsage(
             promptTokens: reported?.promptTokens ?? prompt.totalTokens,
@@ -225,6 +255,17 @@ final class StoryService: Sendable {
         var firstChunk: Duration?
         var finish: FinishReasonKind = .stop
         var reported: ModelUsage?
+        var cutter = StoryCutter()
+        /// The task running the model, stopped when the cutter cuts.
+        var generation: Task<Void, any Error>?
+
+        /// Adds text about to be sent as a chunk; returns the chunk's seq.
+        mutating func record(_ piece: String, at elapsed: Duration) -> Int {
+            if firstChunk == nil { firstChunk = elapsed }
+            text += piece
+            defer { seq += 1 }
+            return seq
+        }
     }
 
     // MARK: Helpers

@@ -13,6 +13,7 @@ struct AnthropicFormat: WireFormat {
             "messages": [["role": "user", "content": request.story]],
         ]
         if !request.system.isEmpty { body["system"] = request.system }
+        if !request.stopSequences.isEmpty { body["stop_sequences"] = request.stopSequences }
         if request.allowThinking {
             // The thinking budget is part of max_tokens, and must be below it; the story keeps its own allowance.
             body["thinking"] = ["type": "enabled", "budget_tokens": Self.thinkingBudget]

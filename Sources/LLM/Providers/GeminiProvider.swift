@@ -5,6 +5,8 @@ struct GeminiFormat: WireFormat {
     var kind: ProviderKind { .gemini }
     var framing: Framing { .sse }
     static let thinkingBudget = 1024
+    /// `generationConfig.stopSequences` takes at most five.
+    static let maxStopSequences = 5
     /// Room for a Gemini 3 model's thinking on top of the story's own allowance: levels bound no
     /// token count, and thinking counts against maxOutputTokens, so without it a story could end before
     /// its first word.
@@ -46,6 +48,7 @@ struct GeminiFormat: WireFormat {
                 if budget > 0 { generation["maxOutputTokens"] = request.maxOutputTokens + budget }
             }
         }
+        if !request.stopSequences.isEmpty { generation["stopSequences"] = Array(request.stopSequences.prefix(Self.maxStopSequences)) }
         body["contents"] = [["role": "user", "parts": [["text": userText]]]]
         body["generationConfig"] = generation
         var headers = ["Accept": "text/event-stream"]

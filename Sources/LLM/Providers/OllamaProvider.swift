@@ -11,10 +11,9 @@ struct OllamaFormat: WireFormat {
         messages.append(["role": "user", "content": request.story])
         // `think` is left out: a model without thinking rejects it, and a thinking model's reasoning
         // arrives in `message.thinking`, which is skipped.
-        let body: [String: Any] = [
-            "model": model, "messages": messages, "stream": true,
-            "options": ["num_predict": request.maxOutputTokens, "seed": Int(request.seed & 0x7fff_ffff)],
-        ]
+        var options: [String: Any] = ["num_predict": request.maxOutputTokens, "seed": Int(request.seed & 0x7fff_ffff)]
+        if !request.stopSequences.isEmpty { options["stop"] = request.stopSequences }
+        let body: [String: Any] = ["model": model, "messages": messages, "stream": true, "options": options]
         var headers: [String: String] = [:]
         if let key { headers["Authorization"] = "Bearer \(key.secret)" }
         return try .jsonPost(baseURL.appendingPathComponent("api/chat"), body: body, headers: headers)

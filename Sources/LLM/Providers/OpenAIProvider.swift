@@ -3,8 +3,19 @@ import FoundationEssentials
 /// Chat Completions, streamed: OpenAI itself and every server that imitates it (Ollama's /v1,
 /// llama.cpp, vLLM, LM Studio, OpenRouter).
 struct OpenAIFormat: WireFormat {
-    var kind: ProviderKind { .openai }
+    /// `openai`, or `llamacpp` for a llama.cpp server: the same wire, another name in messages.
+    var kind: ProviderKind = .openai
     var framing: Framing { .sse }
+    /// The Chat Completions API takes at most four stop sequences.
+    static let maxStopSequences = 4
+
+    /// OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…) refuse a request that has `stop` at all.
+    static func refusesStop(model: String, baseURL: URL) -> Bool {
+        guard baseURL.host == "api.openai.com" else { return false }
+        let name = model.lowercased()
+        let reasoningSeries = name.hasPrefix("o") && name.dropFirst().first?.isNumber == true
+        return reasoningSeries || name.hasPrefix("gpt-5")
+    }
 
     func httpRequest(for request: GenerationRequest, model: String, baseURL: URL, key: APIKey?) throws -> HTTPRequest {
         var messages: [[String: Any]] = []
@@ -18,6 +29,9 @@ struct OpenAIFormat: WireFormat {
         ]
         // OpenAI's reasoning models refuse `max_tokens`; the servers that imitate the API know only it.
         body[baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"] = request.maxOutputTokens
+        if !request.stopSequences.isEmpty && !Self.refusesStop(model: model, baseURL: baseURL) {
+            body["stop"] = Array(request.stopSequences.prefix(Self.maxStopSequences))
+        }
         var headers = ["Accept": "text/event-stream"]
         if let key { headers["Authorization"] = "Bearer \(key.secret)" }
         return try .jsonPost(baseURL.appendingPathComponent("chat/completions"), body: body, headers: headers)

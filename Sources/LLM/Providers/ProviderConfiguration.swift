@@ -12,7 +12,10 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 
 /// The providers this daemon speaks to, and the default endpoint of each.
 public enum ProviderKind: String, Sendable, CaseIterable {
-    case openai, anthropic, gemini, ollama
+    /// `llamacpp` is the OpenAI-compatible wire under its own name, with a local default: a llama.cpp
+    /// server (or scripts/real-model) is then usable as `llamacpp/<model>` with nothing configured,
+    /// while `openai` keeps meaning api.openai.com unless OPENAI_BASE_URL says otherwise.
+    case openai, anthropic, gemini, ollama, llamacpp
 
     public var displayName: String {
         switch self {
@@ -20,33 +23,39 @@ public enum ProviderKind: String, Sendable, CaseIterable {
         case .anthropic: return "Anthropic"
         case .gemini: return "Gemini"
         case .ollama: return "Ollama"
+        case .llamacpp: return "llama.cpp server"
         }
     }
 
-    var defaultBaseURL: String {
+    public var defaultBaseURL: String {
         switch self {
         case .openai: return "https://api.openai.com/v1"
         case .anthropic: return "https://api.anthropic.com"
         case .gemini: return "https://generativelanguage.googleapis.com/v1beta"
         case .ollama: return "http://127.0.0.1:11434"
+        case .llamacpp: return "http://127.0.0.1:8080/v1"
         }
     }
 
-    var keyVariable: String? {
+    /// The servers people run on their own machine, looked for on their usual ports by `models/list`.
+    public static let local: [ProviderKind] = [.ollama, .llamacpp]
+
+    public var keyVariable: String? {
         switch self {
         case .openai: return "OPENAI_API_KEY"
         case .anthropic: return "ANTHROPIC_API_KEY"
         case .gemini: return "GEMINI_API_KEY"
-        case .ollama: return nil
+        case .ollama, .llamacpp: return nil
         }
     }
 
-    var baseURLVariable: String {
+    public var baseURLVariable: String {
         switch self {
         case .openai: return "OPENAI_BASE_URL"
         case .anthropic: return "ANTHROPIC_BASE_URL"
         case .gemini: return "GEMINI_BASE_URL"
         case .ollama: return "OLLAMA_HOST"
+        case .llamacpp: return "LLAMACPP_BASE_URL"
         }
     }
 }
@@ -58,12 +67,14 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
     public var keys: [APIKey]
     /// Whether the user pointed us at this provider (a base URL or a key); only those are listed.
     public var configured: Bool
+    /// Whether the base URL is the provider's built-in default (no variable or option set it).
+    public var baseURLIsDefault: Bool
 
     /// A hosted API refuses requests without a key; a server the user runs (a custom base URL for the
     /// OpenAI-compatible provider, or Ollama) usually needs none, so no Authorization header is sent.
     public var keyRequired: Bool {
         switch kind {
-        case .ollama: return false
+        case .ollama, .llamacpp: return false
         case .openai: return baseURL.host == "api.openai.com"
         case .anthropic, .gemini: return true
         }
@@ -82,11 +93,20 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
         return components?.string ?? "(base URL)"
     }
 
-    public init(kind: ProviderKind, baseURL: URL, keys: [APIKey], configured: Bool) {
+    /// Whether the server runs on this machine (a loopback address).
+    public var isLocal: Bool { Self.isLoopback(baseURL) }
+
+    public static func isLoopback(_ url: URL) -> Bool {
+        guard let host = url.host?.lowercased() else { return false }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+    }
+
+    public init(kind: ProviderKind, baseURL: URL, keys: [APIKey], configured: Bool, baseURLIsDefault: Bool = false) {
         self.kind = kind
         self.baseURL = baseURL
         self.keys = keys
         self.configured = configured
+        self.baseURLIsDefault = baseURLIsDefault
     }
 
     /// What the client passed as `initializationOptions.providers.<name>`.
@@ -102,7 +122,11 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
     /// Every provider's configuration from the environment, with the client's overrides winning
     /// (keys given by the client replace the environment's, so a client can choose exactly which
     /// keys a session uses).
-    public static func load(environment: [String: String], overrides: [String: Override] = [:]) -> [ProviderKind: ProviderConfiguration] {
+    /// `localServers`: where to look for the servers of `ProviderKind.local` when the user has not
+    /// configured them (their default base URLs unless a test moves them).
+    public static func load(
+        environment: [String: String], overrides: [String: Override] = [:], localServers: [ProviderKind: String] = [:]
+    ) -> [ProviderKind: ProviderConfiguration] {
         var result: [ProviderKind: ProviderConfiguration] = [:]
         for kind in ProviderKind.allCases {
             var keys: [APIKey] = []
@@ -121,7 +145,8 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
             }
             let configured = base != nil || !keys.isEmpty
             result[kind] = ProviderConfiguration(
-                kind: kind, baseURL: normalize(base ?? kind.defaultBaseURL, kind: kind), keys: keys, configured: configured)
+                kind: kind, baseURL: normalize(base ?? localServers[kind] ?? kind.defaultBaseURL, kind: kind), keys: keys,
+                configured: configured, baseURLIsDefault: base == nil)
         }
         return result
     }
@@ -155,7 +180,7 @@ public struct ProviderConfiguration: Sendable, CustomStringConvertible {
             if !(segments.last.map(isVersion) ?? false) { segments.append("v1beta") }
         case .anthropic:
             if segments.last == "v1" { segments.removeLast() }
-        case .openai:
+        case .openai, .llamacpp:
             if segments.isEmpty { segments = ["v1"] }
         case .ollama:
             if let last = segments.last, last == "api" || last == "v1" { segments.removeLast() }

@@ -8,19 +8,47 @@ public struct ProviderError: Error, Sendable, Equatable, CustomStringConvertible
         case server, network, timeout
     }
 
+    /// Why a model cannot be used at all, where that is known: the user has to change something
+    /// (start a server, set a key, pick another model) or go back to the offline storyteller.
+    public enum Reason: String, Sendable {
+        /// Nothing answers at the base URL (connection refused, unknown host, no answer in time).
+        case unreachable
+        /// A hosted API and no key.
+        case keyMissing = "key_missing"
+        /// The server refused the key (401/403).
+        case keyRejected = "key_rejected"
+        /// The server does not have the model.
+        case modelUnknown = "model_unknown"
+        /// The server answers, but not with the API at that path (404 that names no model).
+        case wrongPath = "wrong_path"
+        /// The model id names no provider this daemon knows.
+        case unknownProvider = "unknown_provider"
+    }
+
+    /// How every message with a `reason` ends: the way back that always works.
+    public static let wayBack = "or set the model back to offline/storyteller, which needs no network"
+
     public var provider: String
     public var status: Int?
     public var kind: Kind
     public var retryAfterMs: Int?
     /// A sentence a person can act on; never contains a key.
     public var message: String
+    public var reason: Reason?
+    /// The base URL the request went to (without credentials), when the reason concerns it.
+    public var baseURL: String?
 
-    public init(provider: String, status: Int? = nil, kind: Kind, retryAfterMs: Int? = nil, message: String) {
+    public init(
+        provider: String, status: Int? = nil, kind: Kind, retryAfterMs: Int? = nil, message: String,
+        reason: Reason? = nil, baseURL: String? = nil
+    ) {
         self.provider = provider
         self.status = status
         self.kind = kind
         self.retryAfterMs = retryAfterMs
         self.message = message
+        self.reason = reason
+        self.baseURL = baseURL
     }
 
     public var description: String { "ProviderError(\(provider), \(kind.rawValue), status \(status.map(String.init) ?? "-")): \(message)" }
@@ -70,6 +98,17 @@ enum ErrorClassifier {
             }
         }
         return nil
+    }
+
+    /// Whether a 400/404 says the model is unknown: OpenAI's `model_not_found`, Ollama's "model 'x' not
+    /// found", Gemini's "models/x is not found", Anthropic's `not_found_error` naming the model, vLLM's
+    /// "The model `x` does not exist".
+    static func isUnknownModel(status: Int, body: String) -> Bool {
+        guard status == 404 || status == 400 else { return false }
+        let lowered = body.lowercased()
+        if lowered.contains("model_not_found") { return true }
+        guard lowered.contains("model") else { return false }
+        return status == 404 || ["not found", "does not exist", "not exist", "unknown model", "no such model"].contains(where: lowered.contains)
     }
 
     /// The provider's own explanation from an error body (`error.message` for OpenAI, Anthropic and

@@ -112,12 +112,7 @@ public final class ProviderRuntime: Sendable {
             try Task.checkCancellation()
             var current: (index: Int, key: APIKey)?
             if keys.isEmpty {
-                if configuration.keyRequired {
-                    let variable = format.kind.keyVariable ?? ""
-                    throw ProviderError(
-                        provider: name, kind: .auth,
-                        message: "No API key is configured for \(format.kind.displayName); set \(variable) (or \(variable)_1, \(variable)_2, …) or initializationOptions.providers.\(name).apiKeys")
-                }
+                if configuration.keyRequired { throw missingKey(model: model) }
             } else {
                 switch keys.pick(excluding: tried) {
                 case .key(let index, let key): current = (index, key)
@@ -136,7 +131,7 @@ public final class ProviderRuntime: Sendable {
             let httpRequest = try format.httpRequest(for: request, model: model, baseURL: configuration.baseURL, key: current?.key)
             log("\(name)/\(model): POST \(URL(string: httpRequest.url)?.path ?? "") " + (current.map { "with key #\($0.index + 1)" } ?? "without a key"))
             do {
-                try await attempt(httpRequest, format: format, request: request, emitted: &emitted, yield: yield)
+                try await attempt(httpRequest, format: format, model: model, request: request, emitted: &emitted, yield: yield)
                 return
             } catch let failure as AttemptFailure {
                 switch failure.next {
@@ -169,7 +164,7 @@ public final class ProviderRuntime: Sendable {
     }
 
     private func attempt<Format: WireFormat>(
-        _ httpRequest: HTTPRequest, format: Format, request: GenerationRequest, emitted: inout Bool,
+        _ httpRequest: HTTPRequest, format: Format, model: String, request: GenerationRequest, emitted: inout Bool,
         yield: @escaping @Sendable (GenerationEvent) -> Void
     ) async throws {
         let response = StreamingResponse(framing: format.framing, decoder: format.makeDecoder(for: request), emitted: emitted, yield: yield)
@@ -182,19 +177,25 @@ public final class ProviderRuntime: Sendable {
             let status = response.status
             switch error {
             case .timeout(let idle):
-                let limit = idle ? timeouts.idle : timeouts.deadline
+                let limit = Self.seconds(Self.milliseconds(idle ? timeouts.idle : timeouts.deadline))
+                if status == 0 {
+                    // Not even the response's head came: as far as the user can tell, nothing is there.
+                    throw AttemptFailure(next: .fail, error: unreachable(
+                        model: model, kind: .timeout, detail: "no answer within \(limit)"))
+                }
                 throw AttemptFailure(next: .fail, error: ProviderError(
-                    provider: name, status: status == 0 ? nil : status, kind: .timeout,
+                    provider: name, status: status, kind: .timeout,
                     message: idle
-                        ? "\(format.kind.displayName) sent nothing for \(Self.seconds(Self.milliseconds(limit))); the request was abandoned"
-                        : "\(format.kind.displayName) did not finish within \(Self.seconds(Self.milliseconds(limit))); the request was abandoned"))
+                        ? "\(format.kind.displayName) sent nothing for \(limit); the request was abandoned"
+                        : "\(format.kind.displayName) did not finish within \(limit); the request was abandoned"))
             case .network(let description):
-                let host = configuration.baseURL.host ?? configuration.baseURL.absoluteString
+                if status == 0 {
+                    throw AttemptFailure(next: .sameKey, error: unreachable(
+                        model: model, kind: .network, detail: configuration.redact(description)))
+                }
                 throw AttemptFailure(next: .sameKey, error: ProviderError(
-                    provider: name, status: status == 0 ? nil : status, kind: .network,
-                    message: status == 0
-                        ? "Could not reach \(format.kind.displayName) at \(host): \(configuration.redact(description))"
-                        : "The connection to \(format.kind.displayName) broke before the answer was complete: \(configuration.redact(description))"))
+                    provider: name, status: status, kind: .network,
+                    message: "The connection to \(format.kind.displayName) broke before the answer was complete: \(configuration.redact(description))"))
             }
         } catch let error as ProviderStreamError {
             throw AttemptFailure(next: .fail, error: streamFailure(error, format: format, status: response.status))
@@ -205,7 +206,9 @@ public final class ProviderRuntime: Sendable {
         try Task.checkCancellation()
 
         guard (200..<300).contains(status) else {
-            throw httpFailure(status: status, headers: headers, body: String(decoding: errorBody, as: UTF8.self), format: format)
+            throw httpFailure(
+                status: status, headers: headers, body: String(decoding: errorBody, as: UTF8.self), format: format, model: model,
+                path: URL(string: httpRequest.url)?.path ?? "")
         }
         do {
             for generated in try response.decoder.finish() { yield(generated) }
@@ -234,7 +237,40 @@ public final class ProviderRuntime: Sendable {
         }
     }
 
-    private func httpFailure<Format: WireFormat>(status: Int, headers: [String: String], body: String, format: Format) -> AttemptFailure {
+    /// No key for an API that needs one. The OpenAI-compatible provider reaches api.openai.com only by
+    /// default: without OPENAI_BASE_URL, the user most often meant a server of their own.
+    private func missingKey(model: String) -> ProviderError {
+        let kind = configuration.kind
+        let variable = kind.keyVariable ?? "the key"
+        let url = configuration.displayURL
+        let message: String
+        if kind == .openai && configuration.baseURLIsDefault {
+            message = "\(name)/\(model) goes to OpenAI at \(url), as \(kind.baseURLVariable) is not set, and no API key is configured for it: "
+                + "to use a server of your own set \(kind.baseURLVariable) to it (a llama.cpp server on 127.0.0.1:8080 is also llamacpp/\(model)), "
+                + "to use OpenAI set \(variable), \(ProviderError.wayBack)"
+        } else {
+            message = "No API key is configured for \(kind.displayName) at \(url): set \(variable) (or \(variable)_1, \(variable)_2, …) "
+                + "or initializationOptions.providers.\(name).apiKeys, \(ProviderError.wayBack)"
+        }
+        return ProviderError(provider: name, kind: .auth, message: message, reason: .keyMissing, baseURL: url)
+    }
+
+    /// Nothing answered at the base URL.
+    private func unreachable(model: String, kind: ProviderError.Kind, detail: String) -> ProviderError {
+        let url = configuration.displayURL
+        let variable = configuration.kind.baseURLVariable
+        let fix = configuration.isLocal
+            ? "start the server, or set \(variable) to where it runs"
+            : "check the network and \(variable)"
+        return ProviderError(
+            provider: name, kind: kind,
+            message: "Nothing answers at \(url), where \(name)/\(model) is served (\(detail)): \(fix), \(ProviderError.wayBack)",
+            reason: .unreachable, baseURL: url)
+    }
+
+    private func httpFailure<Format: WireFormat>(
+        status: Int, headers: [String: String], body: String, format: Format, model: String, path: String
+    ) -> AttemptFailure {
         let who = format.kind.displayName
         let kind = ErrorClassifier.kind(status: status, body: body)
         let detail = ErrorClassifier.providerMessage(body).map { ": " + configuration.redact($0) } ?? ""
@@ -248,7 +284,8 @@ public final class ProviderRuntime: Sendable {
         case .auth:
             return AttemptFailure(next: .nextKey, error: ProviderError(
                 provider: name, status: status, kind: .auth,
-                message: "\(who) rejected the API key (HTTP \(status)); check \(format.kind.keyVariable ?? "its key") or initializationOptions.providers.\(name).apiKeys\(detail)"))
+                message: "\(who) at \(configuration.displayURL) rejected the API key (HTTP \(status))\(detail): check \(format.kind.keyVariable ?? "its key") or initializationOptions.providers.\(name).apiKeys, \(ProviderError.wayBack)",
+                reason: .keyRejected, baseURL: configuration.displayURL))
         case .server:
             return AttemptFailure(next: .sameKey, error: ProviderError(
                 provider: name, status: status, kind: .server,
@@ -258,6 +295,18 @@ public final class ProviderRuntime: Sendable {
                 provider: name, status: status, kind: .contextLength,
                 message: "The prompt is longer than the model accepts; lower maxOutputTokens, shorten the cards or plot essentials, or choose a model with a larger context\(detail)"))
         default:
+            if ErrorClassifier.isUnknownModel(status: status, body: body) {
+                return AttemptFailure(next: .fail, error: ProviderError(
+                    provider: name, status: status, kind: .invalidRequest,
+                    message: "\(who) at \(configuration.displayURL) does not have the model '\(model)' (HTTP \(status)\(detail)): models/list shows the models it has; pick one of those, \(ProviderError.wayBack)",
+                    reason: .modelUnknown, baseURL: configuration.displayURL))
+            }
+            if status == 404 {
+                return AttemptFailure(next: .fail, error: ProviderError(
+                    provider: name, status: status, kind: .invalidRequest,
+                    message: "\(who) at \(configuration.displayURL) has no \(path) (HTTP 404\(detail)): check \(format.kind.baseURLVariable), whose path is where the API is served, \(ProviderError.wayBack)",
+                    reason: .wrongPath, baseURL: configuration.displayURL))
+            }
             return AttemptFailure(next: .fail, error: ProviderError(
                 provider: name, status: status, kind: .invalidRequest,
                 message: "\(who) refused the request (HTTP \(status)); check the model id and settings\(detail)"))

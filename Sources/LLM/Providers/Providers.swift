@@ -6,6 +6,8 @@ public struct ProviderModel: Sendable, Equatable {
     public var descriptor: ModelDescriptor
     public var available: Bool
     public var reason: String?
+    /// Served on this machine (a loopback address): no network, no key.
+    public var local = false
 }
 
 /// Every HTTP provider of a session: builds models by id and lists what each configured server offers.
@@ -18,15 +20,33 @@ public final class Providers: Sendable {
     /// How long a failure to list is remembered, so an unreachable server does not cost every
     /// `models/list` its timeout, yet a server just started is seen soon.
     public static let failedListLifetime: Duration = .seconds(30)
+    /// How long a local server not configured is waited for: a server on loopback answers its model
+    /// list in milliseconds, and `models/list` must not wait on ports where nothing runs.
+    public static let probeTimeout: Duration = .milliseconds(300)
 
     public let runtimes: [ProviderKind: ProviderRuntime]
+    /// The local servers (`ProviderKind.local`) the user has not configured, looked for at their base
+    /// URLs (on loopback only) by `list`.
+    public let probed: Set<ProviderKind>
     private let cache = Mutex<[ProviderKind: (until: ContinuousClock.Instant, models: [ProviderModel])]>([:])
 
+    /// `probe`: the local servers `list` looks for, when not configured.
     public init(
         configurations: [ProviderKind: ProviderConfiguration], timeouts: HTTPTimeouts = HTTPTimeouts(), retry: RetryPolicy = RetryPolicy(),
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        probe: Set<ProviderKind> = Set(ProviderKind.local), log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         runtimes = configurations.mapValues { ProviderRuntime(configuration: $0, timeouts: timeouts, retry: retry, log: log) }
+        // A port a configured provider already points at is listed under that provider, not twice.
+        let configuredAddresses = Set(configurations.values.filter(\.configured).map(Self.address))
+        probed = probe.filter { kind in
+            guard ProviderKind.local.contains(kind), let configuration = configurations[kind], !configuration.configured else { return false }
+            return configuration.isLocal && !configuredAddresses.contains(Self.address(configuration))
+        }
+    }
+
+    private static func address(_ configuration: ProviderConfiguration) -> String {
+        let url = configuration.baseURL
+        return "\(url.host ?? ""):\(url.port ?? (url.scheme == "https" ? 443 : 80))"
     }
 
     /// A model by `provider/model` id, listed or not; nil when the provider is unknown.
@@ -40,6 +60,7 @@ public final class Providers: Sendable {
             supportsThinking: kind == .anthropic || kind == .gemini)
         switch kind {
         case .openai: return HTTPLanguageModel(format: OpenAIFormat(), model: name, runtime: runtime, descriptor: descriptor)
+        case .llamacpp: return HTTPLanguageModel(format: OpenAIFormat(kind: .llamacpp), model: name, runtime: runtime, descriptor: descriptor)
         case .anthropic: return HTTPLanguageModel(format: AnthropicFormat(), model: name, runtime: runtime, descriptor: descriptor)
         case .gemini: return HTTPLanguageModel(format: GeminiFormat(), model: name, runtime: runtime, descriptor: descriptor)
         case .ollama: return HTTPLanguageModel(format: OllamaFormat(), model: name, runtime: runtime, descriptor: descriptor)
@@ -52,16 +73,38 @@ public final class Providers: Sendable {
     }
 
     /// The models of every configured provider, asked of the servers at once (and cached); a server
-    /// that cannot be asked gives one entry, `<provider>/*`, unavailable, with the reason.
+    /// that cannot be asked gives one entry, `<provider>/*`, unavailable, with the reason. Then those
+    /// of the local servers found running though not configured; where none runs, nothing.
     public func list(timeout: Duration = .seconds(5)) async -> [ProviderModel] {
         let configured = runtimes.values.filter(\.configuration.configured).sorted { $0.name < $1.name }
+        let probes = runtimes.values.filter { probed.contains($0.configuration.kind) }.sorted { $0.name < $1.name }
         return await withTaskGroup(of: (Int, [ProviderModel]).self) { group in
             for (position, runtime) in configured.enumerated() {
                 group.addTask { (position, await self.list(runtime, timeout: timeout)) }
             }
+            for (position, runtime) in probes.enumerated() {
+                group.addTask { (configured.count + position, await self.probe(runtime)) }
+            }
             var results: [(Int, [ProviderModel])] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    /// A local server's models when one answers, remembered like any list; nothing when none does
+    /// (remembered as long as a failure, so a server started meanwhile is seen soon).
+    private func probe(_ runtime: ProviderRuntime) async -> [ProviderModel] {
+        let kind = runtime.configuration.kind
+        if let cached = cache.withLock({ $0[kind] }), ContinuousClock.now < cached.until {
+            return cached.models
+        }
+        do {
+            let models = try await ModelLister.list(runtime, timeout: Self.probeTimeout)
+            cache.withLock { $0[kind] = (.now + Self.listLifetime, models) }
+            return models
+        } catch {
+            cache.withLock { $0[kind] = (.now + Self.failedListLifetime, []) }
+            return []
         }
     }
 
@@ -80,7 +123,7 @@ public final class Providers: Sendable {
                 descriptor: ModelDescriptor(
                     id: "\(kind.rawValue)/*", name: "\(kind.displayName) at \(runtime.configuration.baseURL.host ?? "?") (any model id may still be typed)",
                     contextTokens: Self.defaultContextTokens, maxOutputTokens: 4096, supportsThinking: false),
-                available: false, reason: reason)]
+                available: false, reason: reason, local: runtime.configuration.isLocal)]
             cache.withLock { $0[kind] = (.now + Self.failedListLifetime, failed) }
             return failed
         }
@@ -94,11 +137,11 @@ enum ModelLister {
         let kind = configuration.kind
         let key = configuration.keys.first
         if key == nil && configuration.keyRequired {
-            throw ProviderError(provider: kind.rawValue, kind: .auth, message: "No API key is configured for \(kind.displayName)")
+            throw ProviderError(provider: kind.rawValue, kind: .auth, message: "No API key is configured for \(kind.displayName); set \(kind.keyVariable ?? "a key")")
         }
         var request: HTTPRequest
         switch kind {
-        case .openai:
+        case .openai, .llamacpp:
             request = HTTPRequest(url: configuration.baseURL.appendingPathComponent("models"))
             if let key { request.headers["Authorization"] = "Bearer \(key.secret)" }
         case .anthropic:
@@ -128,10 +171,10 @@ enum ModelLister {
                 descriptor: ModelDescriptor(
                     id: "\(kind.rawValue)/\(name)", name: display ?? name, contextTokens: context ?? Providers.defaultContextTokens,
                     maxOutputTokens: output ?? 4096, supportsThinking: thinking),
-                available: true, reason: nil)
+                available: true, reason: nil, local: configuration.isLocal)
         }
         switch kind {
-        case .openai:
+        case .openai, .llamacpp:
             return (object["data"] as? [[String: Any]] ?? []).compactMap { item in
                 // OpenRouter says `context_length`; llama.cpp says `meta.n_ctx_train`.
                 let context = item["context_length"] as? Int ?? (item["meta"] as? [String: Any])?["n_ctx_train"] as? Int

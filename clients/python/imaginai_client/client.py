@@ -815,7 +815,7 @@ class Client:
         return self.request("usage/get", {"adventureId": adventure_id})
 
     def models_list(self) -> dict[str, Any]:
-        """``models/list`` → ``{models: [{id, name, contextTokens, maxOutputTokens, supportsThinking, available, reason?}]}``."""
+        """``models/list`` → ``{models: [{id, name, contextTokens, maxOutputTokens, supportsThinking, available, reason?, local}]}``."""
         return self.request("models/list")
 
 
