@@ -53,7 +53,27 @@ final class Console: Sendable {
         }
     }
 
-    private func styled(_ text: String, _ style: Style) -> String {
+    /// Terminal control output (the line editor's drawing): the cursor ends at the start of a line.
+    func raw(_ text: String) {
+        atLineStart.withLock { atStart in
+            writeAll(1, Array(text.utf8))
+            atStart = true
+        }
+    }
+
+    /// Takes back the last `rows` rows printed (the cursor being on the last of them) so they can be
+    /// printed again; false when some of them have scrolled out of sight, where they cannot be reached.
+    func eraseRows(_ rows: Int) -> Bool {
+        guard colours, rows <= terminalRows() - 1 else { return false }
+        atLineStart.withLock { atStart in
+            let up = rows > 1 ? "\u{1B}[\(rows - 1)A" : ""
+            writeAll(1, Array((up + "\r\u{1B}[J").utf8))
+            atStart = true
+        }
+        return true
+    }
+
+    func styled(_ text: String, _ style: Style) -> String {
         guard colours else { return text }
         let code: String
         switch style {

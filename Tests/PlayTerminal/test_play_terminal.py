@@ -1,0 +1,217 @@
+"""`imaginai play` at a real pseudo-terminal: keys typed as a terminal sends them, the screen read back,
+and what was stored read through a separate daemon (the Python client in clients/python).
+
+Every wait is for expected output (or the process's end) with a timeout; nothing sleeps to synchronise.
+Run by ./scripts/test; alone: python3 -m unittest discover -s Tests/PlayTerminal
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import sys
+import tempfile
+import termios
+import time
+import unittest
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "clients" / "python"))
+from imaginai_client import Client  # noqa: E402
+
+BINARY = Path(os.environ.get("IMAGINAI_BIN") or REPO_ROOT / ".build" / "debug" / "imaginai")
+TIMEOUT = 60.0
+ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)")
+
+LEFT, RIGHT, UP = "\x1b[D", "\x1b[C", "\x1b[A"
+HOME_FORMS = ["\x1b[H", "\x1b[1~", "\x1bOH", "\x01"]
+END_FORMS = ["\x1b[F", "\x1b[4~", "\x1bOF", "\x05"]
+CTRL_C, CTRL_D, CTRL_L, CTRL_U, BACKSPACE = "\x03", "\x04", "\x0c", "\x15", "\x7f"
+
+
+class Player:
+    """`imaginai play` on the slave side of a pty 100 columns wide."""
+
+    def __init__(self, db: str, data_home: str) -> None:
+        env = dict(os.environ, XDG_DATA_HOME=data_home, TERM="xterm", LANG="C.UTF-8")
+        env.pop("EDITOR", None)
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+            os.execve(str(BINARY), [str(BINARY), "play", "--db", db], env)
+        self.raw = b""
+        self.seen = 0  # how much of the plain transcript expect() has consumed
+        self.status: int | None = None
+
+    @property
+    def plain(self) -> str:
+        return ESCAPES.sub("", self.raw.decode("utf-8", "replace"))
+
+    def _read(self, deadline: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, min(deadline - time.monotonic(), 0.5)))
+        if ready:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                return False
+            if not data:
+                return False
+            self.raw += data
+        return True
+
+    def expect(self, text: str, timeout: float = TIMEOUT) -> str:
+        """Waits until `text` appears after what was expected before; returns the transcript up to it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            plain = self.plain
+            found = plain.find(text, self.seen)
+            if found >= 0:
+                before = plain[self.seen:found]
+                self.seen = found + len(text)
+                return before
+            if time.monotonic() > deadline or not self._read(deadline):
+                raise AssertionError(f"timed out waiting for {text!r}; the screen ended with:\n{plain[-1500:]}")
+
+    def type(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def wait(self, timeout: float = TIMEOUT) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                return self.status
+            self._read(deadline)  # keeps draining, so the child never blocks writing to the terminal
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError(f"play did not exit; the screen ended with:\n{self.plain[-1500:]}")
+
+    def close(self) -> None:
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        os.close(self.fd)
+
+
+class PlayAtATerminal(unittest.TestCase):
+    def setUp(self) -> None:
+        if not BINARY.is_file():
+            raise AssertionError(f"the imaginai binary is not at {BINARY}: build it or set IMAGINAI_BIN")
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.db = os.path.join(directory.name, "play.sqlite")
+        self.data_home = os.path.join(directory.name, "data")
+
+    def settings(self, **changes) -> None:
+        with self.daemon() as client:
+            client.settings_update(**changes)
+
+    def daemon(self) -> Client:
+        return Client(BINARY, self.db, timeout=30.0)
+
+    def play(self) -> Player:
+        player = Player(self.db, self.data_home)
+        self.addCleanup(player.close)
+        return player
+
+    def start_at_prompt(self, player: Player) -> None:
+        player.expect("Choice [1]: ")
+        player.type("\r")
+        player.expect("Type /help for commands.")
+        player.expect("> ")
+
+    def stored_turns(self) -> list[dict]:
+        with self.daemon() as client:
+            adventures = client.adventure_list()["adventures"]
+            self.assertEqual(len(adventures), 1)
+            turns = client.turn_list(adventures[0]["id"])["turns"]
+        for turn in turns:
+            self.assertFalse(any(ord(c) < 32 and c != "\n" or 0x7F <= ord(c) < 0xA0 for c in turn["text"]),
+                             f"a control character reached the story: {turn['text']!r}")
+        return turns
+
+    def player_lines(self) -> list[str]:
+        return [turn["text"] for turn in self.stored_turns() if turn["role"] == "player"]
+
+    def test_keys_edit_in_the_middle_and_history_comes_back_in_the_next_session(self) -> None:
+        self.settings(storyteller_delay_ms=0)
+        player = self.play()
+        self.start_at_prompt(player)
+        # "ook at the dr": left once, "oo" between d and r; home, "l"; end; a function key and an
+        # unknown CSI are swallowed whole; Enter.
+        player.type("ook at the dr" + LEFT + "oo" + HOME_FORMS[0] + "l" + END_FORMS[0] + "\x1b[15~\x1b[1;2P" + "\r")
+        player.expect("> look at the door")
+        player.expect("> ")
+        # Every home and end form, Backspace and Delete: the last line back, "door" made "window".
+        for home, end in zip(HOME_FORMS, END_FORMS):
+            player.type(home + "x" + end + "y")
+        player.type(UP)  # the draft "xxxxyyyy" is left for the previous line
+        player.type(BACKSPACE * 4 + "window" + "\r")
+        player.expect("> look at the window")
+        player.expect("> ")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
+
+        second = self.play()
+        self.start_at_prompt(second)
+        second.type(UP + UP + "\r")
+        second.expect("> look at the door")
+        second.expect("> ")
+        second.type(CTRL_D)
+        self.assertEqual(second.wait(), 0)
+
+        self.assertEqual(self.player_lines(), ["look at the door", "look at the window", "look at the door"])
+        history = Path(self.data_home, "imaginai", "history").read_text()
+        self.assertEqual(history.splitlines(), ["look at the door", "look at the window", "look at the door"])
+
+    def test_ctrl_c_stops_the_writing_then_drops_a_line_and_ctrl_l_clears_the_screen(self) -> None:
+        # Slow enough to still be writing when Ctrl-C comes.
+        self.settings(storyteller_delay_ms=400, max_output_tokens=300)
+        player = self.play()
+        self.start_at_prompt(player)
+        player.type("listen\r")
+        player.expect("> listen")
+        written = ""
+        while len(written.split()) < 3:  # three words of the answer on screen
+            player.expect(" ")
+            written = player.plain[player.plain.rfind("> listen") + len("> listen"):]
+        player.type(CTRL_C)
+        player.expect("(stopped; the text so far was kept as turn 2)")
+        player.expect("> ")
+        player.type("never sent" + CTRL_C)
+        player.expect("never sent^C")
+        player.expect("> ")
+        player.type("half a line" + CTRL_L)
+        # After the clear: the prompt and the half line, drawn again on an empty screen.
+        cleared = self._wait_raw(player, b"\x1b[H\x1b[2J")
+        player.seen = len(ESCAPES.sub("", cleared.decode("utf-8", "replace")))
+        screen = player.expect("half a line")
+        self.assertNotIn("listen", screen)
+        player.type(CTRL_U + CTRL_D)
+        self.assertEqual(player.wait(), 0)
+
+        turns = self.stored_turns()
+        self.assertEqual([turn["role"] for turn in turns], ["ai", "player", "ai"])
+        self.assertEqual(turns[1]["text"], "listen")
+        self.assertLess(len(turns[2]["text"].split()), 150, "the writing was stopped, not finished")
+
+    def _wait_raw(self, player: Player, marker: bytes) -> bytes:
+        """The raw output up to and including `marker`, once it has come."""
+        deadline = time.monotonic() + TIMEOUT
+        while marker not in player.raw:
+            if time.monotonic() > deadline or not player._read(deadline):
+                raise AssertionError(f"timed out waiting for {marker!r}")
+        return player.raw[:player.raw.index(marker) + len(marker)]
+
+
+if __name__ == "__main__":
+    unittest.main()
