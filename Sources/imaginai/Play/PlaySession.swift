@@ -88,7 +88,7 @@ final class PlaySession {
             guard let turn = try await turn(at: index) else { return }
             try await save(turn, text: text)
         case .editTurn(let index):
-            guard let terminal = input as? TerminalLines else {
+            guard let terminal = self.input as? TerminalLines else {
                 console.line("/edit N without text opens an editor, which needs a terminal; write /edit N TEXT.", .error)
                 return
             }
