@@ -1,4 +1,5 @@
 @testable import imaginai
+import Foundation
 import Testing
 
 /// The line editor of `play` as a pure state machine: bytes in, line and actions out.
@@ -146,5 +147,29 @@ import Testing
         let wideView = wide.view(promptWidth: 2, columns: 20)
         #expect(DisplayWidth.of(wideView.visible) <= 17)
         #expect(wideView.cursorColumn <= 19)
+    }
+}
+
+/// The commands of issue 13 read from a typed line, and `models/list` read with its optional `local` flag.
+@Suite struct PlayCommandParsingTests {
+    @Test func editVersionsAndVersionAreUnderstood() {
+        #expect(PlayInput("/edit 3") == .editTurn(index: 3))
+        #expect(PlayInput("/edit 3 The door gives.") == .edit(index: 3, text: "The door gives."))
+        #expect(PlayInput("/edit x") == .invalid("usage: /edit N [TEXT], where N is a turn number from /history"))
+        #expect(PlayInput("/versions") == .versions(index: nil))
+        #expect(PlayInput("/versions 7") == .versions(index: 7))
+        #expect(PlayInput("/version 1") == .useVersion(1))
+        #expect(PlayInput("/version") == .invalid("usage: /version K, where K is a version number from /versions"))
+    }
+
+    @Test func aModelListedWithoutTheLocalFlagIsNotLocal() throws {
+        let json = """
+            {"models": [
+              {"id": "offline/storyteller", "name": "Offline", "contextTokens": 8192, "maxOutputTokens": 800, "supportsThinking": false, "available": true},
+              {"id": "openai/qwen", "name": "qwen", "contextTokens": 4096, "maxOutputTokens": 800, "supportsThinking": false, "available": true, "local": true}
+            ]}
+            """
+        let models = try JSONDecoder().decode(ListedModelsRequest.Response.self, from: Data(json.utf8)).models
+        #expect(models.map(\.local) == [nil, true])
     }
 }

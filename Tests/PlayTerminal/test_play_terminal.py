@@ -8,6 +8,7 @@ Run by ./scripts/test; alone: python3 -m unittest discover -s Tests/PlayTerminal
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -17,8 +18,10 @@ import struct
 import sys
 import tempfile
 import termios
+import threading
 import time
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +41,11 @@ CTRL_C, CTRL_D, CTRL_L, CTRL_U, BACKSPACE = "\x03", "\x04", "\x0c", "\x15", "\x7
 class Player:
     """`imaginai play` on the slave side of a pty 100 columns wide."""
 
-    def __init__(self, db: str, data_home: str) -> None:
+    def __init__(self, db: str, data_home: str, **environment: str) -> None:
         env = dict(os.environ, XDG_DATA_HOME=data_home, TERM="xterm", LANG="C.UTF-8")
-        env.pop("EDITOR", None)
+        for name in ("EDITOR", "VISUAL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+            env.pop(name, None)
+        env.update(environment)
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
@@ -118,8 +123,8 @@ class PlayAtATerminal(unittest.TestCase):
     def daemon(self) -> Client:
         return Client(BINARY, self.db, timeout=30.0)
 
-    def play(self) -> Player:
-        player = Player(self.db, self.data_home)
+    def play(self, **environment: str) -> Player:
+        player = Player(self.db, self.data_home, **environment)
         self.addCleanup(player.close)
         return player
 
@@ -204,6 +209,68 @@ class PlayAtATerminal(unittest.TestCase):
         self.assertEqual(turns[1]["text"], "listen")
         self.assertLess(len(turns[2]["text"].split()), 150, "the writing was stopped, not finished")
 
+    def test_edit_opens_a_short_turn_on_the_line_and_a_long_one_in_the_editor(self) -> None:
+        self.settings(storyteller_delay_ms=0)
+        editor = os.path.join(self.data_home, "editor.sh")
+        os.makedirs(self.data_home)
+        with open(editor, "w") as script:
+            # An editor that changes the first word of the file it is given, as a person would.
+            script.write('#!/bin/sh\nsed -i "1s/^[A-Za-z]*/Once/" "$1"\n')
+        os.chmod(editor, 0o755)
+        player = self.play(EDITOR=editor)
+        self.start_at_prompt(player)
+        player.type("wait\r")
+        player.expect("> wait")
+        player.expect("> ")
+        player.type("/edit 1\r")
+        player.expect("[1] wait")
+        player.type(HOME_FORMS[1] + "\x1b[3~" * 4 + "sit down\r")  # Delete four times at the start
+        player.expect("Turn 1 now reads:")
+        player.type("/edit 0\r")  # the opening scene: long, several lines
+        player.expect("Turn 0 now reads:")
+        player.expect("[0] Once ")
+        player.expect("> ")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
+        turns = self.stored_turns()
+        self.assertEqual(turns[1]["text"], "sit down")
+        self.assertTrue(turns[0]["text"].startswith("Once "), turns[0]["text"][:40])
+        self.assertIn("\n", turns[0]["text"], "the rest of the opening scene is kept as it was")
+        history = Path(self.data_home, "imaginai", "history").read_text().splitlines()
+        self.assertEqual(history, ["wait", "/edit 1", "/edit 0"], "a turn's text never goes into the history")
+
+    def test_a_turn_cut_back_is_redrawn_as_stored_and_a_failed_model_says_how_to_go_back(self) -> None:
+        streamed = "The lamp catches at last and the room fills with light. Outside the fog thins over the causeway and a shape"
+        server = ThreadingHTTPServer(("127.0.0.1", 0), fake_openai_handler(streamed))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        player = self.play(OPENAI_BASE_URL=url, OPENAI_API_KEY="test")
+        self.start_at_prompt(player)
+        player.type("/model openai/fake\r")
+        player.expect("Now using openai/fake.")
+        player.expect("> ")
+        player.type("light the lamp\r")
+        player.expect("(cut back to the last full sentence)")
+        # The streamed answer (110 characters: two rows of 100) is taken back and the stored one printed.
+        after_prompt = player.raw[player.raw.rindex(b"light the lamp"):]
+        erase = b"\x1b[1A\r\x1b[J"
+        self.assertIn(erase, after_prompt)
+        redrawn = ESCAPES.sub("", after_prompt[after_prompt.rindex(erase):].decode())
+        self.assertIn("The lamp catches at last and the room fills with light.", redrawn)
+        self.assertNotIn("a shape", redrawn)
+
+        server.shutdown()
+        server.server_close()
+        player.expect("> ")
+        player.type("look\r")
+        player.expect("! Could not reach")
+        player.expect("(/model offline/storyteller goes back to the offline storyteller)")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
+        stored = [turn["text"] for turn in self.stored_turns() if turn["role"] == "ai"]
+        self.assertIn("The lamp catches at last and the room fills with light.", stored)
+
     def _wait_raw(self, player: Player, marker: bytes) -> bytes:
         """The raw output up to and including `marker`, once it has come."""
         deadline = time.monotonic() + TIMEOUT
@@ -211,6 +278,35 @@ class PlayAtATerminal(unittest.TestCase):
             if time.monotonic() > deadline or not player._read(deadline):
                 raise AssertionError(f"timed out waiting for {marker!r}")
         return player.raw[:player.raw.index(marker) + len(marker)]
+
+
+def fake_openai_handler(text: str) -> type[BaseHTTPRequestHandler]:
+    """An OpenAI-compatible server with one model, "fake", that streams `text` and stops at the length limit."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *arguments) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = json.dumps({"data": [{"id": "fake", "object": "model"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            events = [{"choices": [{"index": 0, "delta": {"content": word + " "}}]} for word in text.split(" ")]
+            events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]})
+            for event in events:
+                self.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+            self.wfile.write(b"data: [DONE]\n\n")
+
+    return Handler
 
 
 if __name__ == "__main__":
