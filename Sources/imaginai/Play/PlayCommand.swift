@@ -35,7 +35,12 @@ struct Play: AsyncParsableCommand {
         } catch {
             return nil
         }
-        return dataFolder + "/daemon.log"
+        let path = dataFolder + "/daemon.log"
+        // One older file is kept, so the log of a long-used data folder stays a few MiB at most.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 4 << 20 {
+            _ = rename(path, path + ".1")
+        }
+        return path
     }
 
     func validate() throws {

@@ -46,7 +46,7 @@ enum PlayInput: Equatable {
           /context         what the model is sent: sections, tokens, fired cards
           /model [ID]      list the models, or use model ID
           /help            this list
-          /quit            leave (end of input and Ctrl-C at the prompt also leave)
+          /quit            leave (so do Ctrl-D on an empty line and the end of a script)
         Ctrl-C while the story is being written stops it and keeps what was written.
         Keys: ←/→, Home/End (Ctrl-A/Ctrl-E), Ctrl-←/→ by word, Backspace/Delete, Ctrl-U/Ctrl-K/Ctrl-W
         delete to the start/end/word, ↑/↓ earlier lines, Ctrl-L clears the screen, Ctrl-C drops the

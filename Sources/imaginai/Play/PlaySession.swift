@@ -169,7 +169,8 @@ final class PlaySession {
     /// text printed in their place. A script's transcript (stdout not a terminal) cannot take rows back,
     /// and keeps the streamed text followed by the note that says what happened.
     private func showStored(_ stored: String, over printed: String) {
-        guard stored != printed, console.colours else { return }
+        // The daemon stores the text without its surrounding whitespace; that alone is no difference.
+        guard stored != printed.trimmingCharacters(in: .whitespacesAndNewlines), console.colours else { return }
         // The streamed text began at column 0 of a fresh line, so its rows follow from its width alone.
         let rows = DisplayWidth.rows(printed, columns: terminalColumns())
         if console.eraseRows(rows) {

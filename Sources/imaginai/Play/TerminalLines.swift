@@ -141,6 +141,8 @@ final class TerminalLines: LineSource, @unchecked Sendable {
                     case .interrupt(let dropped):
                         // The line is dropped, visibly: ^C after it, and a fresh prompt below.
                         console.raw("\r" + console.styled(prompt, .player) + dropped + "\u{1B}[K^C\r\n")
+                        // Ctrl-C at an empty prompt used to leave; say what leaves now.
+                        if dropped.isEmpty { console.raw(console.styled("(Ctrl-D or /quit leaves)", .note) + "\r\n") }
                         needsDraw = true
                     case .endOfInput:
                         console.raw("\r\n")
