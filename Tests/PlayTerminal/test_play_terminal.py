@@ -45,6 +45,8 @@ class Player:
         env = dict(os.environ, XDG_DATA_HOME=data_home, TERM="xterm", LANG="C.UTF-8")
         for name in ("EDITOR", "VISUAL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
             env.pop(name, None)
+        # No local model server is offered at the start unless a test points at one.
+        env["IMAGINAI_LOCAL_SERVERS"] = "none"
         env.update(environment)
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
@@ -270,6 +272,29 @@ class PlayAtATerminal(unittest.TestCase):
         self.assertEqual(player.wait(), 0)
         stored = [turn["text"] for turn in self.stored_turns() if turn["role"] == "ai"]
         self.assertIn("The lamp catches at last and the room fills with light.", stored)
+
+    def test_a_model_running_on_this_machine_is_offered_at_the_start(self) -> None:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), fake_openai_handler("The lamp is lit."))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        local_servers = f"llamacpp=http://127.0.0.1:{server.server_address[1]}/v1"
+        with Client(BINARY, self.db, timeout=30.0, env=dict(os.environ, IMAGINAI_LOCAL_SERVERS=local_servers)) as client:
+            listed = client.request("models/list")["models"]
+        if not any("local" in model for model in listed):
+            self.skipTest("this daemon's models/list has no local servers yet (issue 13, part 4)")
+        local = next(model["id"] for model in listed if model.get("local"))
+        player = self.play(IMAGINAI_LOCAL_SERVERS=local_servers)
+        player.expect("Choice [1]: ")
+        player.type("\r")
+        player.expect(f"A model is running on this machine: {local}. Use it instead of the offline storyteller? [y/N] ")
+        player.type("y\r")
+        player.expect(f"Now using {local}")
+        player.type("/model\r")
+        player.expect(f"* {local}")
+        player.expect("(in use)")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
 
     def _wait_raw(self, player: Player, marker: bytes) -> bytes:
         """The raw output up to and including `marker`, once it has come."""
