@@ -40,7 +40,7 @@ struct ExternalEditor {
         var template = Array((NSTemporaryDirectory() + "/imaginai-\(name)-XXXXXX.txt").utf8CString)
         let descriptor = mkstemps(&template, 4)
         guard descriptor >= 0 else { throw CommandLineError("cannot create a temporary file to edit in: \(String(cString: strerror(errno)))") }
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         writeAll(descriptor, Array((text + "\n").utf8))
         close(descriptor)
         // Through the shell, so an $EDITOR with arguments ("code --wait") works as it does elsewhere.

@@ -17,7 +17,7 @@ struct LineEditor {
         case interrupt(dropped: String)
         /// Ctrl-L: clear the screen, then draw the line.
         case clearScreen
-        /// Nothing to do for a key that does nothing here (Ctrl-D in an empty history, an unknown key).
+        /// The key had nothing to act on (left at the start, up with no history): nothing to draw.
         case bell
     }
 
