@@ -240,6 +240,8 @@ private final class StdinReader: Sendable {
                 if !chunk.isEmpty { continuation.yield(chunk) }
             }
             continuation.finish()
+            // The terminal is gone: a pause must not wait for a reader that no longer reads.
+            close(acknowledge.write)
         }
         thread.start()
     }
