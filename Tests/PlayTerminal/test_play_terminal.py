@@ -298,6 +298,30 @@ class PlayAtATerminal(unittest.TestCase):
         player.type(CTRL_D)
         self.assertEqual(player.wait(), 0)
 
+    def test_the_terminal_is_given_back_when_the_daemon_dies_and_when_play_is_killed(self) -> None:
+        self.settings(storyteller_delay_ms=0)
+        player = self.play()
+        self.start_at_prompt(player)
+        self.assertFalse(termios.tcgetattr(player.fd)[3] & termios.ICANON, "raw mode while editing")
+        # play's one child, spawned from whichever of its threads.
+        children = [int(pid) for task in Path(f"/proc/{player.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
+        self.assertEqual(len(children), 1)
+        daemon = children[0]
+        os.kill(daemon, signal.SIGKILL)
+        player.type("look\r")
+        player.expect("The daemon stopped")
+        self.assertEqual(player.wait(), 137)
+        attributes = termios.tcgetattr(player.fd)
+        self.assertTrue(attributes[3] & termios.ICANON and attributes[3] & termios.ECHO and attributes[3] & termios.ISIG)
+
+        second = self.play()
+        self.start_at_prompt(second)
+        self.assertFalse(termios.tcgetattr(second.fd)[3] & termios.ECHO)
+        os.kill(second.pid, signal.SIGTERM)
+        self.assertEqual(second.wait(), -signal.SIGTERM)
+        attributes = termios.tcgetattr(second.fd)
+        self.assertTrue(attributes[3] & termios.ICANON and attributes[3] & termios.ECHO)
+
     def _wait_raw(self, player: Player, marker: bytes) -> bytes:
         """The raw output up to and including `marker`, once it has come."""
         deadline = time.monotonic() + TIMEOUT
