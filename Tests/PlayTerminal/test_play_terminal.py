@@ -158,11 +158,15 @@ class PlayAtATerminal(unittest.TestCase):
         player.type("ook at the dr" + LEFT + "oo" + HOME_FORMS[0] + "l" + END_FORMS[0] + "\x1b[15~\x1b[1;2P" + "\r")
         player.expect("> look at the door")
         player.expect("> ")
-        # Every home and end form, Backspace and Delete: the last line back, "door" made "window".
+        # Every form of Home and End: "b", then each form puts an "a" before and a "c" after.
+        player.type("b")
         for home, end in zip(HOME_FORMS, END_FORMS):
-            player.type(home + "x" + end + "y")
-        player.type(UP)  # the draft "xxxxyyyy" is left for the previous line
-        player.type(BACKSPACE * 4 + "window" + "\r")
+            player.type(home + "a" + end + "c")
+        player.type("\r")
+        player.expect("> aaaabcccc")
+        player.expect("> ")
+        # Up twice: the first line again, "door" made "window" with Backspace.
+        player.type(UP + UP + BACKSPACE * 4 + "window" + "\r")
         player.expect("> look at the window")
         player.expect("> ")
         player.type(CTRL_D)
@@ -170,15 +174,16 @@ class PlayAtATerminal(unittest.TestCase):
 
         second = self.play()
         self.start_at_prompt(second)
-        second.type(UP + UP + "\r")
+        second.type(UP * 3 + "\r")
         second.expect("> look at the door")
         second.expect("> ")
         second.type(CTRL_D)
         self.assertEqual(second.wait(), 0)
 
-        self.assertEqual(self.player_lines(), ["look at the door", "look at the window", "look at the door"])
+        lines = ["look at the door", "aaaabcccc", "look at the window", "look at the door"]
+        self.assertEqual(self.player_lines(), lines)
         history = Path(self.data_home, "imaginai", "history").read_text()
-        self.assertEqual(history.splitlines(), ["look at the door", "look at the window", "look at the door"])
+        self.assertEqual(history.splitlines(), lines)
 
     def test_ctrl_c_stops_the_writing_then_drops_a_line_and_ctrl_l_clears_the_screen(self) -> None:
         # Slow enough to still be writing when Ctrl-C comes.
