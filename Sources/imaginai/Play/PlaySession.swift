@@ -130,7 +130,8 @@ final class PlaySession {
         console.line("")
         do {
             let result = try await client.call(request, id: id) { [console] chunk in
-                streamed.withLock { $0 = ($0 ?? "") + chunk.text }
+                // What the screen got, for counting its rows should it be taken back.
+                streamed.withLock { $0 = ($0 ?? "") + Console.printable(chunk.text) }
                 console.write(chunk.text)
             }
             if let printed = streamed.withLock({ $0 }) {
@@ -170,7 +171,7 @@ final class PlaySession {
     /// and keeps the streamed text followed by the note that says what happened.
     private func showStored(_ stored: String, over printed: String) {
         // The daemon stores the text without its surrounding whitespace; that alone is no difference.
-        guard stored != printed.trimmingCharacters(in: .whitespacesAndNewlines), console.colours else { return }
+        guard Console.printable(stored) != printed.trimmingCharacters(in: .whitespacesAndNewlines), console.colours else { return }
         // The streamed text began at column 0 of a fresh line, so its rows follow from its width alone.
         let rows = DisplayWidth.rows(printed, columns: terminalColumns())
         if console.eraseRows(rows) {

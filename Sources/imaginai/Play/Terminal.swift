@@ -29,6 +29,7 @@ final class Console: Sendable {
 
     /// Text as it comes, no newline added (streamed story chunks, the prompt).
     func write(_ text: String, _ style: Style = .story) {
+        let text = Self.printable(text)
         guard !text.isEmpty else { return }
         atLineStart.withLock { atStart in
             writeAll(1, Array(styled(text, style).utf8))
@@ -40,7 +41,7 @@ final class Console: Sendable {
     func line(_ text: String = "", _ style: Style = .story) {
         atLineStart.withLock { atStart in
             var out = atStart ? "" : "\n"
-            out += styled(text, style) + "\n"
+            out += styled(Self.printable(text), style) + "\n"
             writeAll(1, Array(out.utf8))
             atStart = true
         }
@@ -51,6 +52,20 @@ final class Console: Sendable {
             if !atStart { writeAll(1, [10]) }
             atStart = true
         }
+    }
+
+    /// Text a model or a file wrote, without the control characters that would act on the terminal
+    /// (an escape sequence in a story could clear the screen or retitle the window): newlines and tabs stay.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: text.unicodeScalars.filter { !isControl($0) })
+        return String(kept)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
     }
 
     /// Terminal control output (the line editor's drawing): the cursor ends at the start of a line.
