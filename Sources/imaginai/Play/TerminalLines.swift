@@ -60,18 +60,29 @@ enum RawMode {
     }
 
     /// Once: the terminal is given back on a normal exit (`exit`, the end of `main`) and on the signals
-    /// that end a process, crashes included, before the signal does what it would have done.
+    /// that end a process, crashes included; then the signal does what it did before (the Swift
+    /// runtime's backtrace on a crash, the default end otherwise).
     private static let installRestoreOnExit: Void = {
         atexit { RawMode.restore() }
         for signal in [SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] {
-            _ = Glibc.signal(signal) { number in
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
                 if terminalIsRaw { _ = tcsetattr(0, TCSAFLUSH, &savedTerminal) }
-                _ = Glibc.signal(number, SIG_DFL)
+                _ = sigaction(number, &previousActions[Int(number)], nil)
                 _ = raise(number)
             }
+            sigemptyset(&action.sa_mask)
+            _ = sigaction(signal, &action, &previousActions[Int(signal)])
         }
     }()
 }
+
+/// What each signal did before `RawMode` took it; allocated once, so the handler only reads memory.
+nonisolated(unsafe) private let previousActions = {
+    let actions = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
+    actions.initialize(repeating: sigaction(), count: 65)
+    return actions
+}()
 
 /// The number of columns of the terminal on stdout (80 when it cannot be told).
 func terminalColumns() -> Int {
