@@ -93,12 +93,14 @@ import Testing
         #expect(typed("\u{04}").1 == [.endOfInput])
         #expect(typed("ab\u{0C}").1 == [.redraw, .clearScreen])
         #expect(typed("ab\u{0C}").0.text == "ab")
+        #expect(typed("ab\u{1A}").1 == [.redraw, .suspend])
+        #expect(typed("ab\u{1A}").0.text == "ab", "the line waits for the player's return")
     }
 
     @Test func escapeSequencesAndControlBytesNeverReachTheLine() {
         let noise = [
             "\u{1B}[15~", "\u{1B}[1;2P", "\u{1B}[200~", "\u{1B}[?1049h", "\u{1B}OP", "\u{1B}x", "\u{1B}[5~",
-            "\u{07}", "\u{09}", "\u{1A}", "\u{1C}", "\u{1B}[1;5A", "\u{1B}\u{1B}[D",
+            "\u{07}", "\u{09}", "\u{1C}", "\u{1B}[1;5A", "\u{1B}\u{1B}[D",
         ]
         for sequence in noise {
             let line = submitted("a" + sequence + "b\r").first ?? "?"

@@ -17,6 +17,8 @@ struct LineEditor {
         case interrupt(dropped: String)
         /// Ctrl-L: clear the screen, then draw the line.
         case clearScreen
+        /// Ctrl-Z: suspend `play` as the shell's job control would (raw mode turns the key into a byte).
+        case suspend
         /// The key had nothing to act on (left at the start, up with no history): nothing to draw.
         case bell
     }
@@ -127,6 +129,7 @@ struct LineEditor {
             cursor = 0
             return .redraw
         case 0x17: return deleteWordBefore()
+        case 0x1A: return .suspend
         case 0x00..<0x20: return nil
         default: return insert(Character(Unicode.Scalar(byte)))
         }

@@ -48,9 +48,9 @@ enum PlayInput: Equatable {
           /help            this list
           /quit            leave (so do Ctrl-D on an empty line and the end of a script)
         Ctrl-C while the story is being written stops it and keeps what was written.
-        Keys: ←/→, Home/End (Ctrl-A/Ctrl-E), Ctrl-←/→ by word, Backspace/Delete, Ctrl-U/Ctrl-K/Ctrl-W
-        delete to the start/end/word, ↑/↓ earlier lines, Ctrl-L clears the screen, Ctrl-C drops the
-        line, Ctrl-D on an empty line leaves.
+        Keys: ←/→, Home/End (Ctrl-A/Ctrl-E), Ctrl-←/→ by word, Backspace/Delete; Ctrl-U/Ctrl-K/Ctrl-W
+        delete to the start/to the end/a word; ↑/↓ earlier lines; Ctrl-L clears the screen; Ctrl-C
+        drops the line; Ctrl-Z suspends; Ctrl-D on an empty line leaves.
         """
 
     init(_ line: String) {

@@ -146,6 +146,13 @@ final class TerminalLines: LineSource, @unchecked Sendable {
                         needsDraw = true
                     case .bell:
                         break
+                    case .suspend:
+                        // The terminal as the shell wants it while we are stopped; ours again on `fg`.
+                        console.raw("\r\n")
+                        RawMode.restore()
+                        _ = kill(0, SIGTSTP)
+                        RawMode.enter()
+                        needsDraw = true
                     case .clearScreen:
                         console.raw("\u{1B}[H\u{1B}[2J")
                         needsDraw = true
