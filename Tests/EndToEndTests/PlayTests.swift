@@ -17,9 +17,13 @@ struct PlayTests {
         try temporaryDirectory().appendingPathComponent("play.sqlite").path
     }
 
-    /// A data folder of the test's own beside its database, for play's history and the daemon's log.
+    /// A data folder of the test's own beside its database, for play's history and the daemon's log;
+    /// and no local model server looked for, so a server running on the tester's machine is not offered.
     func dataHome(_ db: String) -> [String: String] {
-        ["XDG_DATA_HOME": URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("data").path]
+        [
+            "XDG_DATA_HOME": URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("data").path,
+            "IMAGINAI_LOCAL_SERVERS": "none",
+        ]
     }
 
     /// Sets the storyteller's pace through the protocol; `play` itself never changes settings.
