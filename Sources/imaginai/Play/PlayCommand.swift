@@ -54,8 +54,9 @@ struct Play: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let dataFolder = DatabaseLocation.dataFolder(environment: environment)
         var arguments = ["serve", "--db", database.resolvedPath, "--log-level", logLevel.rawValue]
-        if let logFile = logFile ?? Self.defaultLogFile(in: dataFolder) {
-            arguments += ["--log-file", logFile]
+        let daemonLog = logFile ?? Self.defaultLogFile(in: dataFolder)
+        if let daemonLog {
+            arguments += ["--log-file", daemonLog]
         } else {
             writeAll(2, Array("imaginai play: cannot create \(dataFolder); the daemon's log goes to stderr\n".utf8))
         }
@@ -113,9 +114,7 @@ struct Play: AsyncParsableCommand {
         }
         if code != 0 {
             // The daemon's last words are in its log, not on the screen.
-            if let logFile = logFile ?? Self.defaultLogFile(in: dataFolder) {
-                console.line("! the daemon's log is \(logFile)", .error)
-            }
+            if let daemonLog { console.line("! the daemon's log is \(daemonLog)", .error) }
             console.line("! the daemon exited with status \(code)", .error)
             throw ExitCode(code)
         }
