@@ -314,7 +314,7 @@ class PlayAtATerminal(unittest.TestCase):
         daemon = children[0]
         os.kill(daemon, signal.SIGKILL)
         player.type("look\r")
-        player.expect("The daemon stopped")
+        player.expect("! the daemon stopped before answering")
         self.assertEqual(player.wait(), 137)
         attributes = termios.tcgetattr(player.fd)
         self.assertTrue(attributes[3] & termios.ICANON and attributes[3] & termios.ECHO and attributes[3] & termios.ISIG)

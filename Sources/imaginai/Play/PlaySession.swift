@@ -53,7 +53,7 @@ final class PlaySession {
             do {
                 try await perform(input)
             } catch let error as DaemonGone {
-                console.line("The daemon stopped: \(error). Leaving.", .error)
+                console.line("! \(error); leaving.", .error)
                 return
             } catch {
                 console.line(Self.describe(error), .error)
