@@ -5,6 +5,12 @@ enum DatabaseLocation {
     static func resolve(explicit: String?, environment: [String: String]) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment["IMAGINAI_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return dataFolder(environment: environment) + "/imaginai.sqlite"
+    }
+
+    /// `$XDG_DATA_HOME/imaginai` (`~/.local/share/imaginai` when unset): the default database's folder,
+    /// where `play` also keeps its line history and the daemon's log.
+    static func dataFolder(environment: [String: String]) -> String {
         let dataHome: String
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
             dataHome = xdg
@@ -12,6 +18,6 @@ enum DatabaseLocation {
             let home = environment["HOME"] ?? NSHomeDirectory()
             dataHome = home + "/.local/share"
         }
-        return dataHome + "/imaginai/imaginai.sqlite"
+        return dataHome + "/imaginai"
     }
 }

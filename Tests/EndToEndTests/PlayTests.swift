@@ -17,6 +17,15 @@ struct PlayTests {
         try temporaryDirectory().appendingPathComponent("play.sqlite").path
     }
 
+    /// A data folder of the test's own beside its database, for play's history and the daemon's log;
+    /// and no local model server looked for, so a server running on the tester's machine is not offered.
+    func dataHome(_ db: String) -> [String: String] {
+        [
+            "XDG_DATA_HOME": URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("data").path,
+            "IMAGINAI_LOCAL_SERVERS": "none",
+        ]
+    }
+
     /// Sets the storyteller's pace through the protocol; `play` itself never changes settings.
     func configure(_ db: String, delayMs: Int, maxOutputTokens: Int = 120) async throws {
         let daemon = try Daemon(arguments: ["serve", "--db", db])
@@ -41,7 +50,7 @@ struct PlayTests {
     }
 
     func play(_ db: String, _ options: [String] = [], script: String) async throws -> Run {
-        let player = try Daemon(arguments: ["play", "--db", db] + options)
+        let player = try Daemon(arguments: ["play", "--db", db] + options, environment: dataHome(db))
         player.sendRaw(Array(script.utf8))
         player.closeInput()
         let code = try await player.waitForExit(timeout: .seconds(90))
@@ -57,6 +66,8 @@ struct PlayTests {
         try await configure(db, delayMs: 0)
         let first = try await play(db, script: "look around\n/say hello\n/retry\n/undo\n/context\n/cards\n/quit\nnever read\n")
         #expect(first.code == 0, "\(first.errors)")
+        let log = dataHome(db)["XDG_DATA_HOME"]! + "/imaginai/daemon.log"
+        #expect(FileManager.default.fileExists(atPath: log), "the daemon's log is in the data folder, off the story")
 
         let listed = try await inspect(db, "adventure/list")
         let adventures = try #require(listed["adventures"]?.arrayValue)
@@ -128,7 +139,7 @@ struct PlayTests {
         let db = try database()
         // Slow enough that the story is still being written when the interrupt arrives.
         try await configure(db, delayMs: 150, maxOutputTokens: 400)
-        let player = try Daemon(arguments: ["play", "--db", db])
+        let player = try Daemon(arguments: ["play", "--db", db], environment: dataHome(db))
         var output: String { String(decoding: player.stdoutBytes, as: UTF8.self) }
         player.sendRaw(Array("look around\n".utf8))
         try await waitUntil {
@@ -161,7 +172,7 @@ struct PlayTests {
     @Test func aTerminalGetsAMenuAndColours() async throws {
         let db = try database()
         try await configure(db, delayMs: 0)
-        let first = try TerminalSession(arguments: ["play", "--db", db])
+        let first = try TerminalSession(arguments: ["play", "--db", db], environment: dataHome(db))
         try await waitUntil { first.output.contains("Choice [1]: ") }
         #expect(first.output.contains("Start a new adventure:"))
         #expect(first.output.contains("1) The Keeper of Morrow Rock"))
@@ -175,7 +186,7 @@ struct PlayTests {
         #expect(listed["adventures"]?.arrayValue?.first?["scenarioName"] == "The Keeper of Morrow Rock", "Enter chose the first entry")
 
         // The menu's import entry reads a scenario file and starts an adventure in it.
-        let second = try TerminalSession(arguments: ["play", "--db", db])
+        let second = try TerminalSession(arguments: ["play", "--db", db], environment: dataHome(db))
         try await waitUntil { second.output.contains("Choice [1]: ") }
         #expect(second.output.contains("Continue an adventure:"))
         second.type("i\n")
@@ -207,7 +218,7 @@ final class TerminalSession: @unchecked Sendable {
     private let master: Int32
     private let screen = ByteBuffer()
 
-    init(arguments: [String]) throws {
+    init(arguments: [String], environment: [String: String] = [:]) throws {
         // posix_openpt and friends are not visible to Swift on Linux, so the ioctls they wrap are used.
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
         var unlock: Int32 = 0
@@ -220,6 +231,7 @@ final class TerminalSession: @unchecked Sendable {
         let handle = FileHandle(fileDescriptor: terminal, closeOnDealloc: true)
         process.executableURL = Daemon.binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardInput = handle
         process.standardOutput = handle
         process.standardError = handle

@@ -9,6 +9,11 @@ enum PlayInput: Equatable {
     case undo
     case redo
     case edit(index: Int, text: String)
+    /// `/edit N` alone: the turn's text is opened for editing.
+    case editTurn(index: Int)
+    /// nil: the last turn the model wrote.
+    case versions(index: Int?)
+    case useVersion(Int)
     /// nil: the recent part only.
     case history(limit: Int?)
     case cards
@@ -32,14 +37,20 @@ enum PlayInput: Equatable {
           /continue        let the story go on
           /retry           write the last part again (earlier versions are kept)
           /undo, /redo     take back the last action, or bring it back
-          /edit N TEXT     replace the text of turn N (see /history)
+          /edit N [TEXT]   replace the text of turn N (see /history); without TEXT it opens
+                           the turn's text for editing (in $EDITOR when it is long)
+          /versions [N]    the versions /retry left of the last turn (or of turn N)
+          /version K       make version K the text of the turn /versions listed
           /history [all|N] the last turns of the story (or all, or N), numbered
           /cards           the adventure's story cards and their keys
           /context         what the model is sent: sections, tokens, fired cards
           /model [ID]      list the models, or use model ID
           /help            this list
-          /quit            leave (end of input and Ctrl-C at the prompt also leave)
+          /quit            leave (so do Ctrl-D on an empty line and the end of a script)
         Ctrl-C while the story is being written stops it and keeps what was written.
+        Keys: ←/→, Home/End (Ctrl-A/Ctrl-E), Ctrl-←/→ by word, Backspace/Delete; Ctrl-U/Ctrl-K/Ctrl-W
+        delete to the start/to the end/a word; ↑/↓ earlier lines; Ctrl-L clears the screen; Ctrl-C
+        drops the line; Ctrl-Z suspends; Ctrl-D on an empty line leaves.
         """
 
     init(_ line: String) {
@@ -61,10 +72,24 @@ enum PlayInput: Equatable {
         case "/redo": self = .redo
         case "/edit":
             let (number, text) = Self.split(argument)
-            if let index = Int(number), index >= 0, !text.isEmpty {
-                self = .edit(index: index, text: text)
+            if let index = Int(number), index >= 0 {
+                self = text.isEmpty ? .editTurn(index: index) : .edit(index: index, text: text)
             } else {
-                self = .invalid("usage: /edit N TEXT, where N is a turn number from /history")
+                self = .invalid("usage: /edit N [TEXT], where N is a turn number from /history")
+            }
+        case "/versions":
+            if argument.isEmpty {
+                self = .versions(index: nil)
+            } else if let index = Int(argument), index >= 0 {
+                self = .versions(index: index)
+            } else {
+                self = .invalid("usage: /versions [N], where N is a turn number from /history")
+            }
+        case "/version":
+            if let version = Int(argument), version >= 0 {
+                self = .useVersion(version)
+            } else {
+                self = .invalid("usage: /version K, where K is a version number from /versions")
             }
         case "/history":
             if argument.isEmpty {

@@ -15,14 +15,16 @@ final class PlaySession {
     let client: DaemonClient
     let console: Console
     let generation: RunningGeneration
-    private var lines: AsyncStream<String>.Iterator
+    private let input: any LineSource
     private(set) var adventure: Adventure
+    /// The turn whose versions /versions listed last, which /version K picks from.
+    private var listedVersionsOf: Turn?
 
-    init(client: DaemonClient, console: Console, generation: RunningGeneration, lines: AsyncStream<String>.Iterator, adventure: Adventure) {
+    init(client: DaemonClient, console: Console, generation: RunningGeneration, input: any LineSource, adventure: Adventure) {
         self.client = client
         self.console = console
         self.generation = generation
-        self.lines = lines
+        self.input = input
         self.adventure = adventure
     }
 
@@ -30,9 +32,10 @@ final class PlaySession {
         await showHistory(limit: PlayInput.recentTurns, heading: true)
         console.line("")
         console.line("Type /help for commands.", .note)
+        if input is TerminalLines { await offerLocalModel() }
         while true {
-            if console.interactive { console.write("\n> ", .player) }
-            guard let line = await lines.next() else {
+            if console.interactive { console.line("") }
+            guard let line = await input.readLine(prompt: "> ", prefill: "", recordsHistory: true) else {
                 console.endLine()
                 return
             }
@@ -50,7 +53,7 @@ final class PlaySession {
             do {
                 try await perform(input)
             } catch let error as DaemonGone {
-                console.line("The daemon stopped: \(error). Leaving.", .error)
+                console.line("! \(error); leaving.", .error)
                 return
             } catch {
                 console.line(Self.describe(error), .error)
@@ -82,14 +85,25 @@ final class PlaySession {
             console.line("Brought back \(Self.count(result.restored.count, "turn")):", .note)
             for turn in result.restored { show(turn, numbered: true) }
         case .edit(let index, let text):
-            let page = try await client.call(TurnListRequest(adventureId: id, limit: 1, beforeIndex: index + 1))
-            guard let turn = page.turns.last, turn.index == index else {
-                console.line("There is no turn \(index); the story has turns 0 to \(page.turnCount - 1) (see /history).", .error)
+            guard let turn = try await turn(at: index) else { return }
+            try await save(turn, text: text)
+        case .editTurn(let index):
+            guard let terminal = self.input as? TerminalLines else {
+                console.line("/edit N without text opens an editor, which needs a terminal; write /edit N TEXT.", .error)
                 return
             }
-            let edited = try await client.call(TurnEditRequest(id: turn.id, text: text))
-            console.line("Turn \(index) now reads:", .note)
-            show(edited, numbered: true)
+            guard let turn = try await turn(at: index) else { return }
+            try await edit(turn, at: terminal)
+        case .versions(let index):
+            let listed = if let index { try await turn(at: index) } else { try await lastAITurn() }
+            guard let listed else { return }
+            try await showVersions(of: listed)
+        case .useVersion(let version):
+            let chosen = if let listedVersionsOf { listedVersionsOf } else { try await lastAITurn() }
+            guard let turn = chosen else { return }
+            let updated = try await client.call(TurnUseVersionRequest(id: turn.id, version: version))
+            console.line("Turn \(updated.index) now reads version \(version):", .note)
+            show(updated, numbered: true)
         case .history(let limit):
             await showHistory(limit: limit, heading: false)
         case .cards:
@@ -110,16 +124,19 @@ final class PlaySession {
     /// Streams the story as it is written; the final answer decides what the turn says.
     private func generate<Request: RequestType>(_ request: Request) async throws where Request.Response == StoryResult {
         let id = client.makeID()
-        let streamed = Mutex(false)
+        let streamed = Mutex<String?>(nil)
         generation.set(id)
         defer { generation.set(nil) }
         console.line("")
         do {
             let result = try await client.call(request, id: id) { [console] chunk in
-                streamed.withLock { $0 = true }
+                // What the screen got, for counting its rows should it be taken back.
+                streamed.withLock { $0 = ($0 ?? "") + Console.printable(chunk.text) }
                 console.write(chunk.text)
             }
-            if !streamed.withLock({ $0 }) {
+            if let printed = streamed.withLock({ $0 }) {
+                showStored(result.aiTurn.text, over: printed)
+            } else {
                 console.write(result.aiTurn.text)
             }
             console.endLine()
@@ -135,6 +152,97 @@ final class PlaySession {
             } else {
                 console.line("(stopped before any text was written)", .note)
             }
+        } catch let error as ResponseError {
+            // The daemon's message says what went wrong with the model (server not answering, key
+            // missing…); play adds only the way back to a model that always works.
+            console.endLine()
+            console.line("! \(error.message)", .error)
+            if let model = try? await client.call(SettingsGetRequest()).model, model != Self.offlineModel {
+                console.line("(/model \(Self.offlineModel) goes back to the offline storyteller)", .note)
+            }
+        }
+    }
+
+    static let offlineModel = "offline/storyteller"
+
+    /// The screen shows what was stored: when the stored text differs from what streamed (cut back to
+    /// a full sentence, or stopped at a player's line), the streamed rows are taken back and the stored
+    /// text printed in their place. A script's transcript (stdout not a terminal) cannot take rows back,
+    /// and keeps the streamed text followed by the note that says what happened.
+    private func showStored(_ stored: String, over printed: String) {
+        // The daemon stores the text without its surrounding whitespace; that alone is no difference.
+        guard Console.printable(stored) != printed.trimmingCharacters(in: .whitespacesAndNewlines), console.colours else { return }
+        // The streamed text began at column 0 of a fresh line, so its rows follow from its width alone.
+        let rows = DisplayWidth.rows(printed, columns: terminalColumns())
+        if console.eraseRows(rows) {
+            console.write(stored)
+        } else {
+            console.line("")
+            console.line("(stored as:)", .note)
+            console.write(stored)
+        }
+    }
+
+    // MARK: Turns
+
+    /// The turn at `index`, or nil after saying which turns there are.
+    private func turn(at index: Int) async throws -> Turn? {
+        let page = try await client.call(TurnListRequest(adventureId: adventure.id, limit: 1, beforeIndex: index + 1))
+        guard let turn = page.turns.last, turn.index == index else {
+            console.line("There is no turn \(index); the story has turns 0 to \(page.turnCount - 1) (see /history).", .error)
+            return nil
+        }
+        return turn
+    }
+
+    private func lastAITurn() async throws -> Turn? {
+        let page = try await client.call(TurnListRequest(adventureId: adventure.id, limit: 4))
+        guard let turn = page.turns.last(where: { $0.role == .ai }) else {
+            console.line("The story has no turn written by the model yet.", .error)
+            return nil
+        }
+        return turn
+    }
+
+    private func save(_ turn: Turn, text: String) async throws {
+        let edited = try await client.call(TurnEditRequest(id: turn.id, text: text))
+        console.line("Turn \(turn.index) now reads:", .note)
+        show(edited, numbered: true)
+    }
+
+    /// A short one-line text is edited in place on the prompt line; a long or multi-line one in the
+    /// player's own editor, on a temporary file.
+    private func edit(_ turn: Turn, at terminal: TerminalLines) async throws {
+        let edited: String?
+        if !turn.text.contains("\n") && turn.text.count <= Self.longestLineEdit {
+            console.line("Edit turn \(turn.index) (Enter saves, Ctrl-C then Enter leaves it as it was):", .note)
+            edited = await terminal.readLine(prompt: "[\(turn.index)] ", prefill: turn.text, recordsHistory: false)
+        } else {
+            edited = try ExternalEditor(terminal: terminal).edit(turn.text, name: "turn-\(turn.index)")
+        }
+        guard let edited, edited != turn.text, !edited.allSatisfy(\.isWhitespace) else {
+            console.line("Turn \(turn.index) is unchanged.", .note)
+            return
+        }
+        try await save(turn, text: edited)
+    }
+
+    /// Longer texts are easier to edit in a real editor than on one scrolling row.
+    static let longestLineEdit = 200
+
+    private func showVersions(of turn: Turn) async throws {
+        let versions = try await client.call(TurnVersionsRequest(id: turn.id)).versions
+        listedVersionsOf = turn
+        guard versions.count > 1 else {
+            console.line("Turn \(turn.index) has one version; /retry writes another.", .note)
+            return
+        }
+        console.line("Turn \(turn.index) has \(versions.count) versions (* is the one shown; /version K picks one):", .heading)
+        for version in versions {
+            let flat = version.text.split(whereSeparator: \.isNewline).joined(separator: " ")
+            let room = max(terminalColumns() - 9, 20)
+            let preview = flat.count > room ? flat.prefix(room - 1) + "…" : flat
+            console.line(" \(version.current ? "*" : " ") \(version.version)  \(preview)")
         }
     }
 
@@ -217,14 +325,19 @@ final class PlaySession {
     }
 
     private func model(_ choice: String?) async throws {
-        let models = try await client.call(ModelsListRequest()).models
+        let models = try await client.call(ListedModelsRequest()).models
         let settings = try await client.call(SettingsGetRequest())
         guard let choice else {
-            console.line("Models (/model ID to switch):", .heading)
+            console.line("Models (* is the one in use; /model ID switches):", .heading)
             for model in models {
-                let marker = model.id == settings.model ? "*" : " "
+                let current = model.id == settings.model
+                let local = model.local == true ? ", on this machine" : ""
                 let state = model.available ? "" : " — unavailable: \(model.reason ?? "not configured")"
-                console.line(" \(marker) \(model.id)  \(model.name), \(model.contextTokens) tokens of context\(state)")
+                console.line(" \(current ? "*" : " ") \(model.id)  \(model.name), \(model.contextTokens) tokens of context\(local)\(state)\(current ? "  (in use)" : "")",
+                             current ? .heading : .story)
+            }
+            if !models.contains(where: { $0.id == settings.model }) {
+                console.line("In use: \(settings.model), which is not in the list (/model \(Self.offlineModel) goes back).", .error)
             }
             return
         }
@@ -240,6 +353,24 @@ final class PlaySession {
         // this changes it for every adventure in this database.
         let updated = try await client.call(SettingsUpdateRequest(changes: SettingsChanges(model: model.id)))
         console.line("Now using \(updated.model).", .note)
+    }
+
+    /// At a terminal with the offline storyteller in use, a model found on a local server is offered
+    /// once, on one line; Enter (or anything but yes) keeps the storyteller.
+    private func offerLocalModel() async {
+        guard let settings = try? await client.call(SettingsGetRequest()), settings.model == Self.offlineModel,
+              let models = try? await client.call(ListedModelsRequest()).models,
+              let local = models.first(where: { $0.local == true && $0.available })
+        else { return }
+        console.line("")
+        let answer = await input.readLine(prompt: "A model is running on this machine: \(local.id). Use it instead of the offline storyteller? [y/N] ")
+        guard let answer, ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased()) else { return }
+        do {
+            let updated = try await client.call(SettingsUpdateRequest(changes: SettingsChanges(model: local.id)))
+            console.line("Now using \(updated.model); /model \(Self.offlineModel) goes back.", .note)
+        } catch {
+            console.line(Self.describe(error), .error)
+        }
     }
 
     static func count(_ n: Int, _ noun: String) -> String {

@@ -42,7 +42,7 @@ struct PlayStart {
 
     /// The terminal menu: resume an adventure, start one in a scenario, or import a scenario file.
     /// Enter picks the first entry, which is what `defaultAdventure` would have chosen.
-    func menu(lines: inout AsyncStream<String>.Iterator) async throws -> Adventure? {
+    func menu(input: any LineSource) async throws -> Adventure? {
         while true {
             let adventures = try await client.call(AdventureListRequest(limit: 9)).adventures
             var scenarios = try await allScenarios()
@@ -64,13 +64,11 @@ struct PlayStart {
             }
             console.line("  i) import a scenario file", .note)
             console.line("  q) quit", .note)
-            console.write("Choice [1]: ", .player)
-            guard let answer = await lines.next()?.trimmingCharacters(in: .whitespaces) else { return nil }
+            guard let answer = await input.readLine(prompt: "Choice [1]: ")?.trimmingCharacters(in: .whitespaces) else { return nil }
             switch answer.lowercased() {
             case "q", "/quit": return nil
             case "i":
-                console.write("File path: ", .player)
-                guard let path = await lines.next()?.trimmingCharacters(in: .whitespaces) else { return nil }
+                guard let path = await input.readLine(prompt: "File path: ")?.trimmingCharacters(in: .whitespaces) else { return nil }
                 do {
                     return try await start(try await importScenario(path: path))
                 } catch {

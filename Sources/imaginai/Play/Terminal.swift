@@ -29,6 +29,7 @@ final class Console: Sendable {
 
     /// Text as it comes, no newline added (streamed story chunks, the prompt).
     func write(_ text: String, _ style: Style = .story) {
+        let text = Self.printable(text)
         guard !text.isEmpty else { return }
         atLineStart.withLock { atStart in
             writeAll(1, Array(styled(text, style).utf8))
@@ -40,7 +41,7 @@ final class Console: Sendable {
     func line(_ text: String = "", _ style: Style = .story) {
         atLineStart.withLock { atStart in
             var out = atStart ? "" : "\n"
-            out += styled(text, style) + "\n"
+            out += styled(Self.printable(text), style) + "\n"
             writeAll(1, Array(out.utf8))
             atStart = true
         }
@@ -53,7 +54,41 @@ final class Console: Sendable {
         }
     }
 
-    private func styled(_ text: String, _ style: Style) -> String {
+    /// Text a model or a file wrote, without the control characters that would act on the terminal
+    /// (an escape sequence in a story could clear the screen or retitle the window): newlines and tabs stay.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: text.unicodeScalars.filter { !isControl($0) })
+        return String(kept)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
+    }
+
+    /// Terminal control output (the line editor's drawing): the cursor ends at the start of a line.
+    func raw(_ text: String) {
+        atLineStart.withLock { atStart in
+            writeAll(1, Array(text.utf8))
+            atStart = true
+        }
+    }
+
+    /// Takes back the last `rows` rows printed (the cursor being on the last of them) so they can be
+    /// printed again; false when some of them have scrolled out of sight, where they cannot be reached.
+    func eraseRows(_ rows: Int) -> Bool {
+        guard colours, rows <= terminalRows() - 1 else { return false }
+        atLineStart.withLock { atStart in
+            let up = rows > 1 ? "\u{1B}[\(rows - 1)A" : ""
+            writeAll(1, Array((up + "\r\u{1B}[J").utf8))
+            atStart = true
+        }
+        return true
+    }
+
+    func styled(_ text: String, _ style: Style) -> String {
         guard colours else { return text }
         let code: String
         switch style {
