@@ -23,7 +23,9 @@ public enum Lexicon {
         travel tremble trust try turn twist unlock use vanish visit wait walk wander want warn wash watch \
         whisper wish wonder work worry wrap yell bang bark brush chime clank click crack gurgle hum howl rattle \
         scrape scurry shift slap trickle whine whistle waver dim coax flare gutter smoke shudder sway stutter buzz \
-        drum bead crunch freeze grumble hiss boom murmur muffle paint spit curl thicken thin ease
+        drum bead crunch freeze grumble hiss boom murmur muffle paint spit curl thicken thin ease lower fold \
+        pace fade stretch mend clear pinch snuff flit sparkle shimmer squeeze gesture nod smile wink frown \
+        taste tug slide moan cross show
         """.split(separator: " ").map(String.init)
 
     /// Irregular verbs: base, then every finite form.
@@ -49,7 +51,7 @@ public enum Lexicon {
         "understand": ["understands", "understood"], "become": ["becomes", "became"], "wake": ["wakes", "woke"],
         "shake": ["shakes", "shook"], "tear": ["tears", "tore"], "bear": ["bears"], "leave": ["leaves"],
         "put": ["puts", "put"], "let": ["lets", "let"], "hit": ["hits", "hit"], "shut": ["shuts", "shut"], "cut": ["cuts", "cut"], "hurt": ["hurts"], "spread": ["spreads"],
-        "burst": ["bursts"], "light": ["lit"], "ring": ["rang"], "mean": ["means", "meant"], "hear": ["hears", "heard"],
+        "burst": ["bursts"], "light": ["lit"], "ring": ["rings", "rang"], "mean": ["means", "meant"], "hear": ["hears", "heard"],
         "sweep": ["sweeps", "swept"], "pay": ["pays", "paid"], "lay": ["lays", "laid"], "steal": ["steals", "stole"],
     ]
 
@@ -68,7 +70,7 @@ public enum Lexicon {
         }
         for (_, irregular) in irregularVerbs { forms.formUnion(irregular) }
         // A form that is mostly a noun or adjective in descriptions would read fragments as clauses.
-        forms.subtract(["lies", "tears", "bears", "leaves", "falls", "rises", "runs", "hangs", "plans", "orders", "points", "hopes", "fears", "charges"])
+        forms.subtract(["tears", "bears", "leaves", "plans", "orders", "points", "hopes", "fears", "charges"])
         return forms
     }()
 
@@ -82,29 +84,51 @@ public enum Lexicon {
     public static func hasFiniteVerb(_ words: [String]) -> Bool {
         for (index, word) in words.enumerated() {
             if finiteForms.contains(word) { return true }
+            // "it's", "they're", "there's": a contraction of a pronoun and a verb ("Gullwick's" is not).
             if let apostrophe = word.firstIndex(where: { $0 == "'" || $0 == "’" }),
-               auxiliaries.contains("'" + word[word.index(after: apostrophe)...].lowercased()), word.count > 2 {
+               auxiliaries.contains("'" + word[word.index(after: apostrophe)...].lowercased()),
+               subjectPronouns.union(["that", "there", "here", "what", "who", "where"]).contains(String(word[..<apostrophe])) {
                 return true
             }
-            guard index > 0, baseForms.contains(word) else { continue }
-            let before = words[index - 1]
-            if subjectPronouns.contains(before) || auxiliaries.contains(before) || before == "not" { return true }
+            if index > 0, isBaseVerbAfterSubject(word, after: words[index - 1]) { return true }
         }
         return false
     }
 
+    /// "you wait", "they turn", "footsteps hurry", "can see": a base form whose subject is plural.
+    static func isBaseVerbAfterSubject(_ word: String, after before: String) -> Bool {
+        // After "you", "we", "they" or "I" a word that is not grammar is the verb ("you wind the clock").
+        if ["you", "we", "they", "i"].contains(before) && !functionWords.contains(word) && !word.hasSuffix("ly") { return true }
+        guard baseForms.contains(word) else { return false }
+        if subjectPronouns.contains(before) || auxiliaries.contains(before) || before == "not" { return true }
+        let pluralNoun = before.count > 3 && before.hasSuffix("s") && !before.hasSuffix("ss") && !before.hasSuffix("'s")
+            && !functionWords.contains(before) && !finiteForms.contains(before)
+        return pluralNoun
+    }
+
     /// The index of the first finite verb that is the sentence's own, or nil: a sentence without one is
-    /// a fragment. `words` are as written (case matters). Not the sentence's own: a verb inside a
-    /// relative clause ("the keeper, who kept the light…"), and a past form that follows a common noun
-    /// or is followed by "by" ("stones laid by hand", "oil used and ships sighted").
-    static func mainVerbIndex(_ words: [String]) -> Int? {
+    /// a fragment. `sentence` is read as written (case matters). Not the sentence's own: a verb inside
+    /// a relative clause ("the keeper, who kept the light…", up to the next comma), and a past form
+    /// that follows a common noun or is followed by "by" ("stones laid by hand", "oil used").
+    static func mainVerbIndex(_ sentence: String) -> Int? {
+        var words: [String] = []
+        var relative: [Bool] = []
+        for segment in sentence.split(whereSeparator: { ",;:".contains($0) }) {
+            var inRelative = false
+            for word in Prose.casedWords(String(segment)) {
+                if relativeWords.contains(word.lowercased()) { inRelative = true }
+                words.append(word)
+                relative.append(inRelative)
+            }
+        }
         let lowered = words.map { $0.lowercased() }
-        // "A fog that rolls in whenever…": a noun phrase whose first verb is a relative clause's is
-        // a description, whatever verbs come after.
-        let startsAsNounPhrase = ["a", "an", "the"].contains(lowered.first ?? "")
-        for (index, word) in lowered.enumerated() where finiteForms.contains(word) {
-            let window = lowered[max(0, index - 2)..<index]
-            if window.contains(where: relativeWords.contains) {
+        // "A fog that rolls in…", "Gullwick's ferryman, … who rows out": a noun phrase whose first verb
+        // is a relative clause's is a description, whatever verbs come after.
+        let startsAsNounPhrase = ["a", "an", "the"].contains(lowered.first ?? "") || lowered.first?.hasSuffix("'s") == true
+        for (index, word) in lowered.enumerated() {
+            let finite = finiteForms.contains(word) || (index > 0 && isBaseVerbAfterSubject(word, after: lowered[index - 1]) && !auxiliaries.contains(word))
+            guard finite else { continue }
+            if relative[index] {
                 if startsAsNounPhrase { return nil }
                 continue
             }

@@ -34,7 +34,11 @@ struct StoryCard {
     init(_ card: PromptCard, properNouns: Set<String>) {
         name = Self.displayName(card.name)
         kind = Self.kind(of: card.type)
-        pronoun = kind == .group ? .they : Lexicon.pronoun(of: card.description)
+        pronoun = switch kind {
+        case .group: .they
+        case .character: Lexicon.pronoun(of: card.description)
+        case .location, .item, .lore: .it
+        }
         let words = name.split(separator: " ").map(String.init)
         if kind == .character, words.count >= 2, !Lexicon.functionWords.contains(words[0].lowercased()) {
             shortName = words[0]
@@ -110,12 +114,22 @@ struct StoryCard {
             guard !key.isEmpty, seen.insert(key).inserted else { return }
             facts.append(Fact(form: form, text: text, key: key))
         }
-        for (position, sentence) in Prose.sentences(cleaned(card.description, name: name)).enumerated() {
+        // A line that opens with a quote is a line of dialogue: its quotes are the facts, whole, before
+        // the line is cut into sentences (which would cut through them).
+        var prose: [String] = []
+        for line in cleaned(card.description, name: name).split(whereSeparator: \.isNewline) {
+            if line.first == "\"" || line.first == "“" {
+                for quote in quotedSentences(in: String(line)) { add(.quote, quote) }
+            } else {
+                prose.append(String(line))
+            }
+        }
+        for (position, sentence) in Prose.sentences(prose.joined(separator: "\n")).enumerated() {
             let quoted = sentence.contains("\"") || sentence.contains("“")
             // A statement that quotes something ("…and a final warning: "Do not answer it."") is still
             // a statement; a line of dialogue is words someone says.
             let statement = quoted && Prose.quotesBalanced(sentence) && !"\"“".contains(sentence.first ?? " ")
-                && Lexicon.mainVerbIndex(Prose.casedWords(StoryState.withoutQuotes(sentence))) != nil
+                && Lexicon.mainVerbIndex(StoryState.withoutQuotes(sentence)) != nil
                 && !sentence.contains(where: { $0 == "*" })
             if quoted && !statement {
                 for quote in quotedSentences(in: sentence) { add(.quote, quote) }
@@ -240,7 +254,7 @@ struct StoryCard {
             }
         }
 
-        if let verb = Lexicon.mainVerbIndex(Prose.casedWords(sentence)) {
+        if let verb = Lexicon.mainVerbIndex(sentence) {
             let adverbs: Set<String> = ["never", "always", "often", "still", "once", "rarely", "also", "sometimes", "usually", "only"]
             if verb == 0 || (verb == 1 && adverbs.contains(words[0])) {
                 // "Refuses to set foot on the island…": the card is the one who refuses.

@@ -31,11 +31,11 @@ enum StoryGrammar {
         ],
         "alreadyDark": ["{Obj} is already dark.", "{Obj} is cold and unlit; there is nothing to put out."],
         "coda": [
-            "", "", " before you have quite decided to do it", ", louder than you would like", ", and you let out a breath",
+            "", "", " before you have quite decided to do it", ", and you let out a breath",
             ", and for a moment you do not move", ", and you listen for any answer", ", as if it had been waiting for you",
         ],
         "open": [
-            "{Obj} opens with {aSound}{coda}.",
+            "{Obj} opens with {aSound}{coda}.", "{Obj} opens, louder than you would like.",
             "You set your shoulder to {obj}, and it gives way with {aSound}.",
             "{Obj} swings open on stiff hinges{coda}.",
             "You ease {obj} open, and cold air moves past you.",
@@ -117,7 +117,7 @@ enum StoryGrammar {
             "You head for {dest}, watching where you put your feet.", "You go to {dest}{coda}.", "You reach {dest} at last{coda}.",
         ],
         "arrive": [
-            "{Dest} is quieter than you expected.", "At {dest}, you stop to get your bearings.",
+            "{Dest} is quieter than you expected.", "When you get to {dest}, you stop to get your bearings.",
             "{Dest} feels different from where you were, colder and stiller.",
             "You reach {dest} at last, a little out of breath.",
         ],
@@ -313,7 +313,7 @@ enum StoryGrammar {
         "stars": ["The stars are hard and bright overhead.", "A few stars show through a gap in the clouds."],
         "moon": ["The moon slides out from behind a cloud.", "Moonlight lies cold and pale on everything."],
         "machines": ["Somewhere machines hum and clank.", "A machine starts up with a shudder, then falls silent."],
-        "rust": ["Everything metal here is furred with rust.", "Flakes of rust crunch under your feet."],
+        "rust": ["Everything metal here is furred with rust.", "Rust flakes crunch under your feet."],
         "ice": ["Ice creaks somewhere close by.", "Your breath freezes in the air."],
         "ash": ["Ash drifts down like grey snow.", "Ash lies thick in every corner."],
         "sand": ["Sand hisses across the ground.", "Grit gets into everything."],

@@ -1,0 +1,205 @@
+import ImaginAICore
+import Testing
+@testable import LLM
+
+private let cards = [
+    PromptCard(id: "c1", type: "character", name: "Brannoch Tull", description: """
+        Gullwick's ferryman: broad, grey-bearded, a man of few words who rows out to the Rock when the Stair is under water. \
+        Owed Ottoline a debt he won't name and feels he failed her. Refuses to set foot on the island after dusk, and will not say why.
+        """, keys: ["Brannoch", "ferryman"]),
+    PromptCard(id: "c2", type: "location", name: "Morrow Rock Lighthouse", description: """
+        A squat granite tower on a tidal island a mile off Gullwick. Ground floor: store room with oil casks and coal. \
+        Top: the lamp room, reached by ninety-one iron steps.
+        """, keys: ["lighthouse", "lamp room", "the tower"]),
+    PromptCard(id: "c3", type: "item", name: "The Keeper's Ledger", description: """
+        A thick, salt-stained logbook of weather, oil used and ships sighted, kept by every keeper for a century. \
+        Its last pages grow strange: lists of voices heard, tide times circled, and a final warning: "Do not answer it in her voice."
+        """, keys: ["ledger", "logbook"]),
+]
+
+private let opening = """
+    Brannoch Tull ships his oars without a word, and the boat noses against the steps of the lighthouse.
+
+    "Tide turns at nine," Brannoch says, looking anywhere but at the tower.
+
+    You climb to the keeper's room. A ledger lies open on the table. Down on the water, Brannoch's oars are already creaking away.
+    """
+
+private func request(_ story: String, action: String?, seed: UInt64 = 7, max: Int = 200, earlier: [String] = []) -> GenerationRequest {
+    GenerationRequest(system: "", story: story, action: action, maxOutputTokens: max, seed: seed, cards: cards, earlierAnswers: earlier)
+}
+
+private func run(_ request: GenerationRequest, delay: Int = 0) async throws -> (text: String, chunks: [String], finish: FinishReason?, usage: ModelUsage?) {
+    var chunks: [String] = []
+    var finish: FinishReason?
+    var usage: ModelUsage?
+    for try await event in OfflineStoryteller(delayMilliseconds: delay).stream(request) {
+        switch event {
+        case .text(let text): chunks.append(text)
+        case .finished(let reason, let reported): finish = reason; usage = reported
+        }
+    }
+    return (chunks.joined(), chunks, finish, usage)
+}
+
+@Test func theSameSeedTellsTheSameStoryAndAnotherSeedAnother() async throws {
+    let story = opening + "\n\n> You open the ledger."
+    let first = try await run(request(story, action: "open the ledger", seed: 42))
+    let again = try await run(request(story, action: "open the ledger", seed: 42))
+    let other = try await run(request(story, action: "open the ledger", seed: 43))
+    #expect(first.text == again.text && first.chunks == again.chunks)
+    #expect(first.text != other.text)
+}
+
+@Test func itStreamsWordByWordAndReportsAnEstimate() async throws {
+    let result = try await run(request(opening + "\n\n> You look around.", action: "look around"))
+    #expect(result.chunks.count > 10)
+    #expect(result.chunks.dropFirst().allSatisfy { $0.hasPrefix(" ") })
+    #expect(result.usage?.source == .estimate)
+    #expect(result.finish == .stop)
+}
+
+@Test func itEndsOnAWholeSentenceWithinTheBudget() async throws {
+    for max in [3, 6, 20, 45, 90, 200] {
+        let result = try await run(request(opening + "\n\n> You open the ledger.", action: "open the ledger", max: max))
+        #expect(TokenEstimator.estimate(result.text) <= max, "\(max): \(result.text)")
+        #expect(!result.text.isEmpty)
+        if result.finish == .stop {
+            #expect(result.text.last.map { ".!?\"”".contains($0) } == true, "\(max): \(result.text)")
+        } else {
+            #expect(Prose.sentences(result.text).count == 1, "cut only when not one sentence fits: \(result.text)")
+        }
+    }
+}
+
+@Test func cancellingStopsTheStream() async throws {
+    let task = Task { try await run(request(opening + "\n\n> You look around.", action: "look around", max: 400), delay: 50) }
+    try await Task.sleep(for: .milliseconds(120))
+    task.cancel()
+    #expect(try await task.value.chunks.count < 10)
+}
+
+@Test func theActionsObjectGetsAConsequenceAndTheStateIsKept() async throws {
+    for seed in 0..<10 as Range<UInt64> {
+        let lit = try await run(request(opening + "\n\n> You light the lamp in the tower.", action: "light the lamp in the tower", seed: seed)).text
+        #expect(lit.lowercased().contains("lamp"), "seed \(seed): \(lit)")
+        #expect(!lit.contains("already"), "seed \(seed): \(lit)")
+        // Lit once, it is already burning the second time.
+        let again = try await run(request(opening + "\n\n> You light the lamp.\n\n" + lit + "\n\n> You light the lamp.", action: "light the lamp", seed: seed)).text
+        #expect(again.contains("already") || again.contains("still burns"), "seed \(seed): \(again)")
+        // A door found locked stays locked.
+        let locked = opening + "\n\n> You open the door.\n\nThe door will not open; it is locked fast.\n\n> You open the door."
+        let tried = try await run(request(locked, action: "open the door", seed: seed)).text
+        #expect(tried.contains("locked"), "seed \(seed): \(tried)")
+    }
+}
+
+@Test func someoneWhoLeftDoesNotAnswer() async throws {
+    // The opening ends with Brannoch rowing away ("Brannoch's oars are creaking away"): nobody is left to answer.
+    for seed in 0..<10 as Range<UInt64> {
+        let said = try await run(request(opening + "\n\n> You say \"Is anyone here?\"", action: "Is anyone here?", seed: seed)).text
+        #expect(!said.contains("Brannoch Tull says") && !said.hasPrefix("Brannoch"), "seed \(seed): \(said)")
+        let addressed = try await run(request(opening + "\n\n> You say \"Brannoch, wait!\"", action: "Brannoch, wait!", seed: seed)).text
+        #expect(addressed.contains("not here") || addressed.contains("is gone"), "seed \(seed): \(addressed)")
+    }
+    // Someone who is here answers.
+    let present = "Brannoch Tull stands by the stove, dripping.\n\n> You say \"What happened to Ottoline?\""
+    let answer = try await run(request(present, action: "What happened to Ottoline?")).text
+    #expect(answer.contains("Brannoch Tull"), "\(answer)")
+}
+
+@Test func aRetryNeverRepeatsAnEarlierVersion() async throws {
+    let story = opening + "\n\n> You wind the clockwork."
+    var earlier: [String] = []
+    for version in 0..<6 as Range<UInt64> {
+        let text = try await run(request(story, action: nil, seed: version, earlier: earlier)).text
+        let keys = Set(Prose.sentences(text).map(Prose.key))
+        for previous in earlier {
+            #expect(keys.isDisjoint(with: Prose.sentences(previous).map(Prose.key)), "version \(version): \(text)")
+        }
+        earlier.append(text)
+    }
+}
+
+@Test func noSentenceOfTheStoryInViewIsToldAgain() async throws {
+    var story = opening
+    var told: [String] = []
+    for turn in 0..<30 {
+        let action = ["look around", "listen", "wait", "read the ledger", "open the door"][turn % 5]
+        story += "\n\n> You \(action)."
+        let text = try await run(request(story, action: action, seed: UInt64(turn))).text
+        let keys = Prose.sentences(text).map(Prose.key)
+        for key in keys { #expect(!told.suffix(60).contains(key), "turn \(turn): \(key)") }
+        told += keys
+        story += "\n\n" + text
+    }
+}
+
+@Test func cardsAreReadIntoWholeSentencesAndDescriptions() {
+    let card = StoryCard(cards[0], properNouns: ["Gullwick", "Ottoline", "Rock", "Stair"])
+    #expect(card.kind == .character && card.shortName == "Brannoch" && card.pronoun == .he)
+    let facts = card.facts.map { "\($0.form): \($0.text)" }
+    #expect(facts.contains("description: Gullwick's ferryman, broad, grey-bearded, a man of few words who rows out to the Rock when the Stair is under water"), "\(facts)")
+    #expect(facts.contains("clause: Brannoch Tull owed Ottoline a debt he won't name and feels he failed her."), "\(facts)")
+    #expect(facts.contains("clause: Brannoch Tull refuses to set foot on the island after dusk, and will not say why."), "\(facts)")
+
+    let place = StoryCard(cards[1], properNouns: ["Gullwick"])
+    #expect(place.facts.map(\.text) == ["a squat granite tower on a tidal island a mile off Gullwick"], "headings are not facts: \(place.facts)")
+
+    let ledger = StoryCard(cards[2], properNouns: [])
+    #expect(ledger.facts.first?.form == .description)
+    #expect(ledger.facts.contains { $0.form == .clause && $0.text.hasPrefix("The Keeper's Ledger's last pages grow strange") }, "\(ledger.facts)")
+
+    let dialogue = StoryCard(PromptCard(id: "d", type: "", name: "glade", description: """
+        {{user}}: "What is the glade?"
+        {{char}}: *Seraphina smiles softly, her eyes sparkling.* "This is my forest glade, a haven of safety I've warded with ancient magic. No foul beast may enter."
+        """, keys: ["glade"]), properNouns: [])
+    #expect(dialogue.name == "Glade")
+    #expect(dialogue.facts.map(\.form).allSatisfy { $0 == .quote }, "\(dialogue.facts)")
+    #expect(dialogue.facts.map(\.text).contains("No foul beast may enter."))
+    #expect(!dialogue.facts.contains { $0.text.contains("Seraphina") || $0.text.contains("What is") })
+}
+
+@Test func everyRuleOfTheGrammarIsAWholeSentence() {
+    var random = SeededRandom(seed: 3)
+    let values = ["obj": "the lamp", "Obj": "The lamp", "dest": "the quay", "Dest": "The quay", "name": "Mira", "Name": "Mira",
+                  "poss": "her", "action": "wind the clock", "key": "the iron key", "desc": "a tall woman", "clause": "the tide turns at nine.",
+                  "quote": "The tide turns at nine.", "quoteNoStop": "The tide turns at nine", "lit": "the lamp", "carried": "the key",
+                  "open": "the door", "Open": "The door"]
+    let grammar = StoryGrammar.base.with(values).with("elementLine", StoryGrammar.elementLines.values.flatMap { $0 })
+    for rule in grammar.rules.keys where rule.first?.isLowercase == true && !values.keys.contains(rule) {
+        // Slots that are parts of a sentence, not sentences.
+        if ["flame", "lightSpreads", "aSound", "condition", "clue", "manner", "manner2", "away", "where", "soundEvent", "airDoes", "lightDoes", "silenceDoes", "coda", "restTime"].contains(rule) || rule.hasSuffix("Does") { continue }
+        for _ in 0..<40 {
+            let sentence = Narrator.tidy(grammar.expand("{\(rule)}", &random))
+            #expect(!sentence.contains("{"), "\(rule): \(sentence)")
+            #expect(Prose.quotesBalanced(sentence), "\(rule): \(sentence)")
+            #expect(Prose.sentences(sentence).allSatisfy(Prose.hasVerb), "\(rule): \(sentence)")
+        }
+    }
+}
+
+@Test func actionsAreReadForVerbObjectAndDestination() {
+    let lamp = PlayerAction.reading(do: "I light my lamp in the tower", previousObject: "")
+    #expect(lamp.verbClass == .light && lamp.object == "your lamp" && lamp.head == "lamp")
+    let pick = PlayerAction.reading(do: "pick up the iron key", previousObject: "")
+    #expect(pick.verbClass == .take && pick.object == "the iron key")
+    let move = PlayerAction.reading(do: "climb the stairs to the lamp room", previousObject: "")
+    #expect(move.verbClass == .move && move.destination == "the lamp room")
+    let it = PlayerAction.reading(do: "open it", previousObject: "the trunk")
+    #expect(it.object == "the trunk")
+    let around = PlayerAction.reading(do: "look around", previousObject: "the trunk")
+    #expect(around.verbClass == .look && around.object.isEmpty)
+}
+
+@Test func proseIsSplitIntoSentencesAsAReaderWould() {
+    #expect(Prose.sentences("\"Wait!\" she says. Mr. Vance left at nine. Then silence…") == ["\"Wait!\" she says.", "Mr. Vance left at nine.", "Then silence…"])
+    #expect(Prose.quotesBalanced("He says, \"Go.\"") && !Prose.quotesBalanced("He says, \"Go."))
+    #expect(Prose.hasVerb("The lamp burns.") && !Prose.hasVerb("Down on the water, always three times."))
+    #expect(Prose.key("Outside,  the Fog  rolls in!") == "outside the fog rolls in")
+}
+
+@Test func seededRandomIsStable() {
+    var random = SeededRandom(seed: 1)
+    #expect(random.next() == 10451216379200822465)
+}
