@@ -170,7 +170,7 @@ private func run(_ request: GenerationRequest, delay: Int = 0) async throws -> (
     for rule in grammar.rules.keys where rule.first?.isLowercase == true && !values.keys.contains(rule) {
         // Slots that are parts of a sentence, not sentences.
         if ["flame", "lightSpreads", "aSound", "condition", "clue", "manner", "manner2", "away", "where", "soundEvent", "airDoes", "lightDoes", "silenceDoes", "coda", "restTime"].contains(rule) || rule.hasSuffix("Does") { continue }
-        for _ in 0..<40 {
+        for _ in 0..<200 {
             let sentence = Narrator.tidy(grammar.expand("{\(rule)}", &random))
             #expect(!sentence.contains("{"), "\(rule): \(sentence)")
             #expect(Prose.quotesBalanced(sentence), "\(rule): \(sentence)")
