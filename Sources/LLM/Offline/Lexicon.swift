@@ -25,7 +25,7 @@ public enum Lexicon {
         scrape scurry shift slap trickle whine whistle waver dim coax flare gutter smoke shudder sway stutter buzz \
         drum bead crunch freeze grumble hiss boom murmur muffle paint spit curl thicken thin ease lower fold \
         pace fade stretch mend clear pinch snuff flit sparkle shimmer squeeze gesture nod smile wink frown \
-        taste tug slide moan cross show crackle
+        taste tug slide moan cross show crackle resist hold
         """.split(separator: " ").map(String.init)
 
     /// Irregular verbs: base, then every finite form.
@@ -146,10 +146,12 @@ public enum Lexicon {
 
     /// A past form that could also be a participle ("laid", "used"); "was", "had" and "did" are not.
     static func isPastForm(_ word: String) -> Bool {
-        if ["was", "were", "had", "did", "could", "would", "should", "might"].contains(word) { return false }
-        if word.hasSuffix("ed") { return true }
-        return irregularVerbs.values.contains { $0.count > 1 && $0.dropFirst().contains(word) }
+        word.hasSuffix("ed") || irregularPasts.contains(word)
     }
+
+    /// "said", "kept", "laid": the second form of a two-form irregular verb ("be", "have" and "do" have
+    /// more forms and no participle among their finite ones).
+    static let irregularPasts: Set<String> = Set(irregularVerbs.values.filter { $0.count == 2 }.map { $0[1] })
 
     static let relativeWords: Set<String> = ["who", "which", "that", "whom", "whose", "where", "when", "whenever", "wherever", "if", "unless", "because", "since", "until", "as", "while", "once", "though", "although"]
 

@@ -11,6 +11,8 @@ struct Narrator {
     /// Sentence keys the answer must not repeat: the story in view and any earlier answer to this turn.
     var avoid: Set<String>
     var random: SeededRandom
+    /// Earlier answers to this turn, as one key: a retry tells other facts.
+    let earlierText: String
     let budget: Int
     let target: Int
 
@@ -21,7 +23,11 @@ struct Narrator {
     private var usedFacts = Set<String>()
     private var grammar: Grammar
 
-    init(cards: [StoryCard], properNouns: Set<String>, state: StoryState, action: PlayerAction?, avoid: Set<String>, random: SeededRandom, budget: Int) {
+    init(
+        cards: [StoryCard], properNouns: Set<String>, state: StoryState, action: PlayerAction?, avoid: Set<String>,
+        earlierAnswers: [String], random: SeededRandom, budget: Int
+    ) {
+        earlierText = earlierAnswers.map(Prose.key).joined(separator: " | ")
         self.cards = cards
         self.properNouns = properNouns.subtracting(["The", "A", "An"])
         self.state = state
@@ -47,6 +53,8 @@ struct Narrator {
         let sentence = Self.tidy(raw)
         let key = Prose.key(sentence)
         let tail = Self.tailKey(sentence)
+        let words = Prose.words(sentence)
+        if state.isOutdoors, words.contains(where: Self.indoorWords.contains), !words.contains(action?.head ?? "-") { return false }
         guard !key.isEmpty, !sentence.contains("{"), !avoid.contains(key), tail.map({ !avoid.contains($0) }) ?? true,
               Prose.quotesBalanced(sentence), Prose.sentences(sentence).allSatisfy(Prose.hasVerb) else { return false }
         let cost = TokenEstimator.estimate(sentence)
@@ -71,6 +79,9 @@ struct Narrator {
         }
         return false
     }
+
+    /// What a scene under the open sky does not have.
+    static let indoorWords: Set<String> = ["door", "window", "windows", "ceiling", "floor", "walls", "roof", "stove", "shutter", "corners", "room"]
 
     /// The key of what follows a short opening phrase ("Outside, water drips onto stone" → "water drips
     /// onto stone"): the same event told from another place is still the same sentence to a reader.
@@ -102,7 +113,7 @@ struct Narrator {
 
     /// The card's facts not yet in the story or this answer, in the card's order.
     func freshFacts(of card: StoryCard) -> [StoryCard.Fact] {
-        card.facts.filter { !usedFacts.contains($0.key) && !state.hasTold($0) }
+        card.facts.filter { !usedFacts.contains($0.key) && !state.hasTold($0) && !earlierText.contains($0.key) }
     }
 
     /// Tells one new fact of the card, set into the scene the way the card stands in it; false when
@@ -173,7 +184,7 @@ struct Narrator {
     }
 
     private mutating func answerDo(_ action: PlayerAction) {
-        let objectValues: [String: String] = ["obj": action.object, "action": Self.secondPerson(action.text)]
+        let objectValues = Self.objectSlots(action.object).merging(["action": Self.secondPerson(action.text)]) { $1 }
         let head = action.head
         let objectCard = cardNamed(in: action.object)
         switch action.verbClass {
@@ -339,6 +350,17 @@ struct Narrator {
             if tell(rule: kind) { scene += 1 }
         }
         if !isFull && told.count >= 3 && Int.random(in: 0..<2, using: &random) == 0 { tell(rule: "hook") }
+    }
+
+    /// The object and the words that agree with it: "the lamp … it is", "the rations … they are".
+    static func objectSlots(_ object: String) -> [String: String] {
+        let head = Prose.words(object).last ?? ""
+        let singularInS: Set<String> = ["lens", "atlas", "canvas", "gas", "bus", "chaos", "news", "series", "species", "iris", "axis", "bias", "pelvis"]
+        let plural = head.count > 2 && head.hasSuffix("s") && !["ss", "us", "is"].contains(where: head.hasSuffix) && !singularInS.contains(head)
+            || ["some", "these", "those", "several", "two", "three", "many"].contains(Prose.words(object).first ?? "")
+        return plural
+            ? ["obj": object, "it": "them", "itS": "they", "is": "are", "s": "", "es": "", "has": "have", "does": "do", "was": "were"]
+            : ["obj": object, "it": "it", "itS": "it", "is": "is", "s": "s", "es": "es", "has": "has", "does": "does", "was": "was"]
     }
 
     /// A `do` action as the story tells it: "I light my lamp" → "light your lamp".

@@ -62,7 +62,7 @@ public struct OfflineStoryteller: LanguageModel {
             for sentence in Prose.sentences(answer) { avoid.insert(Prose.key(sentence)) }
         }
         let random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
-        var narrator = Narrator(cards: cards, properNouns: properNouns, state: state, action: action, avoid: avoid, random: random, budget: max(1, request.maxOutputTokens))
+        var narrator = Narrator(cards: cards, properNouns: properNouns, state: state, action: action, avoid: avoid, earlierAnswers: request.earlierAnswers, random: random, budget: max(1, request.maxOutputTokens))
         narrator.compose()
 
         var pieces: [String] = []

@@ -58,8 +58,10 @@ struct StoryCard {
 
     /// The first possessive or subject pronoun of `pronoun`'s kind in `text`, replaced by `name`.
     static func naming(_ text: String, name: String, pronoun: Lexicon.Pronoun) -> String {
+        // Words inside quotes are someone else's ("Do not answer it in her voice"): never renamed.
+        let unquoted = StoryState.quoteMask(text)
         for (word, replacement) in [(pronoun.possessive, name + "'s"), (pronoun.subject, name)] where pronoun != .they || word == "their" {
-            if let found = text.ranges(of: " \(word) ").first {
+            if let found = text.ranges(of: " \(word) ").first(where: { unquoted[text.distance(from: text.startIndex, to: $0.lowerBound)] }) {
                 var named = text
                 named.replaceSubrange(found, with: " \(replacement) ")
                 return named
@@ -224,7 +226,7 @@ struct StoryCard {
         guard words.count >= 3, words.count <= 45 else { return nil }
         // First-person sentences outside quotes are someone's notes, not the story's facts.
         if words.contains(where: { ["i", "my", "me", "we", "our", "us", "i'm", "mine"].contains($0) }) { return nil }
-        if !".!?".contains(sentence.last ?? " ") { sentence += "." }
+        if !".!?".contains(sentence.last(where: { !"\"”’')".contains($0) }) ?? " ") { sentence += "." }
 
         // A sentence that starts with the card's pronoun is about the card: say its name instead.
         let lead = words[0]
@@ -266,7 +268,9 @@ struct StoryCard {
         // wear masks" only lacks a verb this lexicon knows).
         let head = sentence.prefix { $0 != "," }
         if Prose.words(String(head)).contains(where: Lexicon.baseForms.contains) { return nil }
-        if Lexicon.relativeWords.contains(words[0]) || Prose.words(name).first == words.first { return nil }
+        // "The Citadel also functions as…": a clause about the card whose verb this lexicon does not know.
+        let nameWords = Prose.words(name).filter { !Lexicon.functionWords.contains($0) }
+        if Lexicon.relativeWords.contains(words[0]) || words.prefix(3).contains(where: nameWords.contains) { return nil }
         // "…as she looks upon you": a clause whose verb this lexicon does not know.
         if words.contains(where: { ["she", "he", "they", "we", "you", "i"].contains($0) }) { return nil }
         var description = lowercasingFirstWord(sentence, properNouns: properNouns)

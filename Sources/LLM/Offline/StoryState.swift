@@ -26,6 +26,14 @@ struct StoryState {
     var toldText = ""
     /// Weather and setting words the story and its cards use ("fog", "rain", "forest").
     var elements: [String] = []
+    /// Whether the player is under the open sky: the place or the story's setting says so.
+    var isOutdoors: Bool {
+        let outdoorPlaces = ["forest", "woods", "field", "road", "street", "beach", "shore", "garden", "wastelands", "wastes", "roof", "quay", "harbor", "harbour", "square", "mountain", "hill", "river", "glade", "clearing", "causeway", "stair"]
+        let lowered = place.lowercased()
+        if outdoorPlaces.contains(where: { StoryCard.containsWord(lowered, $0) }) { return true }
+        return place.isEmpty && elements.contains { ["forest", "river", "sand", "snow", "stars", "waves"].contains($0) } && !elements.contains("machines")
+    }
+
     /// The latest narration, lowercased.
     var recentNarration = ""
 
@@ -129,7 +137,8 @@ struct StoryState {
                     present.removeAll { $0 == index }
                     continue
                 }
-                let startsWithName = names.contains { unquoted.trimming(" \"“”").hasPrefix($0) }
+                // "Ottoline's last pages…" is about her things, not her.
+                let startsWithName = names.contains { unquoted.trimming(" \"“”").hasPrefix($0 + " ") }
                 let speaks = names.contains { name in speechVerbs.contains { unquoted.contains("\(name) \($0)") || unquoted.contains("\($0) \(name)") } }
                 if startsWithName || speaks {
                     present.removeAll { $0 == index }
@@ -138,6 +147,18 @@ struct StoryState {
             }
         }
         return present
+    }
+
+    /// For each character of `text`, whether it is outside double quotes.
+    static func quoteMask(_ text: String) -> [Bool] {
+        var inside = false
+        return text.map { character in
+            if character == "\"" || character == "“" || character == "”" {
+                inside = character == "”" ? false : (character == "“" ? true : !inside)
+                return false
+            }
+            return !inside
+        }
     }
 
     static func withoutQuotes(_ text: String) -> String {
