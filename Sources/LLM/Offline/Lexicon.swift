@@ -113,12 +113,14 @@ public enum Lexicon {
     static func mainVerbIndex(_ sentence: String) -> Int? {
         var words: [String] = []
         var relative: [Bool] = []
+        var segmentStart: [Bool] = []
         for segment in sentence.split(whereSeparator: { ",;:".contains($0) }) {
             var inRelative = false
-            for word in Prose.casedWords(String(segment)) {
+            for (position, word) in Prose.casedWords(String(segment)).enumerated() {
                 if relativeWords.contains(word.lowercased()) { inRelative = true }
                 words.append(word)
                 relative.append(inRelative)
+                segmentStart.append(position == 0)
             }
         }
         let lowered = words.map { $0.lowercased() }
@@ -131,6 +133,12 @@ public enum Lexicon {
             if relative[index] {
                 if startsAsNounPhrase { return nil }
                 continue
+            }
+            // "…, forty years ago, ended with the Harrow drowning": a past form opening a comma's segment
+            // and going on with a preposition is the sentence's verb ("weathered and sharp" is not).
+            let opensSegment = index > 0 && segmentStart[index]
+            if opensSegment && isPastForm(word) && index + 1 < lowered.count && ["with", "in", "on", "at", "up", "down", "into", "the", "a", "an", "his", "her", "their"].contains(lowered[index + 1]) {
+                return index
             }
             if index > 0 && isPastForm(word) {
                 let before = words[index - 1]

@@ -148,8 +148,12 @@ struct Narrator {
         case (.clause, .remembered):
             let clause = StoryCard.lowercasingFirstWord(fact.text, properNouns: properNouns)
             return tell(rule: "recall", ["clause": clause])
+        case (.description, .here) where card.kind == .location:
+            // "You take in X: walkable only at low tide" reads wrong; a colon wants a noun after it.
+            let nounFirst = ["a", "an", "the"].contains(Prose.words(fact.text).first ?? "") || fact.text.first?.isUppercase == true
+            return tell(rule: nounFirst ? "placeDescription" : "placeAppositive", names)
         case (.description, .here):
-            return tell(rule: card.kind == .location ? "placeDescription" : "objectDescription", names)
+            return tell(rule: "objectDescription", names)
         case (.description, .present):
             return tell(rule: "presentDescription", names)
         case (.description, .object):
@@ -290,7 +294,10 @@ struct Narrator {
 
     private mutating func answerSay(_ action: PlayerAction) {
         let lowered = action.text.lowercased()
-        let addressed = cards.indices.first { cards[$0].kind == .character && cards[$0].isMentioned(in: lowered) }
+        // "Ask Isaura about Ottoline" is addressed to the one named first.
+        let addressed = cards.indices.filter { cards[$0].kind == .character }
+            .compactMap { index in cards[index].firstMention(in: lowered).map { (index, $0) } }
+            .min { $0.1 < $1.1 }?.0
         let listener: Int? = if let addressed { state.present.contains(addressed) ? addressed : nil } else { state.present.first }
         guard let listener else {
             if let addressed {

@@ -98,6 +98,14 @@ struct StoryCard {
         mentions.contains { StoryCard.containsWord(lowered, $0) }
     }
 
+    /// Where the card is first mentioned in `lowered` (an offset in characters), or nil.
+    func firstMention(in lowered: String) -> Int? {
+        mentions.compactMap { mention in
+            lowered.ranges(of: mention).first { StoryCard.containsWord(String(lowered[$0.lowerBound...]), mention) }
+                .map { lowered.distance(from: lowered.startIndex, to: $0.lowerBound) }
+        }.min()
+    }
+
     static func containsWord(_ text: String, _ word: String) -> Bool {
         text.ranges(of: word).contains { found in
             let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]

@@ -226,8 +226,9 @@ enum StoryGrammar {
         "placeDescription": [
             "{Name} is all around you, {desc}.", "Around you is {name}, {desc}.", "You take in {name}: {desc}.",
         ],
+        "placeAppositive": ["{Name} is all around you, {desc}.", "Around you is {name}, {desc}.", "Here is {name}, {desc}."],
         "objectDescription": [
-            "You look closer at {name}, {desc}.", "Up close, {name} is just as you were told: {desc}.",
+            "You look closer at {name}, {desc}.", "Up close, {name} is just as you were told: {desc}.", "You look again at {name}, {desc}.",
         ],
 
         // MARK: The scene
