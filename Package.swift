@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", "ProviderTestSupport",
+                "imaginai", "JSONRPC", "ImaginAIStore", "ImaginAIProtocol", "ProviderTestSupport", "LLM",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -1,3 +1,5 @@
+import ImaginAICore
+
 /// What a language model is asked for one turn.
 public struct GenerationRequest: Sendable {
     /// The framing text: base instruction, scenario instructions, plot essentials, triggered cards.
@@ -12,19 +14,22 @@ public struct GenerationRequest: Sendable {
     public var allowThinking: Bool
     /// Makes sampling repeatable where the model supports it.
     public var seed: UInt64
-    /// The story's own prose (plot essentials, cards, history) without the instructions to the model:
-    /// what a model that learns from the adventure itself (the offline storyteller) learns from.
-    public var material: String?
+    /// The cards that fired and fit, most recently mentioned first: the facts the offline storyteller
+    /// tells (a model that reads the system text finds them there).
+    public var cards: [PromptCard]
+    /// Earlier answers to this turn (a retry's previous versions), which a retry should not repeat.
+    public var earlierAnswers: [String]
     /// Where the answer ends: providers that take stop sequences stop there (each caps how many it
     /// takes; the story service cuts the stream itself as well, as servers may ignore them).
     public var stopSequences: [String]
 
     public init(
         system: String, story: String, action: String? = nil, mentionedNames: [String] = [],
-        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, material: String? = nil,
-        stopSequences: [String] = []
+        maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, cards: [PromptCard] = [],
+        earlierAnswers: [String] = [], stopSequences: [String] = []
     ) {
-        self.material = material
+        self.cards = cards
+        self.earlierAnswers = earlierAnswers
         self.stopSequences = stopSequences
         self.system = system
         self.story = story

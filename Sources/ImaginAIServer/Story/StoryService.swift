@@ -112,15 +112,17 @@ final class StoryService: Sendable {
         // the turn it replaces.
         let prompt = try assemble(
             adventure: adventure, settings: settings, action: action, historyBefore: retried?.index ?? playerTurn?.index)
-        let versions = try retried.map { try database.turnVersions(turnId: $0.id).count } ?? 0
+        // Every text the retried turn has had: a retry must not answer with one of them again.
+        let earlierAnswers = try retried.map { try database.turnVersions(turnId: $0.id).map(\.text) } ?? []
+        let versions = earlierAnswers.count
         let turnIndex = retried?.index ?? (playerTurn.map { $0.index + 1 } ?? adventure.turnCount)
         let request = GenerationRequest(
             system: prompt.systemText, story: prompt.storyText, action: action?.1,
             mentionedNames: prompt.firedCards.filter(\.included).map(\.name),
             maxOutputTokens: settings.maxOutputTokens, allowThinking: settings.allowThinking,
             seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
-            material: OfflineStoryteller.learningMaterial(
-                plotEssentials: prompt.text(of: .plotEssentials), cards: prompt.text(of: .cards), history: prompt.text(of: .history)),
+            cards: Self.firedCards(prompt, of: adventure),
+            earlierAnswers: earlierAnswers,
             stopSequences: StoryCutter.stopSequences)
 
         let started = ContinuousClock.now
@@ -325,6 +327,14 @@ final class StoryService: Sendable {
         guard let turn, let data = try? JSONCoding.makeEncoder().encode(turn),
               let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
         return value
+    }
+
+    /// The cards that fired and fit the prompt, in the order they fired.
+    static func firedCards(_ prompt: AssembledPrompt, of adventure: Adventure) -> [PromptCard] {
+        let byId = Dictionary(adventure.cards.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return prompt.firedCards.filter(\.included).compactMap { fired in
+            byId[fired.cardID].map { PromptCard(id: $0.id, type: $0.type, name: $0.name, description: $0.description, keys: $0.keys) }
+        }
     }
 
     static func sectionTokens(_ prompt: AssembledPrompt) -> SectionTokens {

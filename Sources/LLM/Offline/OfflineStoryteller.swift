@@ -1,16 +1,16 @@
 import ImaginAICore
 
-/// The default model: a word trigram model trained, each turn, on the adventure's own text (instructions,
-/// plot essentials, triggered cards, the story so far). It needs no network and no key, so a new user can
-/// play at once and every test runs offline. It is not a neural model and says so in its name; its
-/// stories are recombinations of the adventure's own sentences, steered toward the player's action and
-/// the cards the action mentions.
+/// The default model: a story grammar, not a neural model. It needs no network and no key, so a new user
+/// can play at once and every test runs offline. Each turn it reads the story in view for a light world
+/// state (where the player is, who is present, what is lit, open or carried), answers the action with a
+/// consequence, sets the facts of the cards that fired into the scene, and fills the paragraph from a
+/// Tracery-style grammar, never telling a sentence the story in view already holds.
 public struct OfflineStoryteller: LanguageModel {
     public static let id = "offline/storyteller"
 
     public let descriptor = ModelDescriptor(
         id: OfflineStoryteller.id,
-        name: "Offline storyteller (a word trigram model trained on the adventure's own text; no network)",
+        name: "Offline storyteller (a story grammar that follows your actions and the cards that fired; no network)",
         contextTokens: 8192, maxOutputTokens: 800, supportsThinking: false)
 
     /// The pause between words, for the typewriter feel; zero streams as fast as possible.
@@ -46,172 +46,80 @@ public struct OfflineStoryteller: LanguageModel {
 
     /// The whole answer as the pieces it is streamed in (each a word with its leading space).
     static func compose(_ request: GenerationRequest) -> (pieces: [String], finish: FinishReason) {
-        let material = StoryMaterial(request.material ?? (request.system + "\n\n" + request.story))
-        let model = TrigramModel(material: material)
-        var random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
-        let budget = max(1, request.maxOutputTokens)
-        let target = budget * 7 / 10
-        var told: [[String]] = []
-        var tokens = 0
-        var oversized: [String]?
-
-        /// Tells the sentence if it fits the budget; the first one that does not fit is kept in case
-        /// nothing else is told (then it is cut, as a model at its limit would be).
-        @discardableResult
-        func tell(_ sentence: [String]) -> Bool {
-            let cost = TokenEstimator.estimate(sentence.joined(separator: " "))
-            guard tokens + cost <= budget else {
-                if oversized == nil { oversized = sentence }
-                return false
-            }
-            told.append(sentence)
-            tokens += cost
-            return true
+        let texts = request.cards.map(\.description) + [request.story]
+        let properNouns = StoryCard.properNouns(in: texts).union(request.cards.flatMap { card in
+            card.name.split(separator: " ").map(String.init).filter { $0.first?.isUppercase == true && !Lexicon.functionWords.contains($0.lowercased()) }
+        })
+        let cards = request.cards.map { StoryCard($0, properNouns: properNouns) }
+        let reading = Self.readAction(request)
+        let state = StoryState(story: request.story, cards: cards, dropCurrentAction: reading != nil)
+        var action = reading
+        if action?.kind == .doing, let text = action?.text {
+            action = PlayerAction.reading(do: text, previousObject: state.lastObject)
         }
-        /// Tries a few times for a new sentence (see `TrigramModel.isNew`) that passes `accept`, and tells it.
-        @discardableResult
-        func tellNew(tries: Int, _ make: (inout SeededRandom) -> [String]?, accept: ([String]) -> Bool = { _ in true }) -> Bool {
-            for _ in 0..<tries {
-                if let sentence = make(&random), model.isNew(sentence, told: told), accept(sentence) { return tell(sentence) }
-            }
-            return false
+        var avoid = state.told
+        for answer in request.earlierAnswers {
+            for sentence in Prose.sentences(answer) { avoid.insert(Prose.key(sentence)) }
         }
-        /// A sentence that starts where the material talks about `phrase` and keeps it.
-        func tellAbout(_ phrase: [String], alsoAccepting other: [String] = []) {
-            let lowered = phrase.map { $0.lowercased() }
-            let places = model.starts.filter { $0.sentence.canStart && Self.find(lowered, in: $0.sentence.tokens) != nil }
-            guard !places.isEmpty else { return }
-            // Narration before card facts, where there is any.
-            let prose = places.filter { $0.sentence.kind == .prose }
-            tellNew(tries: 24, { random in
-                let pool = !prose.isEmpty && Int.random(in: 0..<3, using: &random) > 0 ? prose : places
-                let place = pool.randomElement(using: &random)!
-                let at = Self.find(lowered, in: place.sentence.tokens)!
-                return model.sentence(from: place.index, keepUntil: place.index + at + phrase.count, random: &random)
-            }, accept: { Self.find(lowered, in: $0.map { $0.lowercased() }) != nil || (!other.isEmpty && Self.find(other.map { $0.lowercased() }, in: $0.map { $0.lowercased() }) != nil) })
-        }
-
-        // First, an answer to the action.
-        let action = ActionReading(request: request, model: model)
-        switch action.kind {
-        case .saying:
-            tell(action.reply(cards: material.cards, mentioned: request.mentionedNames, random: &random))
-        case .doing:
-            if action.phrase.count <= 12 {
-                // "You open the logbook" goes on as the material goes on after "the logbook", if it goes on
-                // with a clause of its own ("…, reached by…", "… of weather…"), not with a verb of its own.
-                tellNew(tries: 24, { random in model.sentence(from: nil, prefix: action.phrase, random: &random, maxWords: 40) },
-                        accept: { $0.count >= action.phrase.count + 4 && Self.linkWords.contains($0[action.phrase.count].lowercased()) })
-            }
-        case .story, .none:
-            break
-        }
-        if let term = action.terms.first, !told.contains(where: { Self.find(term.map { $0.lowercased() }, in: $0.map { $0.lowercased() }) != nil }) {
-            tellAbout(term)
-        }
-        // Said plainly when the material has nothing new to add about it: the answer still answers.
-        if action.kind == .doing, action.phrase.count <= 12, let term = action.terms.first ?? Optional(Array(action.phrase.suffix(1))),
-           !told.contains(where: { Self.find(term.map { $0.lowercased() }, in: $0.map { $0.lowercased() }) != nil }),
-           tell(action.phrase + ["."]) {
-            told.insert(told.removeLast(), at: 0)
-        }
-        // Then the cards the recent text brought up, by name.
-        for name in request.mentionedNames.prefix(2) {
-            let card = material.cards.first { $0.name == name }
-            let words = TrigramModel.tokenize(name)
-            let short = card.map { TrigramModel.tokenize($0.shortName) } ?? words
-            let all = told.joined().map { $0.lowercased() }
-            if Self.find(short.map { $0.lowercased() }, in: all) != nil { continue }
-            tellAbout(words, alsoAccepting: short)
-            if Self.find(short.map { $0.lowercased() }, in: told.joined().map { $0.lowercased() }) == nil, short != words {
-                tellAbout(short)
-            }
-        }
-        // Then the story goes on from wherever it likes, mostly from the narration's own sentences.
-        let prose = model.startIndices { $0.kind == .prose }
-        let any = model.startIndices()
-        // Card facts read like an encyclopedia: two at most among them.
-        var facts = 0
-        var attempts = 0
-        while tokens < target && attempts < 60 && !any.isEmpty {
-            attempts += 1
-            let pool = !prose.isEmpty && (facts >= 2 || Int.random(in: 0..<10, using: &random) < 7) ? prose : any
-            let start = pool.randomElement(using: &random)!
-            if let sentence = model.sentence(from: start, random: &random), model.isNew(sentence, told: told), tell(sentence),
-               !prose.contains(start) {
-                facts += 1
-            }
-        }
-        // A material too small for much that is new: recombine it freely, each sentence still unlike
-        // the others in the answer, then retell it, each sentence once.
-        attempts = 0
-        while tokens < target / 2 && attempts < 60 && !any.isEmpty {
-            attempts += 1
-            if let sentence = model.sentence(from: any.randomElement(using: &random)!, random: &random),
-               model.isNew(sentence, told: told, againstMaterial: false) {
-                tell(sentence)
-            }
-        }
-        if told.count < 3 {
-            for start in any where tokens < target {
-                if let sentence = model.sentence(from: start, random: &random),
-                   !told.contains(where: { TrigramModel.key($0[...]) == TrigramModel.key(sentence[...]) }) {
-                    tell(sentence)
-                }
-            }
-        }
-        // A material too small to say anything new in: say something old rather than nothing.
-        if told.isEmpty && oversized == nil, let start = any.first ?? model.starts.first?.index,
-           let sentence = model.sentence(from: start, random: &random) ?? Optional(Array(model.tokens[start...].prefix(30))) {
-            tell(sentence)
-        }
+        let random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
+        var narrator = Narrator(cards: cards, properNouns: properNouns, state: state, action: action, avoid: avoid, earlierAnswers: request.earlierAnswers, random: random, budget: max(1, request.maxOutputTokens))
+        narrator.compose()
 
         var pieces: [String] = []
-        func say(_ words: [String]) {
-            for word in words { pieces.append((pieces.isEmpty ? "" : " ") + word) }
+        func say(_ text: String) {
+            for word in text.split(separator: " ") { pieces.append((pieces.isEmpty ? "" : " ") + word) }
         }
-        if told.isEmpty, let sentence = oversized {
+        if narrator.told.isEmpty, let sentence = narrator.oversized {
             // Room for part of it only: a model that hits its limit stops mid-sentence.
             var cost = 0
-            for word in Self.written(sentence) {
-                let wordCost = TokenEstimator.estimate(word)
-                if cost + wordCost > budget { break }
-                say([word])
+            for word in sentence.split(separator: " ") {
+                let wordCost = TokenEstimator.estimate(String(word))
+                if cost + wordCost > request.maxOutputTokens { break }
+                say(String(word))
                 cost += wordCost
             }
             return (pieces, .length)
         }
-        for sentence in told { say(Self.written(sentence)) }
+        for sentence in narrator.told { say(sentence) }
         return (pieces, .stop)
     }
 
-    static let linkWords: Set<String> = [
-        ",", "of", "with", "in", "on", "at", "and", "where", "that", "which", "to", "for", "by", "from", "under",
-        "beside", "into", "toward", "towards", "near", "behind", "above", "below", "through", "across", "along",
-    ]
-
-    /// A sentence's tokens as written: capitalised, punctuation glued to the words before it.
-    static func written(_ sentence: [String]) -> [String] {
-        var words = TrigramModel.attachPunctuation(sentence)
-        if let first = words.first, let letter = first.first, letter.isLowercase {
-            words[0] = letter.uppercased() + first.dropFirst()
+    /// The action the answer answers: the request's, read with the kind the story's last line gives it
+    /// (`> You say "…"` is speech, `> You …` a deed, anything else narration); a retry or a continue
+    /// after an unanswered action has none of its own and answers that line.
+    static func readAction(_ request: GenerationRequest) -> PlayerAction? {
+        let lastLine = lastLine(of: request.story)
+        let isSpeech = lastLine.hasPrefix("> You say \"") || lastLine.hasPrefix("> You say “")
+        if let text = request.action?.trimmingWhitespace(), !text.isEmpty {
+            if isSpeech { return PlayerAction(kind: .saying, text: text) }
+            if lastLine.hasPrefix("> ") { return PlayerAction(kind: .doing, text: text) }
+            return PlayerAction(kind: .story, text: text)
         }
-        return words
-    }
-
-    /// Where `phrase` (lowercased) occurs in `tokens`, compared without case.
-    static func find(_ phrase: [String], in tokens: [String]) -> Int? {
-        guard !phrase.isEmpty, tokens.count >= phrase.count else { return nil }
-        for index in 0...(tokens.count - phrase.count) where tokens[index].lowercased() == phrase[0] {
-            if zip(tokens[index..<(index + phrase.count)], phrase).allSatisfy({ $0.lowercased() == $1 }) { return index }
+        if isSpeech {
+            return PlayerAction(kind: .saying, text: String(lastLine.dropFirst(10)).trimming(" \"“”"))
+        }
+        if lastLine.hasPrefix("> ") {
+            var text = String(lastLine.dropFirst(2))
+            if text.hasPrefix("You ") { text.removeFirst(4) }
+            return PlayerAction(kind: .doing, text: text)
         }
         return nil
     }
-}
 
-extension OfflineStoryteller {
-    /// The prose to learn from, as the storyteller sorts it (kept for callers that want the text).
-    static func corpus(_ text: String) -> String {
-        StoryMaterial(text).sentences.map { written($0.tokens).joined(separator: " ") }.joined(separator: "\n")
+    /// The story's last line that is neither blank nor the author's note, trimmed; "" if none. Read from
+    /// the end, so a long story costs no more than a short one.
+    static func lastLine(of story: String) -> String {
+        var end = story.endIndex
+        while end > story.startIndex {
+            var start = end
+            while start > story.startIndex, !story[story.index(before: start)].isNewline {
+                start = story.index(before: start)
+            }
+            let trimmed = story[start..<end].trimmingWhitespace()
+            if !trimmed.isEmpty && !trimmed.hasPrefix("[Author's note") { return trimmed }
+            guard start > story.startIndex else { break }
+            end = story.index(before: start)
+        }
+        return ""
     }
 }

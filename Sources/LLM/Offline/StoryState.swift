@@ -1,0 +1,181 @@
+import ImaginAICore
+
+/// What the story so far says about the world, read afresh each turn from the text the model is given:
+/// where the player is, who is with them, what they carry, what they lit or opened, and every sentence
+/// already told (so none is told again while it is in view).
+struct StoryState {
+    enum ObjectState { case lit, dark, open, closed, locked }
+
+    /// Where the player is, as the story names it ("the lamp room", "Gullwick"); "" when unknown.
+    var place = ""
+    /// The location card the place is, if any (an index into the cards).
+    var placeCard: Int?
+    /// Character cards present now, most recently seen first.
+    var present: [Int] = []
+    /// By the object's last word ("lamp", "door").
+    var objects: [String: ObjectState] = [:]
+    /// Objects taken and not dropped, as the player named them.
+    var carried: [String] = []
+    /// The object of the latest action that had one: what "it" means.
+    var lastObject = ""
+    /// How many actions the story in view holds.
+    var actions = 0
+    /// The keys of every sentence in view (see `Prose.key`).
+    var told = Set<String>()
+    /// The whole story in view as one key, to find a fact already told inside a longer sentence.
+    var toldText = ""
+    /// Weather and setting words the story and its cards use ("fog", "rain", "forest").
+    var elements: [String] = []
+    /// Whether the player is under the open sky: the place or the story's setting says so.
+    var isOutdoors: Bool {
+        let outdoorPlaces = ["forest", "woods", "field", "road", "street", "beach", "shore", "garden", "wastelands", "wastes", "roof", "quay", "harbor", "harbour", "square", "mountain", "hill", "river", "glade", "clearing", "causeway", "stair"]
+        let lowered = place.lowercased()
+        if outdoorPlaces.contains(where: { StoryCard.containsWord(lowered, $0) }) { return true }
+        return place.isEmpty && elements.contains { ["forest", "river", "sand", "snow", "stars", "waves"].contains($0) } && !elements.contains("machines")
+    }
+
+    /// The latest narration, lowercased.
+    var recentNarration = ""
+
+    /// How many paragraphs of narration back no sentence and no card fact is told again.
+    static let memoryParagraphs = 24
+
+    static let elementWords = ["fog", "mist", "rain", "wind", "snow", "sea", "storm", "smoke", "dust", "ash", "sand", "forest", "river", "fire", "stars", "moon", "tide", "waves", "ice", "rust", "machines", "neon"]
+    static let departures = ["away", "leaves", "departs", "disappears", "vanishes", "vanished", "is gone", "are gone", "was gone", "slips out", "walks off", "goes out", "heads off", "rowed off", "has left", "had left", "gone now", "not here", "no longer here"]
+    static let speechVerbs = ["says", "asks", "answers", "replies", "whispers", "mutters", "calls", "murmurs"]
+
+    init(story: String, cards: [StoryCard], dropCurrentAction: Bool) {
+        var paragraphs = story.split(separator: "\n\n").map { String($0).trimmingWhitespace() }
+            .filter { !$0.isEmpty && !$0.hasPrefix("[Author's note") }
+        if dropCurrentAction, !paragraphs.isEmpty { paragraphs.removeLast() }
+
+        var pending: PlayerAction?
+        var sinceAction: [String] = []
+        var beforeAction: [String] = []
+        var narrationText: [String] = []
+        var moved = false
+        var openingParagraphs: [String]?
+        for paragraph in paragraphs {
+            if paragraph.hasPrefix("> ") {
+                if openingParagraphs == nil { openingParagraphs = narrationText }
+                actions += 1
+                beforeAction = sinceAction.isEmpty ? beforeAction : sinceAction
+                sinceAction = []
+                var line = String(paragraph.dropFirst(2))
+                if line.hasPrefix("You say \"") || line.hasPrefix("You say “") { pending = nil; continue }
+                if line.hasPrefix("You ") { line.removeFirst(4) }
+                let action = PlayerAction.reading(do: line, previousObject: lastObject)
+                if !action.object.isEmpty { lastObject = action.object }
+                if action.verbClass == .move, !action.destination.isEmpty {
+                    place = action.destination
+                    placeCard = cards.firstIndex { $0.kind == .location && $0.isMentioned(in: action.destination.lowercased()) }
+                    moved = true
+                    beforeAction = []
+                }
+                pending = action
+                continue
+            }
+            narrationText.append(paragraph)
+            sinceAction.append(paragraph)
+            if let action = pending {
+                record(outcome: paragraph.lowercased(), of: action)
+                pending = nil
+            }
+        }
+        if !moved {
+            // Where the story opens: the place its opening names most often.
+            let opening = (openingParagraphs ?? narrationText).joined(separator: "\n").lowercased()
+            let counts = cards.indices.filter { cards[$0].kind == .location }.map { index in
+                (index, cards[index].mentions.reduce(0) { $0 + opening.ranges(of: $1).count })
+            }
+            if let (index, count) = counts.max(by: { $0.1 < $1.1 }), count > 0 {
+                placeCard = index
+                place = cards[index].name
+            }
+        }
+        let recent = (sinceAction.isEmpty ? beforeAction : sinceAction).suffix(2)
+        recentNarration = recent.joined(separator: "\n").lowercased()
+        present = Self.presence(in: Array(recent), cards: cards)
+        // What a reader still remembers: about the last twenty answers (and the opening, early on).
+        let remembered = narrationText.suffix(Self.memoryParagraphs)
+        for paragraph in remembered {
+            for sentence in Prose.sentences(paragraph) { told.insert(Prose.key(sentence)) }
+        }
+        toldText = remembered.map(Prose.key).joined(separator: " | ")
+        let everything = (narrationText + cards.flatMap { $0.facts.map(\.text) }).joined(separator: " ").lowercased()
+        elements = Self.elementWords.filter { StoryCard.containsWord(everything, $0) }
+    }
+
+    /// What the narration after an action says happened to its object.
+    private mutating func record(outcome: String, of action: PlayerAction) {
+        guard !action.head.isEmpty else { return }
+        switch action.verbClass {
+        case .light: objects[action.head] = .lit
+        case .extinguish: objects[action.head] = .dark
+        case .open: objects[action.head] = outcome.contains("locked") ? .locked : .open
+        case .unlock: objects[action.head] = outcome.contains("locked") ? .locked : .closed
+        case .close: objects[action.head] = .closed
+        case .lock: objects[action.head] = .locked
+        case .take:
+            if !outcome.contains("already") && !carried.contains(action.object) { carried.append(action.object) }
+        case .drop: carried.removeAll { Prose.words($0).last == action.head }
+        default: break
+        }
+    }
+
+    /// Character cards present in `paragraphs`: named as the subject of a sentence or as a speaker, and
+    /// not seen leaving after that. Most recently seen first.
+    static func presence(in paragraphs: [String], cards: [StoryCard]) -> [Int] {
+        var present: [Int] = []
+        for sentence in paragraphs.flatMap(Prose.sentences) {
+            let lowered = sentence.lowercased()
+            let unquoted = Self.withoutQuotes(lowered)
+            for (index, card) in cards.enumerated() where card.kind == .character {
+                let names = [card.name.lowercased(), card.shortName.lowercased()]
+                guard names.contains(where: { StoryCard.containsWord(lowered, $0) }) else { continue }
+                if departures.contains(where: { unquoted.contains($0) }) {
+                    present.removeAll { $0 == index }
+                    continue
+                }
+                // "Ottoline's last pages…" is about her things, not her.
+                let startsWithName = names.contains { unquoted.trimming(" \"“”").hasPrefix($0 + " ") }
+                let speaks = names.contains { name in speechVerbs.contains { unquoted.contains("\(name) \($0)") || unquoted.contains("\($0) \(name)") } }
+                if startsWithName || speaks {
+                    present.removeAll { $0 == index }
+                    present.insert(index, at: 0)
+                }
+            }
+        }
+        return present
+    }
+
+    /// For each character of `text`, whether it is outside double quotes.
+    static func quoteMask(_ text: String) -> [Bool] {
+        var inside = false
+        return text.map { character in
+            if character == "\"" || character == "“" || character == "”" {
+                inside = character == "”" ? false : (character == "“" ? true : !inside)
+                return false
+            }
+            return !inside
+        }
+    }
+
+    static func withoutQuotes(_ text: String) -> String {
+        var inside = false
+        var result = ""
+        for character in text {
+            if character == "\"" || character == "“" || character == "”" {
+                inside = character == "”" ? false : (character == "“" ? true : !inside)
+                continue
+            }
+            if !inside { result.append(character) }
+        }
+        return result
+    }
+
+    /// Whether a fact's words already appear in the story in view.
+    func hasTold(_ fact: StoryCard.Fact) -> Bool {
+        toldText.contains(fact.key)
+    }
+}
