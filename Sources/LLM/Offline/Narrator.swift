@@ -294,11 +294,21 @@ struct Narrator {
 
     private mutating func answerSay(_ action: PlayerAction) {
         let lowered = action.text.lowercased()
-        // "Ask Isaura about Ottoline" is addressed to the one named first.
-        let addressed = cards.indices.filter { cards[$0].kind == .character }
+        // "Ask Isaura about Ottoline" is addressed to the one named first; speech to the one it opens
+        // or ends with ("Wren, are you there?"); "What happened to Ottoline?" is about her, not to her.
+        let mentioned = cards.indices.filter { cards[$0].kind == .character }
             .compactMap { index in cards[index].firstMention(in: lowered).map { (index, $0) } }
-            .min { $0.1 < $1.1 }?.0
-        let listener: Int? = if let addressed { state.present.contains(addressed) ? addressed : nil } else { state.present.first }
+        let addressed: Int? = if action.kind == .saying {
+            mentioned.first { Self.isVocative(lowered, at: $0.1) }?.0
+        } else {
+            mentioned.min { $0.1 < $1.1 }?.0
+        }
+        var listener: Int? = if let addressed { state.present.contains(addressed) ? addressed : nil } else { state.present.first }
+        // Someone called by name who has not left for good may come at the call, now and then.
+        if listener == nil, let addressed, canArrive(addressed), Int.random(in: 0..<2, using: &random) == 0,
+           tell(rule: "joins", ["name": Self.midSentence(cards[addressed].name)]) {
+            listener = addressed
+        }
         guard let listener else {
             if let addressed {
                 tell(rule: "absentListener", ["name": Self.midSentence(cards[addressed].name)])
@@ -328,7 +338,26 @@ struct Narrator {
 
     /// The rest of the scene, until the answer is a paragraph: the people here, what the story
     /// brought up, what is lit, open or carried, the weather, and an ending that invites the next move.
+    /// Whether the name at `offset` of `speech` is the one spoken to: first, or after the last comma.
+    static func isVocative(_ speech: String, at offset: Int) -> Bool {
+        let before = speech.prefix(offset).trimmingWhitespace()
+        return before.isEmpty || before.hasSuffix(",") && !speech.dropFirst(offset).contains(",")
+    }
+
+    /// Whether a character may walk into the scene: a character card, not here, not seen leaving in
+    /// the story in view, and not gone for good by its own card ("vanished", "dead").
+    func canArrive(_ index: Int) -> Bool {
+        let card = cards[index]
+        return card.kind == .character && !state.present.contains(index) && !state.departed.contains(index) && !card.isGoneForGood
+    }
+
     private mutating func fillScene() {
+        // An empty scene is sometimes joined by someone the story has been talking about.
+        if state.present.isEmpty, told.count < 3, action?.kind != .saying, action?.verbClass != .talk,
+           let arriving = cards.indices.first(where: canArrive), Int.random(in: 0..<4, using: &random) == 0,
+           tell(rule: "joins", ["name": Self.midSentence(cards[arriving].name)]) {
+            tellFact(of: arriving, as: .present)
+        }
         for index in state.present.prefix(2) where !isFull && !told.contains(where: { $0.contains(cards[index].name) || $0.contains(cards[index].shortName) }) {
             if Int.random(in: 0..<3, using: &random) == 0, tellFact(of: index, as: .present) { continue }
             tell(rule: "beat", ["name": Self.midSentence(cards[index].name), "poss": cards[index].pronoun.possessive])

@@ -215,6 +215,10 @@ enum StoryGrammar {
             "{Name}, {desc}, watches you in silence.", "{Name} is here with you: {desc}.",
             "{Name} stays close, {desc}.",
         ],
+        "joins": [
+            "{Name} comes out of the shadows and stops a few paces from you.", "{Name} joins you without a word.",
+            "{Name} arrives, out of breath.", "{Name} steps into view, as if summoned.", "{Name} is suddenly there, watching you.",
+        ],
         "follows": ["{Name} follows you.", "{Name} comes with you, a step behind.", "{Name} keeps pace beside you."],
 
         // MARK: Facts set into the scene
@@ -228,7 +232,7 @@ enum StoryGrammar {
         ],
         "placeAppositive": ["{Name} is all around you, {desc}.", "Around you is {name}, {desc}.", "Here is {name}, {desc}."],
         "objectDescription": [
-            "You look closer at {name}, {desc}.", "Up close, {name} is just as you were told: {desc}.", "You look again at {name}, {desc}.",
+            "You look closer at {name}, {desc}.", "Up close, {name} is just as you were told: {desc}.", "You look hard at {name}, {desc}.",
         ],
 
         // MARK: The scene
