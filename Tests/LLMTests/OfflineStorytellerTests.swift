@@ -165,7 +165,7 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
     var random = SeededRandom(seed: 3)
     let others = ["dest": "the quay", "name": "Mira", "poss": "her", "action": "wind the clock", "key": "the iron key", "desc": "a tall woman",
                   "clause": "the tide turns at nine.", "quote": "The tide turns at nine.", "quoteNoStop": "The tide turns at nine",
-                  "lit": "the lamp", "carried": "the key", "open": "the door"]
+                  "lit": "the lamp", "carried": "the key", "open": "the door", "topic": "the ferry"]
     let values = Narrator.withCapitals(Narrator.objectSlots(object).merging(others) { $1 })
     let grammar = StoryGrammar.base.with(values).with("elementLine", StoryGrammar.elementLines.values.flatMap { $0 })
     // Slots that are parts of a sentence, not sentences.

@@ -213,7 +213,7 @@ enum StoryGrammar {
         "away": ["the window", "the door", "the dark", "the way you came", "the floor"],
         "presentDescription": [
             "{Name}, {desc}, watches you in silence.", "{Name} is here with you: {desc}.",
-            "{Name} stays close, {desc}.",
+            "{Name}, {desc}, stays close beside you.",
         ],
         "joins": [
             "{Name} comes out of the shadows and stops a few paces from you.", "{Name} joins you without a word.",
@@ -226,6 +226,7 @@ enum StoryGrammar {
             "You remember that {clause}", "You have heard that {clause}", "It comes back to you that {clause}",
             "People say that {clause}", "You know well enough that {clause}",
         ],
+        "tellsAbout": ["{Name} tells you about {topic}: {desc}.", "{Name} speaks of {topic} in a low voice: {desc}."],
         "thinkOf": ["You think of {name}, {desc}.", "Your thoughts turn to {name}, {desc}."],
         "placeDescription": [
             "{Name} is all around you, {desc}.", "Around you is {name}, {desc}.", "You take in {name}: {desc}.",
