@@ -19,6 +19,9 @@ public struct GenerationRequest: Sendable {
     public var cards: [PromptCard]
     /// Earlier answers to this turn (a retry's previous versions), which a retry should not repeat.
     public var earlierAnswers: [String]
+    /// Every card of the adventure by name, type and keys (descriptions left out): what the offline
+    /// storyteller knows of places and people that did not fire this turn.
+    public var knownCards: [PromptCard]
     /// Where the answer ends: providers that take stop sequences stop there (each caps how many it
     /// takes; the story service cuts the stream itself as well, as servers may ignore them).
     public var stopSequences: [String]
@@ -26,8 +29,9 @@ public struct GenerationRequest: Sendable {
     public init(
         system: String, story: String, action: String? = nil, mentionedNames: [String] = [],
         maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, cards: [PromptCard] = [],
-        earlierAnswers: [String] = [], stopSequences: [String] = []
+        earlierAnswers: [String] = [], knownCards: [PromptCard] = [], stopSequences: [String] = []
     ) {
+        self.knownCards = knownCards
         self.cards = cards
         self.earlierAnswers = earlierAnswers
         self.stopSequences = stopSequences

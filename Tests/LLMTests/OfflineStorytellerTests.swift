@@ -165,7 +165,7 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
     var random = SeededRandom(seed: 3)
     let others = ["dest": "the quay", "name": "Mira", "poss": "her", "action": "wind the clock", "key": "the iron key", "desc": "a tall woman",
                   "clause": "the tide turns at nine.", "quote": "The tide turns at nine.", "quoteNoStop": "The tide turns at nine",
-                  "lit": "the lamp", "carried": "the key", "open": "the door"]
+                  "lit": "the lamp", "carried": "the key", "open": "the door", "topic": "the ferry"]
     let values = Narrator.withCapitals(Narrator.objectSlots(object).merging(others) { $1 })
     let grammar = StoryGrammar.base.with(values).with("elementLine", StoryGrammar.elementLines.values.flatMap { $0 })
     // Slots that are parts of a sentence, not sentences.
@@ -208,4 +208,47 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
 @Test func seededRandomIsStable() {
     var random = SeededRandom(seed: 1)
     #expect(random.next() == 10451216379200822465)
+}
+
+@Test func speechIsToWhoItNamesFirstOrLastNotAboutWhom() {
+    #expect(Narrator.isVocative("wren, are you there?", at: 0))
+    #expect(Narrator.isVocative("are you there, wren?", at: 15))
+    #expect(!Narrator.isVocative("what happened to ottoline?", at: 17))
+}
+
+@Test func aQuestionAboutSomeoneAbsentIsNotTakenAsCallingThem() async throws {
+    for seed in 0..<10 as Range<UInt64> {
+        let said = try await run(request(opening + "\n\n> You say \"What happened to Brannoch?\"", action: "What happened to Brannoch?", seed: seed)).text
+        #expect(!said.contains("not here") && !said.contains("is gone"), "seed \(seed): \(said)")
+    }
+}
+
+@Test func someoneCalledByNameWhoHasNotGoneForGoodMayCome() async throws {
+    let wren = PromptCard(id: "w", type: "character", name: "Wren Abernathy", description: "A thin, fierce girl of about twelve who mudlarks the flats for copper and bottle-glass.", keys: ["Wren"])
+    let vanished = PromptCard(id: "o", type: "character", name: "Ottoline Vance", description: "The previous keeper. Vanished with her oilskin and lantern.", keys: ["Ottoline"])
+    var came = 0
+    for seed in 0..<12 as Range<UInt64> {
+        for (card, name) in [(wren, "Wren"), (vanished, "Ottoline")] {
+            let story = "The keeper's room is cold.\n\n> You say \"\(name), are you there?\""
+            let text = try await run(GenerationRequest(system: "", story: story, action: "\(name), are you there?", maxOutputTokens: 200, seed: seed, cards: [card])).text
+            // Came: the answer has them in the scene (as its subject or speaker, not leaving).
+            let answered = !StoryState.presence(in: [text], cards: [StoryCard(card, properNouns: [])]).isEmpty
+            if card.id == "o" {
+                #expect(!answered, "a vanished character never comes: \(text)")
+            } else if answered {
+                came += 1
+            }
+        }
+    }
+    #expect(came > 0 && came < 12, "Wren came \(came) times in 12")
+}
+
+@Test func thePlaceIsKnownFromEveryCardNotOnlyThoseThatFired() {
+    let places = [StoryCard(PromptCard(id: "p", type: "location", name: "Morrow Rock Lighthouse", description: "", keys: ["lighthouse", "the tower", "keeper's room"]), properNouns: [])]
+    let ledger = StoryCard(cards[2], properNouns: [])
+    let state = StoryState(story: opening, cards: [ledger], places: places, dropCurrentAction: false)
+    #expect(state.place == "Morrow Rock Lighthouse")
+    #expect(state.placeCard == nil, "the card did not fire, so it has no facts to tell")
+    let moved = StoryState(story: opening + "\n\n> You walk to the lighthouse.", cards: [ledger], places: places, dropCurrentAction: false)
+    #expect(moved.place == "the lighthouse")
 }

@@ -123,6 +123,7 @@ final class StoryService: Sendable {
             seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
             cards: Self.firedCards(prompt, of: adventure),
             earlierAnswers: earlierAnswers,
+            knownCards: adventure.cards.map { PromptCard(id: $0.id, type: $0.type, name: $0.name, description: "", keys: $0.keys) },
             stopSequences: StoryCutter.stopSequences)
 
         let started = ContinuousClock.now

@@ -121,7 +121,9 @@ struct Narrator {
     @discardableResult
     mutating func tellFact(of index: Int, as role: FactRole) -> Bool {
         let card = cards[index]
-        for fact in freshFacts(of: card) {
+        var facts = freshFacts(of: card)
+        if case .spoken = role { facts.sort { ($0.form == .description ? 1 : 0) < ($1.form == .description ? 1 : 0) } }
+        for fact in facts {
             usedFacts.insert(fact.key)
             if tell(fact: fact, of: card, as: role) { return true }
         }
@@ -136,11 +138,11 @@ struct Narrator {
         switch (fact.form, role) {
         case (.quote, .spoken(let speaker)):
             let text = fact.text
-            return tell(rule: "saysQuote", ["name": Self.midSentence(cards[speaker].name), "quote": text, "quoteNoStop": String(text.dropLast())])
+            return tell(rule: "saysQuote", ["name": callName(speaker), "quote": text, "quoteNoStop": String(text.dropLast())])
         case (.quote, _):
             return tell(rule: "heardWords", ["quote": fact.text])
         case (.clause, .spoken(let speaker)):
-            let speakerName = Self.midSentence(cards[speaker].name)
+            let speakerName = callName(speaker)
             return tell(rule: "answerIntro", ["name": speakerName, "poss": cards[speaker].pronoun.possessive])
                 && tell("\"\(fact.text)\"")
         case (.clause, .here), (.clause, .present), (.clause, .object):
@@ -158,9 +160,19 @@ struct Narrator {
             return tell(rule: "presentDescription", names)
         case (.description, .object):
             return tell(rule: "objectDescription", names)
-        case (.description, .remembered), (.description, .spoken):
+        case (.description, .spoken(let speaker)):
+            return tell(rule: "tellsAbout", ["name": callName(speaker), "topic": name, "desc": fact.text])
+        case (.description, .remembered):
             return tell(rule: "thinkOf", names)
         }
+    }
+
+    /// How the answer names a card: in full the first time, by its short name after that
+    /// ("Brannoch Tull arrives… Brannoch says…").
+    func callName(_ index: Int) -> String {
+        let card = cards[index]
+        let full = Self.midSentence(card.name)
+        return card.shortName != card.name && told.contains(where: { $0.contains(card.name) || $0.contains(full) }) ? card.shortName : full
     }
 
     /// "The Grey Tenant" inside a sentence is "the Grey Tenant".
@@ -241,7 +253,7 @@ struct Narrator {
         case .fight:
             if let target = cards.indices.first(where: { cards[$0].kind == .character && cards[$0].isMentioned(in: action.text.lowercased()) }),
                state.present.contains(target) {
-                tell(rule: "fightCharacter", ["name": Self.midSentence(cards[target].name), "poss": cards[target].pronoun.possessive])
+                tell(rule: "fightCharacter", ["name": callName(target), "poss": cards[target].pronoun.possessive])
             } else if !action.object.isEmpty {
                 tell(rule: "fightObject", objectValues)
             } else {
@@ -288,25 +300,35 @@ struct Narrator {
         }
         // People who were with you come along now and then; the rest stay behind.
         if let companion = state.present.first, Int.random(in: 0..<3, using: &random) == 0 {
-            tell(rule: "follows", ["name": Self.midSentence(cards[companion].name)])
+            tell(rule: "follows", ["name": callName(companion)])
         }
     }
 
     private mutating func answerSay(_ action: PlayerAction) {
         let lowered = action.text.lowercased()
-        // "Ask Isaura about Ottoline" is addressed to the one named first.
-        let addressed = cards.indices.filter { cards[$0].kind == .character }
+        // "Ask Isaura about Ottoline" is addressed to the one named first; speech to the one it opens
+        // or ends with ("Wren, are you there?"); "What happened to Ottoline?" is about her, not to her.
+        let mentioned = cards.indices.filter { cards[$0].kind == .character }
             .compactMap { index in cards[index].firstMention(in: lowered).map { (index, $0) } }
-            .min { $0.1 < $1.1 }?.0
-        let listener: Int? = if let addressed { state.present.contains(addressed) ? addressed : nil } else { state.present.first }
+        let addressed: Int? = if action.kind == .saying {
+            mentioned.first { Self.isVocative(lowered, at: $0.1) }?.0
+        } else {
+            mentioned.min { $0.1 < $1.1 }?.0
+        }
+        var listener: Int? = if let addressed { state.present.contains(addressed) ? addressed : nil } else { state.present.first }
+        // Someone called by name who has not left for good may come at the call, now and then.
+        if listener == nil, let addressed, canArrive(addressed), Int.random(in: 0..<2, using: &random) == 0,
+           tell(rule: "joins", ["name": callName(addressed)]) {
+            listener = addressed
+        }
         guard let listener else {
             if let addressed {
-                tell(rule: "absentListener", ["name": Self.midSentence(cards[addressed].name)])
+                tell(rule: "absentListener", ["name": callName(addressed)])
             }
             tell(rule: "nobodyAnswers")
             return
         }
-        let name = Self.midSentence(cards[listener].name)
+        let name = callName(listener)
         let values = ["name": name, "poss": cards[listener].pronoun.possessive]
         let words = Prose.words(action.text)
         let isQuestion = action.text.contains("?") || ["who", "what", "where", "why", "how", "when", "is", "are", "do", "does", "did", "can", "will"].contains(words.first ?? "")
@@ -328,10 +350,29 @@ struct Narrator {
 
     /// The rest of the scene, until the answer is a paragraph: the people here, what the story
     /// brought up, what is lit, open or carried, the weather, and an ending that invites the next move.
+    /// Whether the name at `offset` of `speech` is the one spoken to: first, or after the last comma.
+    static func isVocative(_ speech: String, at offset: Int) -> Bool {
+        let before = speech.prefix(offset).trimmingWhitespace()
+        return before.isEmpty || before.hasSuffix(",") && !speech.dropFirst(offset).contains(",")
+    }
+
+    /// Whether a character may walk into the scene: a character card, not here, not seen leaving in
+    /// the story in view, and not gone for good by its own card ("vanished", "dead").
+    func canArrive(_ index: Int) -> Bool {
+        let card = cards[index]
+        return card.kind == .character && !state.present.contains(index) && !state.departed.contains(index) && !card.isGoneForGood
+    }
+
     private mutating func fillScene() {
+        // An empty scene is sometimes joined by someone the story has been talking about.
+        if state.present.isEmpty, told.count < 3, action?.kind != .saying, action?.verbClass != .talk,
+           let arriving = cards.indices.first(where: canArrive), Int.random(in: 0..<4, using: &random) == 0,
+           tell(rule: "joins", ["name": callName(arriving)]) {
+            tellFact(of: arriving, as: .present)
+        }
         for index in state.present.prefix(2) where !isFull && !told.contains(where: { $0.contains(cards[index].name) || $0.contains(cards[index].shortName) }) {
             if Int.random(in: 0..<3, using: &random) == 0, tellFact(of: index, as: .present) { continue }
-            tell(rule: "beat", ["name": Self.midSentence(cards[index].name), "poss": cards[index].pronoun.possessive])
+            tell(rule: "beat", ["name": callName(index), "poss": cards[index].pronoun.possessive])
         }
         // Cards the recent text mentioned: one new fact, remembered rather than recited.
         var remembered = 0

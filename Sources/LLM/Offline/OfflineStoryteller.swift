@@ -52,7 +52,8 @@ public struct OfflineStoryteller: LanguageModel {
         })
         let cards = request.cards.map { StoryCard($0, properNouns: properNouns) }
         let reading = Self.readAction(request)
-        let state = StoryState(story: request.story, cards: cards, dropCurrentAction: reading != nil)
+        let places = request.knownCards.filter { StoryCard.kind(of: $0.type) == .location }.map { StoryCard($0, properNouns: []) }
+        let state = StoryState(story: request.story, cards: cards, places: places, dropCurrentAction: reading != nil)
         var action = reading
         if action?.kind == .doing, let text = action?.text {
             action = PlayerAction.reading(do: text, previousObject: state.lastObject)

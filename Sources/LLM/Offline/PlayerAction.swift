@@ -43,7 +43,7 @@ struct PlayerAction {
         add(.drop, "drop discard abandon")
         add(.look, "look examine inspect study search check read watch observe peer scan explore investigate listen smell touch feel sniff")
         add(.move, "go walk run head climb return enter leave cross descend ascend travel follow flee hurry sail row wander step approach exit move")
-        add(.talk, "talk speak ask greet tell call shout question chat whisper answer reply")
+        add(.talk, "talk speak ask greet tell call shout question chat whisper answer reply say yell")
         add(.fight, "attack hit strike fight kill stab shoot punch kick slash")
         add(.rest, "wait rest sleep sit pray think remember hide breathe relax meditate")
         return table

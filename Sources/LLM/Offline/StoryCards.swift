@@ -93,6 +93,13 @@ struct StoryCard {
         }
     }
 
+    /// A character whose own card says they are gone ("vanished", "dead"): never walks into a scene.
+    var isGoneForGood: Bool {
+        facts.contains { fact in
+            ["vanished", "disappeared", "dead", "died", "missing", "drowned", "killed", "lost at sea"].contains { StoryCard.containsWord(fact.text.lowercased(), $0) }
+        }
+    }
+
     /// Whether `text` (lowercased) mentions the card by name or key, as a whole word.
     func isMentioned(in lowered: String) -> Bool {
         mentions.contains { StoryCard.containsWord(lowered, $0) }

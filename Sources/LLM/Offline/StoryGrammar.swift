@@ -213,7 +213,11 @@ enum StoryGrammar {
         "away": ["the window", "the door", "the dark", "the way you came", "the floor"],
         "presentDescription": [
             "{Name}, {desc}, watches you in silence.", "{Name} is here with you: {desc}.",
-            "{Name} stays close, {desc}.",
+            "{Name}, {desc}, stays close beside you.",
+        ],
+        "joins": [
+            "{Name} comes out of the shadows and stops a few paces from you.", "{Name} joins you without a word.",
+            "{Name} arrives, out of breath.", "{Name} steps into view, as if summoned.", "{Name} is suddenly there, watching you.",
         ],
         "follows": ["{Name} follows you.", "{Name} comes with you, a step behind.", "{Name} keeps pace beside you."],
 
@@ -222,13 +226,14 @@ enum StoryGrammar {
             "You remember that {clause}", "You have heard that {clause}", "It comes back to you that {clause}",
             "People say that {clause}", "You know well enough that {clause}",
         ],
+        "tellsAbout": ["{Name} tells you about {topic}: {desc}.", "{Name} speaks of {topic} in a low voice: {desc}."],
         "thinkOf": ["You think of {name}, {desc}.", "Your thoughts turn to {name}, {desc}."],
         "placeDescription": [
             "{Name} is all around you, {desc}.", "Around you is {name}, {desc}.", "You take in {name}: {desc}.",
         ],
         "placeAppositive": ["{Name} is all around you, {desc}.", "Around you is {name}, {desc}.", "Here is {name}, {desc}."],
         "objectDescription": [
-            "You look closer at {name}, {desc}.", "Up close, {name} is just as you were told: {desc}.", "You look again at {name}, {desc}.",
+            "You look closer at {name}, {desc}.", "Up close, {name} is just as you were told: {desc}.", "You look hard at {name}, {desc}.",
         ],
 
         // MARK: The scene

@@ -12,6 +12,8 @@ struct StoryState {
     var placeCard: Int?
     /// Character cards present now, most recently seen first.
     var present: [Int] = []
+    /// Character cards last seen leaving, anywhere in the story in view.
+    var departed = Set<Int>()
     /// By the object's last word ("lamp", "door").
     var objects: [String: ObjectState] = [:]
     /// Objects taken and not dropped, as the player named them.
@@ -44,7 +46,11 @@ struct StoryState {
     static let departures = ["away", "leaves", "departs", "disappears", "vanishes", "vanished", "is gone", "are gone", "was gone", "slips out", "walks off", "goes out", "heads off", "rowed off", "has left", "had left", "gone now", "not here", "no longer here"]
     static let speechVerbs = ["says", "asks", "answers", "replies", "whispers", "mutters", "calls", "murmurs"]
 
-    init(story: String, cards: [StoryCard], dropCurrentAction: Bool) {
+    /// `places`: every location card of the adventure (fired or not, without facts); the fired
+    /// location cards stand in for them when there are none.
+    init(story: String, cards: [StoryCard], places allPlaces: [StoryCard] = [], dropCurrentAction: Bool) {
+        let places = allPlaces.isEmpty ? cards.filter { $0.kind == .location } : allPlaces
+        func firedIndex(of place: StoryCard) -> Int? { cards.firstIndex { $0.kind == .location && $0.name == place.name } }
         var paragraphs = story.split(separator: "\n\n").map { String($0).trimmingWhitespace() }
             .filter { !$0.isEmpty && !$0.hasPrefix("[Author's note") }
         if dropCurrentAction, !paragraphs.isEmpty { paragraphs.removeLast() }
@@ -68,7 +74,7 @@ struct StoryState {
                 if !action.object.isEmpty { lastObject = action.object }
                 if action.verbClass == .move, !action.destination.isEmpty {
                     place = action.destination
-                    placeCard = cards.firstIndex { $0.kind == .location && $0.isMentioned(in: action.destination.lowercased()) }
+                    placeCard = places.first { $0.isMentioned(in: action.destination.lowercased()) }.flatMap(firedIndex)
                     moved = true
                     beforeAction = []
                 }
@@ -85,25 +91,29 @@ struct StoryState {
         if !moved {
             // Where the story opens: the place its opening names most often.
             let opening = (openingParagraphs ?? narrationText).joined(separator: "\n").lowercased()
-            let counts = cards.indices.filter { cards[$0].kind == .location }.map { index in
-                (index, cards[index].mentions.reduce(0) { $0 + opening.ranges(of: $1).count })
-            }
-            if let (index, count) = counts.max(by: { $0.1 < $1.1 }), count > 0 {
-                placeCard = index
-                place = cards[index].name
+            let counts = places.map { place in (place, place.mentions.reduce(0) { $0 + opening.ranges(of: $1).count }) }
+            if let (best, count) = counts.max(by: { $0.1 < $1.1 }), count > 0 {
+                placeCard = firedIndex(of: best)
+                place = best.name
             }
         }
         let recent = (sinceAction.isEmpty ? beforeAction : sinceAction).suffix(2)
         recentNarration = recent.joined(separator: "\n").lowercased()
         present = Self.presence(in: Array(recent), cards: cards)
+        departed = Self.departures(in: narrationText, cards: cards)
         // What a reader still remembers: about the last twenty answers (and the opening, early on).
         let remembered = narrationText.suffix(Self.memoryParagraphs)
         for paragraph in remembered {
             for sentence in Prose.sentences(paragraph) { told.insert(Prose.key(sentence)) }
         }
         toldText = remembered.map(Prose.key).joined(separator: " | ")
-        let everything = (narrationText + cards.flatMap { $0.facts.map(\.text) }).joined(separator: " ").lowercased()
-        elements = Self.elementWords.filter { StoryCard.containsWord(everything, $0) }
+        // The weather the story itself tells of; a card pack without an opening lends its own words.
+        let narrated = narrationText.joined(separator: " ").lowercased()
+        elements = Self.elementWords.filter { StoryCard.containsWord(narrated, $0) }
+        if elements.isEmpty {
+            let described = cards.flatMap { $0.facts.map(\.text) }.joined(separator: " ").lowercased()
+            elements = Self.elementWords.filter { StoryCard.containsWord(described, $0) }
+        }
     }
 
     /// What the narration after an action says happened to its object.
@@ -159,6 +169,20 @@ struct StoryState {
             }
             return !inside
         }
+    }
+
+    /// Character cards whose latest mention in `paragraphs` is a sentence of leaving.
+    static func departures(in paragraphs: [String], cards: [StoryCard]) -> Set<Int> {
+        var departed = Set<Int>()
+        for sentence in paragraphs.flatMap(Prose.sentences) {
+            let lowered = sentence.lowercased()
+            let unquoted = withoutQuotes(lowered)
+            for (index, card) in cards.enumerated() where card.kind == .character {
+                guard [card.name.lowercased(), card.shortName.lowercased()].contains(where: { StoryCard.containsWord(lowered, $0) }) else { continue }
+                if departures.contains(where: { unquoted.contains($0) }) { departed.insert(index) } else { departed.remove(index) }
+            }
+        }
+        return departed
     }
 
     static func withoutQuotes(_ text: String) -> String {
