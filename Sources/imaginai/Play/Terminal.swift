@@ -68,6 +68,17 @@ final class Console: Sendable {
         return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
     }
 
+    /// Wrapping for story text printed from `column`: at the terminal's width, or none when stdout is not
+    /// a terminal, so a script's transcript keeps the text exactly as it was written.
+    func wordWrap(column: Int = 0) -> WordWrap {
+        colours ? WordWrap(columns: terminalColumns(), column: column) : WordWrap(width: nil)
+    }
+
+    /// `text` printed whole from `column`, wrapped as `wordWrap` says.
+    func wrapped(_ text: String, column: Int = 0) -> String {
+        WordWrap.wrap(Self.printable(text), columns: colours ? terminalColumns() : nil, column: column)
+    }
+
     /// Terminal control output (the line editor's drawing): the cursor ends at the start of a line.
     func raw(_ text: String) {
         atLineStart.withLock { atStart in
