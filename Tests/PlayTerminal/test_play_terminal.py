@@ -257,13 +257,15 @@ class PlayAtATerminal(unittest.TestCase):
         player.expect("[0] ")
         opening = player.expect("Type /help for commands.")
         player.expect("> ")
-        player.type("look around\r")
-        player.expect("> look around")
+        # The line typed stays on screen wrapped like the story (Python's textwrap as the reference).
+        action = "look around the keeper's room for the ledger and the lamp"
+        player.type(action + "\r")
+        player.expect("\r\n".join(textwrap.wrap("> " + action, 39)))
         streamed = player.expect("\r> ")
         player.type("/history\r")
         player.expect("[0] ")
-        reprinted_opening = player.expect("[1] > look around")
-        player.expect("[2] ")
+        reprinted_opening = player.expect("[1] ")
+        reprinted_action = player.expect("[2] ")
         reprinted_answer = player.expect("\r> ")
         player.type(CTRL_D)
         self.assertEqual(player.wait(), 0)
@@ -278,6 +280,8 @@ class PlayAtATerminal(unittest.TestCase):
                                           ("answer again", reprinted_answer, turns[2], "[2] ")]:
             with self.subTest(name):
                 self.assert_wrapped(label + screen.strip("\r\n"), turn["text"], label, columns=40)
+        self.assertEqual(turns[1]["text"], action)
+        self.assert_wrapped("[1] " + reprinted_action.strip("\r\n"), action, "[1] > ", columns=40)
 
     def assert_wrapped(self, screen: str, text: str, label: str, columns: int) -> None:
         """`screen` shows `text` with every row narrower than the terminal (so the terminal wraps none of
@@ -325,9 +329,9 @@ class PlayAtATerminal(unittest.TestCase):
     def test_a_turn_cut_back_at_a_narrow_terminal_takes_back_every_wrapped_row(self) -> None:
         streamed = "The lamp catches at last and the room fills with light. Outside the fog thins over the causeway and a shape"
         stored = "The lamp catches at last and the room fills with light."
-        columns = 36
+        columns = 37
         # Four rows wrapped at the spaces (Python's textwrap as the reference), where cutting the text every
-        # 36 characters would count three.
+        # 37 characters would count three.
         rows = len(textwrap.wrap(streamed, columns - 1))
         self.assertEqual(rows, 4)
         server = ThreadingHTTPServer(("127.0.0.1", 0), fake_openai_handler(streamed))

@@ -303,7 +303,7 @@ final class PlaySession {
         let number = numbered ? "[\(turn.index)] " : ""
         switch turn.role {
         case .player:
-            console.line(console.wrapped(number + "> " + Self.playerText(turn.action ?? .do, turn.text)), .player)
+            console.line(number + "> " + Self.playerText(turn.action ?? .do, turn.text), .player)
         case .ai:
             console.endLine()
             console.write(number, .note)

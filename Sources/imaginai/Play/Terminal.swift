@@ -37,11 +37,13 @@ final class Console: Sendable {
         }
     }
 
-    /// A whole line, starting on a fresh line if streamed text left the cursor mid-line.
+    /// A whole line, starting on a fresh line if streamed text left the cursor mid-line; at a terminal,
+    /// wrapped between words like the story (a note or a player's line is no easier to read cut mid-word).
     func line(_ text: String = "", _ style: Style = .story) {
+        let text = wrapped(text)
         atLineStart.withLock { atStart in
             var out = atStart ? "" : "\n"
-            out += styled(Self.printable(text), style) + "\n"
+            out += styled(text, style) + "\n"
             writeAll(1, Array(out.utf8))
             atStart = true
         }
