@@ -251,6 +251,10 @@ class PlayAtATerminal(unittest.TestCase):
         self.settings(storyteller_delay_ms=0)
         player = self.play(columns=40)
         player.expect("Choice [1]: ")
+        # Ctrl-C drops a half-typed answer, as at the story's prompt.
+        player.type("q" + CTRL_C)
+        player.expect("q^C")
+        player.expect("Choice [1]: ")
         # "21", Left, Backspace: "1". The same bytes taken as typed would be no entry of the menu.
         player.type("21" + LEFT + BACKSPACE + "\r")
         player.expect("Choice [1]: 1\r")
@@ -282,6 +286,14 @@ class PlayAtATerminal(unittest.TestCase):
                 self.assert_wrapped(label + screen.strip("\r\n"), turn["text"], label, columns=40)
         self.assertEqual(turns[1]["text"], action)
         self.assert_wrapped("[1] " + reprinted_action.strip("\r\n"), action, "[1] > ", columns=40)
+
+    def test_ctrl_d_at_the_menu_leaves_without_starting_an_adventure(self) -> None:
+        player = self.play()
+        player.expect("Choice [1]: ")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
+        with self.daemon() as client:
+            self.assertEqual(client.adventure_list()["adventures"], [])
 
     def assert_wrapped(self, screen: str, text: str, label: str, columns: int) -> None:
         """`screen` shows `text` with every row narrower than the terminal (so the terminal wraps none of
