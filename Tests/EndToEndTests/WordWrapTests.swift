@@ -114,6 +114,37 @@ import Testing
         #expect(whole("  ab", width: 8).text == "  ab")
     }
 
+    @Test func textInColumnsContinuesItsRowsUnderTheSecondColumn() {
+        let help = """
+            Commands:
+              /retry           write the last part again (earlier versions are kept)
+              /edit N [TEXT]   replace the text of turn N; without TEXT it opens
+                               the turn's text for editing
+            Keys: Ctrl-L clears the screen and Ctrl-D leaves.
+            """
+        #expect(WordWrap.wrap(help, columns: 41, hangs: true) == """
+            Commands:
+              /retry           write the last part
+                               again (earlier
+                               versions are kept)
+              /edit N [TEXT]   replace the text of
+                               turn N; without TEXT
+                               it opens
+                               the turn's text for
+                               editing
+            Keys: Ctrl-L clears the screen and
+            Ctrl-D leaves.
+            """)
+        // Prose does not hang: a double space after a full stop is no column.
+        #expect(WordWrap.wrap("It is late.  The lamp is out and the door is shut.", columns: 26)
+            == "It is late.  The lamp is\nout and the door is shut.")
+        #expect(WordWrap.wrap("It is late.  The lamp is out and the door is shut.", columns: 26, hangs: true)
+            == "It is late.  The lamp is\n             out and the\n             door is\n             shut.")
+        // A word that would not fit after the indentation starts its row at the left.
+        #expect(WordWrap.wrap("  a  bcdefgh ijklmnopqrst", columns: 16, hangs: true) == "  a  bcdefgh\nijklmnopqrst")
+        #expect(WordWrap.wrap("  a  bcdefgh ijklmnopqr", columns: 16, hangs: true) == "  a  bcdefgh\n     ijklmnopqr")
+    }
+
     @Test func withoutATerminalTheTextPassesUntouched() {
         var wrap = WordWrap(width: nil)
         #expect(wrap.feed(Self.scene) == Self.scene)

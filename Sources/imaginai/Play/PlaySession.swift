@@ -144,9 +144,10 @@ final class PlaySession {
         case .model(let choice):
             try await model(choice)
         case .help:
-            console.line(PlayInput.helpText, .note)
+            console.line(PlayInput.helpText, .note, columns: true)
         case .invalid(let message):
-            console.line(message, .error)
+            // An unknown command's message ends with the help, laid out in columns.
+            console.line(message, .error, columns: true)
         }
     }
 
@@ -366,7 +367,7 @@ final class PlaySession {
                 let local = model.local == true ? ", on this machine" : ""
                 let state = model.available ? "" : " — unavailable: \(model.reason ?? "not configured")"
                 console.line(" \(current ? "*" : " ") \(model.id)  \(model.name), \(model.contextTokens) tokens of context\(local)\(state)\(current ? "  (in use)" : "")",
-                             current ? .heading : .story)
+                             current ? .heading : .story, columns: true)
             }
             if !models.contains(where: { $0.id == settings.model }) {
                 console.line("In use: \(settings.model), which is not in the list (/model \(Self.offlineModel) goes back).", .error)

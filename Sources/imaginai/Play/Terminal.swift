@@ -39,8 +39,9 @@ final class Console: Sendable {
 
     /// A whole line, starting on a fresh line if streamed text left the cursor mid-line; at a terminal,
     /// wrapped between words like the story (a note or a player's line is no easier to read cut mid-word).
-    func line(_ text: String = "", _ style: Style = .story) {
-        let text = wrapped(text)
+    /// `columns`: the text is laid out in columns, and continued rows keep to them (see `WordWrap`).
+    func line(_ text: String = "", _ style: Style = .story, columns: Bool = false) {
+        let text = wrapped(text, hangs: columns)
         atLineStart.withLock { atStart in
             var out = atStart ? "" : "\n"
             out += styled(text, style) + "\n"
@@ -77,8 +78,8 @@ final class Console: Sendable {
     }
 
     /// `text` printed whole from `column`, wrapped as `wordWrap` says.
-    func wrapped(_ text: String, column: Int = 0) -> String {
-        WordWrap.wrap(Self.printable(text), columns: colours ? terminalColumns() : nil, column: column)
+    func wrapped(_ text: String, column: Int = 0, hangs: Bool = false) -> String {
+        WordWrap.wrap(Self.printable(text), columns: colours ? terminalColumns() : nil, column: column, hangs: hangs)
     }
 
     /// Terminal control output (the line editor's drawing): the cursor ends at the start of a line.

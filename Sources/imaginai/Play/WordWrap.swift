@@ -17,19 +17,30 @@ struct WordWrap {
     /// The word being received, not yet printed: where it goes depends on its whole width.
     private var word = ""
     private var wordWidth = 0
+    /// Rows continued by wrapping start under the text's second column (see `init`).
+    let hangs: Bool
+    /// The column continued rows of this line of the text start at, once known.
+    private var hangColumn: Int?
+    private var hangFromColumns = false
+    private var lineHasWord = false
 
     /// One column is left free at the right: a row filled to the last column leaves terminals in
     /// different states (some wrap at once, some on the next character), and then rows cannot be counted.
     static let rightMargin = 1
 
     /// Wrapping for a terminal `columns` wide, the text starting at `column` (after a "[3] " label).
-    init(columns: Int, column: Int = 0) {
-        self.init(width: max(columns - Self.rightMargin, 1), column: column)
+    ///
+    /// `hangs` is for text laid out in columns (`/help`, lists): a row continued by wrapping starts where
+    /// its line's second column does (after the first run of two or more spaces), or else under the
+    /// line's indentation. Not for prose, where a double space after a full stop is no column.
+    init(columns: Int, column: Int = 0, hangs: Bool = false) {
+        self.init(width: max(columns - Self.rightMargin, 1), column: column, hangs: hangs)
     }
 
-    init(width: Int?, column: Int = 0) {
+    init(width: Int?, column: Int = 0, hangs: Bool = false) {
         self.width = width.map { max($0, 1) }
         self.column = column
+        self.hangs = hangs
     }
 
     /// What to print for `text`; a word not yet ended is kept for a later `feed` or `finish`.
@@ -44,6 +55,9 @@ struct WordWrap {
                 out += "\n"
                 column = 0
                 rows += 1
+                hangColumn = nil
+                hangFromColumns = false
+                lineHasWord = false
             case " ", "\t":
                 out += placeWord(width: width)
                 spaces.append(character)
@@ -65,8 +79,8 @@ struct WordWrap {
     }
 
     /// `text` wrapped whole, for text printed at once (a turn from the history).
-    static func wrap(_ text: String, columns: Int?, column: Int = 0) -> String {
-        var wrap = columns.map { WordWrap(columns: $0, column: column) } ?? WordWrap(width: nil)
+    static func wrap(_ text: String, columns: Int?, column: Int = 0, hangs: Bool = false) -> String {
+        var wrap = columns.map { WordWrap(columns: $0, column: column, hangs: hangs) } ?? WordWrap(width: nil)
         return wrap.feed(text) + wrap.finish()
     }
 
@@ -80,17 +94,34 @@ struct WordWrap {
         }
         let gap = Self.width(of: spaces, from: column)
         if column + gap + wordWidth <= width {
+            if hangs { noteHang(at: column + gap, afterGap: gap) }
             column += gap + wordWidth
             return spaces + word
         }
         // Indentation that leaves no room for the word at the start of a row is dropped, not wrapped.
         if column == 0 {
+            if hangs { noteHang(at: 0, afterGap: 0) }
             column = wordWidth
             return word
         }
-        column = wordWidth
+        let indent = hangColumn.flatMap { $0 + wordWidth <= width ? $0 : nil } ?? 0
+        column = indent + wordWidth
         rows += 1
-        return "\n" + word
+        return "\n" + String(repeating: " ", count: indent) + word
+    }
+
+    /// The line's first word sets where its continued rows start (its indentation); the first word after
+    /// a gap of two or more columns sets it once for the rest of the line.
+    private mutating func noteHang(at wordColumn: Int, afterGap gap: Int) {
+        defer { lineHasWord = true }
+        guard lineHasWord else {
+            hangColumn = wordColumn
+            return
+        }
+        if gap >= 2 && !hangFromColumns {
+            hangColumn = wordColumn
+            hangFromColumns = true
+        }
     }
 
     /// A word wider than a whole row cannot be kept whole: it starts a row of its own and fills it,
