@@ -127,11 +127,6 @@ import Testing
         #expect(DisplayWidth.of("日本") == 4)
         #expect(DisplayWidth.of("e\u{301}") == 1)
         #expect(DisplayWidth.of("abc") == 3)
-        #expect(DisplayWidth.rows("abcdefghij", columns: 5) == 2)
-        #expect(DisplayWidth.rows("abcdefghijk", columns: 5) == 3)
-        #expect(DisplayWidth.rows("ab\n\nc", columns: 5) == 3)
-        #expect(DisplayWidth.rows("日本日本日本", columns: 5) == 3)
-        #expect(DisplayWidth.rows("\tabcdefgh", columns: 10) == 2, "a tab reaches column 8")
         #expect(Console.printable("a\u{1B}[2Jb\u{7}\tc\nd\u{9B}") == "a[2Jb\tc\nd", "no control reaches the terminal from a story")
     }
 

@@ -18,6 +18,7 @@ import struct
 import sys
 import tempfile
 import termios
+import textwrap
 import threading
 import time
 import unittest
@@ -39,9 +40,9 @@ CTRL_C, CTRL_D, CTRL_L, CTRL_U, BACKSPACE = "\x03", "\x04", "\x0c", "\x15", "\x7
 
 
 class Player:
-    """`imaginai play` on the slave side of a pty 100 columns wide."""
+    """`imaginai play` on the slave side of a pty `columns` wide (100 unless a test says)."""
 
-    def __init__(self, db: str, data_home: str, **environment: str) -> None:
+    def __init__(self, db: str, data_home: str, columns: int = 100, **environment: str) -> None:
         env = dict(os.environ, XDG_DATA_HOME=data_home, TERM="xterm", LANG="C.UTF-8")
         for name in ("EDITOR", "VISUAL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
             env.pop(name, None)
@@ -50,7 +51,7 @@ class Player:
         env.update(environment)
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
             os.execve(str(BINARY), [str(BINARY), "play", "--db", db], env)
         self.raw = b""
         self.seen = 0  # how much of the plain transcript expect() has consumed
@@ -125,8 +126,8 @@ class PlayAtATerminal(unittest.TestCase):
     def daemon(self) -> Client:
         return Client(BINARY, self.db, timeout=30.0)
 
-    def play(self, **environment: str) -> Player:
-        player = Player(self.db, self.data_home, **environment)
+    def play(self, columns: int = 100, **environment: str) -> Player:
+        player = Player(self.db, self.data_home, columns, **environment)
         self.addCleanup(player.close)
         return player
 
@@ -246,6 +247,63 @@ class PlayAtATerminal(unittest.TestCase):
         history = Path(self.data_home, "imaginai", "history").read_text().splitlines()
         self.assertEqual(history, ["wait", "/edit 1", "/edit 0"], "a turn's text never goes into the history")
 
+    def test_at_a_narrow_terminal_no_word_is_split_across_rows_and_the_menu_takes_an_edited_answer(self) -> None:
+        self.settings(storyteller_delay_ms=0)
+        player = self.play(columns=40)
+        player.expect("Choice [1]: ")
+        # Ctrl-C drops a half-typed answer, as at the story's prompt.
+        player.type("q" + CTRL_C)
+        player.expect("q^C")
+        player.expect("Choice [1]: ")
+        # "21", Left, Backspace: "1". The same bytes taken as typed would be no entry of the menu.
+        player.type("21" + LEFT + BACKSPACE + "\r")
+        player.expect("Choice [1]: 1\r")
+        player.expect("[0] ")
+        opening = player.expect("Type /help for commands.")
+        player.expect("> ")
+        # The line typed stays on screen wrapped like the story (Python's textwrap as the reference).
+        action = "look around the keeper's room for the ledger and the lamp"
+        player.type(action + "\r")
+        player.expect("\r\n".join(textwrap.wrap("> " + action, 39)))
+        streamed = player.expect("\r> ")
+        player.type("/history\r")
+        player.expect("[0] ")
+        reprinted_opening = player.expect("[1] ")
+        reprinted_action = player.expect("[2] ")
+        reprinted_answer = player.expect("\r> ")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
+        self.assertNotIn("Type a number from the list", player.plain)
+        self.assertNotIn("[D", player.plain, "no escape code is shown at the menu")
+
+        turns = self.stored_turns()
+        self.assertEqual([turn["role"] for turn in turns], ["ai", "player", "ai"])
+        # The opening and the reprints start after a "[N] " label, which takes the first row's room.
+        for name, screen, turn, label in [("opening", opening, turns[0], "[0] "), ("answer", streamed, turns[2], ""),
+                                          ("opening again", reprinted_opening, turns[0], "[0] "),
+                                          ("answer again", reprinted_answer, turns[2], "[2] ")]:
+            with self.subTest(name):
+                self.assert_wrapped(label + screen.strip("\r\n"), turn["text"], label, columns=40)
+        self.assertEqual(turns[1]["text"], action)
+        self.assert_wrapped("[1] " + reprinted_action.strip("\r\n"), action, "[1] > ", columns=40)
+
+    def test_ctrl_d_at_the_menu_leaves_without_starting_an_adventure(self) -> None:
+        player = self.play()
+        player.expect("Choice [1]: ")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
+        with self.daemon() as client:
+            self.assertEqual(client.adventure_list()["adventures"], [])
+
+    def assert_wrapped(self, screen: str, text: str, label: str, columns: int) -> None:
+        """`screen` shows `text` with every row narrower than the terminal (so the terminal wraps none of
+        them itself) and every word whole: rows were broken only where the text had a space."""
+        rows = screen.split("\r\n")
+        self.assertGreater(len(rows), 1, f"too short a text to tell: {screen!r}")
+        for row in rows:
+            self.assertLess(len(row), columns, f"a row the terminal would cut wherever it ends: {row!r}")
+        self.assertEqual(" ".join(rows)[len(label):].split(), text.split(), "a word was split across two rows")
+
     def test_a_turn_cut_back_is_redrawn_as_stored_and_a_failed_model_says_how_to_go_back(self) -> None:
         streamed = "The lamp catches at last and the room fills with light. Outside the fog thins over the causeway and a shape"
         server = ThreadingHTTPServer(("127.0.0.1", 0), fake_openai_handler(streamed))
@@ -279,6 +337,35 @@ class PlayAtATerminal(unittest.TestCase):
         self.assertEqual(player.wait(), 0)
         stored = [turn["text"] for turn in self.stored_turns() if turn["role"] == "ai"]
         self.assertIn("The lamp catches at last and the room fills with light.", stored)
+
+    def test_a_turn_cut_back_at_a_narrow_terminal_takes_back_every_wrapped_row(self) -> None:
+        streamed = "The lamp catches at last and the room fills with light. Outside the fog thins over the causeway and a shape"
+        stored = "The lamp catches at last and the room fills with light."
+        columns = 37
+        # Four rows wrapped at the spaces (Python's textwrap as the reference), where cutting the text every
+        # 37 characters would count three.
+        rows = len(textwrap.wrap(streamed, columns - 1))
+        self.assertEqual(rows, 4)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), fake_openai_handler(streamed))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        provider = dict(OPENAI_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/v1", OPENAI_API_KEY="test")
+        with Client(BINARY, self.db, timeout=30.0, env=dict(os.environ, **provider)) as client:
+            client.settings_update(model="openai/fake")
+        player = self.play(columns=columns, **provider)
+        self.start_at_prompt(player)
+        player.type("light the lamp\r")
+        player.expect("(cut back to the last full sentence)")
+        after_prompt = player.raw[player.raw.rindex(b"light the lamp"):]
+        erase = f"\x1b[{rows - 1}A\r\x1b[J".encode()
+        self.assertIn(erase, after_prompt)
+        redrawn = ESCAPES.sub("", after_prompt[after_prompt.rindex(erase):].decode())
+        redrawn = redrawn[:redrawn.index("(cut back")].strip("\r\n")
+        self.assert_wrapped(redrawn, stored, "", columns=columns)
+        player.expect("> ")
+        player.type(CTRL_D)
+        self.assertEqual(player.wait(), 0)
 
     def test_a_model_running_on_this_machine_is_offered_at_the_start(self) -> None:
         server = ThreadingHTTPServer(("127.0.0.1", 0), fake_openai_handler("The lamp is lit."))

@@ -334,14 +334,4 @@ enum DisplayWidth {
     static func of(_ text: some StringProtocol) -> Int {
         text.reduce(0) { $0 + of($1) }
     }
-
-    /// How many terminal rows `text` fills when printed from column 0 of a terminal `columns` wide
-    /// (tabs stop every 8 columns).
-    static func rows(_ text: String, columns: Int) -> Int {
-        let columns = max(columns, 1)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).reduce(0) { total, line in
-            let width = line.reduce(0) { column, character in character == "\t" ? (column / 8 + 1) * 8 : column + of(character) }
-            return total + max(1, (width + columns - 1) / columns)
-        }
-    }
 }

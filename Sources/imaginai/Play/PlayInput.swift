@@ -29,28 +29,27 @@ enum PlayInput: Equatable {
     /// without scrolling a long adventure past.
     static let recentTurns = 20
 
+    /// One line per entry, with two spaces before each description: a terminal wraps it to its width and
+    /// continues an entry's rows under its description (`Console.line(_:_:columns:)`).
     static let helpText = """
         Type what you do, or a command:
-          TEXT             do something ("open the door")
-          /say TEXT        say something
-          /story TEXT      write the next part of the story yourself
-          /continue        let the story go on
-          /retry           write the last part again (earlier versions are kept)
-          /undo, /redo     take back the last action, or bring it back
-          /edit N [TEXT]   replace the text of turn N (see /history); without TEXT it opens
-                           the turn's text for editing (in $EDITOR when it is long)
-          /versions [N]    the versions /retry left of the last turn (or of turn N)
-          /version K       make version K the text of the turn /versions listed
-          /history [all|N] the last turns of the story (or all, or N), numbered
-          /cards           the adventure's story cards and their keys
-          /context         what the model is sent: sections, tokens, fired cards
-          /model [ID]      list the models, or use model ID
-          /help            this list
-          /quit            leave (so do Ctrl-D on an empty line and the end of a script)
+          TEXT              do something ("open the door")
+          /say TEXT         say something
+          /story TEXT       write the next part of the story yourself
+          /continue         let the story go on
+          /retry            write the last part again (earlier versions are kept)
+          /undo, /redo      take back the last action, or bring it back
+          /edit N [TEXT]    replace the text of turn N (see /history); without TEXT it opens the turn's text for editing (in $EDITOR when it is long)
+          /versions [N]     the versions /retry left of the last turn (or of turn N)
+          /version K        make version K the text of the turn /versions listed
+          /history [all|N]  the last turns of the story (or all, or N), numbered
+          /cards            the adventure's story cards and their keys
+          /context          what the model is sent: sections, tokens, fired cards
+          /model [ID]       list the models, or use model ID
+          /help             this list
+          /quit             leave (so do Ctrl-D on an empty line and the end of a script)
         Ctrl-C while the story is being written stops it and keeps what was written.
-        Keys: ←/→, Home/End (Ctrl-A/Ctrl-E), Ctrl-←/→ by word, Backspace/Delete; Ctrl-U/Ctrl-K/Ctrl-W
-        delete to the start/to the end/a word; ↑/↓ earlier lines; Ctrl-L clears the screen; Ctrl-C
-        drops the line; Ctrl-Z suspends; Ctrl-D on an empty line leaves.
+        Keys: ←/→, Home/End (Ctrl-A/Ctrl-E), Ctrl-←/→ by word, Backspace/Delete; Ctrl-U/Ctrl-K/Ctrl-W delete to the start/to the end/a word; ↑/↓ earlier lines; Ctrl-L clears the screen; Ctrl-C drops the line; Ctrl-Z suspends; Ctrl-D on an empty line leaves.
         """
 
     init(_ line: String) {

@@ -10,6 +10,37 @@ final class RunningGeneration: Sendable {
     func set(_ value: Int64?) { id.withLock { $0 = value } }
 }
 
+/// A turn's text as it streams in: printed wrapped at the terminal's width, and kept as received (before
+/// wrapping) to compare with what was stored. Chunks come on the daemon reader's thread.
+final class StreamedStory: Sendable {
+    private let console: Console
+    private let state: Mutex<(wrap: WordWrap, received: String)>
+
+    init(console: Console) {
+        self.console = console
+        // The streamed text begins at column 0 of a fresh line.
+        state = Mutex((console.wordWrap(), ""))
+    }
+
+    func write(_ chunk: String) {
+        let text = Console.printable(chunk)
+        state.withLock { state in
+            state.received += text
+            console.write(state.wrap.feed(text))
+        }
+    }
+
+    /// Prints the last word, held back until the text said where it ends.
+    func finish() {
+        state.withLock { state in console.write(state.wrap.finish()) }
+    }
+
+    var received: String { state.withLock { $0.received } }
+
+    /// The rows the printed part fills, counted by the wrapping that placed it.
+    var rowsPrinted: Int { state.withLock { $0.wrap.rows } }
+}
+
 /// The play loop: reads lines, turns them into protocol requests, prints what comes back.
 final class PlaySession {
     let client: DaemonClient
@@ -113,9 +144,10 @@ final class PlaySession {
         case .model(let choice):
             try await model(choice)
         case .help:
-            console.line(PlayInput.helpText, .note)
+            console.line(PlayInput.helpText, .note, columns: true)
         case .invalid(let message):
-            console.line(message, .error)
+            // An unknown command's message ends with the help, laid out in columns.
+            console.line(message, .error, columns: true)
         }
     }
 
@@ -124,20 +156,16 @@ final class PlaySession {
     /// Streams the story as it is written; the final answer decides what the turn says.
     private func generate<Request: RequestType>(_ request: Request) async throws where Request.Response == StoryResult {
         let id = client.makeID()
-        let streamed = Mutex<String?>(nil)
         generation.set(id)
         defer { generation.set(nil) }
         console.line("")
+        let streamed = StreamedStory(console: console)
         do {
-            let result = try await client.call(request, id: id) { [console] chunk in
-                // What the screen got, for counting its rows should it be taken back.
-                streamed.withLock { $0 = ($0 ?? "") + Console.printable(chunk.text) }
-                console.write(chunk.text)
-            }
-            if let printed = streamed.withLock({ $0 }) {
-                showStored(result.aiTurn.text, over: printed)
+            let result = try await client.call(request, id: id) { chunk in streamed.write(chunk.text) }
+            if streamed.received.isEmpty {
+                console.write(console.wrapped(result.aiTurn.text))
             } else {
-                console.write(result.aiTurn.text)
+                showStored(result.aiTurn.text, over: streamed)
             }
             console.endLine()
             if result.trimmed {
@@ -146,6 +174,7 @@ final class PlaySession {
                 console.line("(stopped at the length limit; /continue goes on)", .note)
             }
         } catch let error as ResponseError where error.code == .requestCancelled {
+            streamed.finish()
             console.endLine()
             if let turn = error.data?["aiTurn"], let index = turn["index"]?.intValue {
                 console.line("(stopped; the text so far was kept as turn \(index))", .note)
@@ -155,6 +184,7 @@ final class PlaySession {
         } catch let error as ResponseError {
             // The daemon's message says what went wrong with the model (server not answering, key
             // missing…); play adds only the way back to a model that always works.
+            streamed.finish()
             console.endLine()
             console.line("! \(error.message)", .error)
             if let model = try? await client.call(SettingsGetRequest()).model, model != Self.offlineModel {
@@ -169,17 +199,20 @@ final class PlaySession {
     /// a full sentence, or stopped at a player's line), the streamed rows are taken back and the stored
     /// text printed in their place. A script's transcript (stdout not a terminal) cannot take rows back,
     /// and keeps the streamed text followed by the note that says what happened.
-    private func showStored(_ stored: String, over printed: String) {
+    private func showStored(_ stored: String, over streamed: StreamedStory) {
         // The daemon stores the text without its surrounding whitespace; that alone is no difference.
-        guard Console.printable(stored) != printed.trimmingCharacters(in: .whitespacesAndNewlines), console.colours else { return }
-        // The streamed text began at column 0 of a fresh line, so its rows follow from its width alone.
-        let rows = DisplayWidth.rows(printed, columns: terminalColumns())
-        if console.eraseRows(rows) {
-            console.write(stored)
+        guard Console.printable(stored) != streamed.received.trimmingCharacters(in: .whitespacesAndNewlines), console.colours else {
+            streamed.finish()
+            return
+        }
+        // The word still held back was never printed: only the rows on screen are taken back.
+        if console.eraseRows(streamed.rowsPrinted) {
+            console.write(console.wrapped(stored))
         } else {
+            streamed.finish()
             console.line("")
             console.line("(stored as:)", .note)
-            console.write(stored)
+            console.write(console.wrapped(stored))
         }
     }
 
@@ -275,7 +308,7 @@ final class PlaySession {
         case .ai:
             console.endLine()
             console.write(number, .note)
-            console.write(turn.text + "\n")
+            console.write(console.wrapped(turn.text, column: DisplayWidth.of(number)) + "\n")
         }
     }
 
@@ -334,7 +367,7 @@ final class PlaySession {
                 let local = model.local == true ? ", on this machine" : ""
                 let state = model.available ? "" : " — unavailable: \(model.reason ?? "not configured")"
                 console.line(" \(current ? "*" : " ") \(model.id)  \(model.name), \(model.contextTokens) tokens of context\(local)\(state)\(current ? "  (in use)" : "")",
-                             current ? .heading : .story)
+                             current ? .heading : .story, columns: true)
             }
             if !models.contains(where: { $0.id == settings.model }) {
                 console.line("In use: \(settings.model), which is not in the list (/model \(Self.offlineModel) goes back).", .error)

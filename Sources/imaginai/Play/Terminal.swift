@@ -37,11 +37,14 @@ final class Console: Sendable {
         }
     }
 
-    /// A whole line, starting on a fresh line if streamed text left the cursor mid-line.
-    func line(_ text: String = "", _ style: Style = .story) {
+    /// A whole line, starting on a fresh line if streamed text left the cursor mid-line; at a terminal,
+    /// wrapped between words like the story (a note or a player's line is no easier to read cut mid-word).
+    /// `columns`: the text is laid out in columns, and continued rows keep to them (see `WordWrap`).
+    func line(_ text: String = "", _ style: Style = .story, columns: Bool = false) {
+        let text = wrapped(text, hangs: columns)
         atLineStart.withLock { atStart in
             var out = atStart ? "" : "\n"
-            out += styled(Self.printable(text), style) + "\n"
+            out += styled(text, style) + "\n"
             writeAll(1, Array(out.utf8))
             atStart = true
         }
@@ -66,6 +69,17 @@ final class Console: Sendable {
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
+    }
+
+    /// Wrapping for story text printed from `column`: at the terminal's width, or none when stdout is not
+    /// a terminal, so a script's transcript keeps the text exactly as it was written.
+    func wordWrap(column: Int = 0) -> WordWrap {
+        colours ? WordWrap(columns: terminalColumns(), column: column) : WordWrap(width: nil)
+    }
+
+    /// `text` printed whole from `column`, wrapped as `wordWrap` says.
+    func wrapped(_ text: String, column: Int = 0, hangs: Bool = false) -> String {
+        WordWrap.wrap(Self.printable(text), columns: colours ? terminalColumns() : nil, column: column, hangs: hangs)
     }
 
     /// Terminal control output (the line editor's drawing): the cursor ends at the start of a line.

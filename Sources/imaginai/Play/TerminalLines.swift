@@ -166,8 +166,9 @@ final class TerminalLines: LineSource, @unchecked Sendable {
                         console.raw("\r\n")
                         return nil
                     case .submit(let line):
-                        // The line stays on screen as typed, whole (a long one was shown scrolled).
-                        console.raw("\r" + console.styled(prompt, .player) + console.styled(line, .player) + "\u{1B}[K")
+                        // The line stays on screen as typed, whole (a long one was shown scrolled), on as
+                        // many rows as it takes, wrapped between words; the rows below the prompt are cleared.
+                        console.raw("\r" + console.styled(console.wrapped(prompt + line), .player) + "\u{1B}[J")
                         leftover = Array(chunk[(offset + 1)...])
                         if recordsHistory, editor.history.count > history.count {
                             history = editor.history
