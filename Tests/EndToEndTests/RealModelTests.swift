@@ -15,7 +15,9 @@ import Testing
 /// Without the variable the test is skipped, except in CI (CI=true), where it must run and so fails.
 // Ten minutes: about 65 tokens/s on an idle 2-core machine makes it ~15 s (scripts/test runs it alone for
 // that), but under `swift test --parallel` or beside compilers llama.cpp slows down many times over.
-@Suite(.timeLimit(.minutes(10)))
+// Serialized: the server answers one request at a time, so two tests at once each wait out the other's
+// turns and can run past their timeouts on a loaded machine.
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct RealModelTests {
     static let environment = ProcessInfo.processInfo.environment
     static let baseURL = environment["IMAGINAI_REAL_MODEL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
