@@ -169,7 +169,7 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
     let values = Narrator.withCapitals(Narrator.objectSlots(object).merging(others) { $1 })
     let grammar = StoryGrammar.base.with(values).with("elementLine", StoryGrammar.elementLines.values.flatMap { $0 })
     // Slots that are parts of a sentence, not sentences.
-    let parts: Set<String> = ["flame", "lightSpreads", "aSound", "condition", "clue", "manner", "manner2", "away", "where", "soundEvent", "coda", "restTime"]
+    let parts: Set<String> = ["flame", "lightSpreads", "aSound", "condition", "clue", "manner", "manner2", "away", "where", "soundEvent", "coda", "thingCoda", "restTime"]
     for rule in grammar.rules.keys where rule.first?.isLowercase == true && values[rule] == nil && !parts.contains(rule) && !rule.hasSuffix("Does") {
         for _ in 0..<200 {
             let sentence = Narrator.tidy(grammar.expand("{\(rule)}", &random))

@@ -80,6 +80,9 @@ struct Narrator {
         return false
     }
 
+    /// What air and people pass through when it is open.
+    static let passages: Set<String> = ["door", "gate", "window", "hatch", "shutter", "trapdoor", "doors", "gates", "shutters"]
+
     /// What a scene under the open sky does not have.
     static let indoorWords: Set<String> = ["door", "window", "windows", "ceiling", "floor", "walls", "roof", "stove", "shutter", "corners", "room"]
 
@@ -386,7 +389,7 @@ struct Narrator {
                 tell(rule: "callbackLit", ["lit": "the " + lit])
             } else if let carried = state.carried.last, action?.object != carried {
                 tell(rule: "callbackCarried", ["carried": carried])
-            } else if let open = state.objects.first(where: { $0.value == .open })?.key, action?.head != open {
+            } else if let open = state.objects.first(where: { $0.value == .open && Self.passages.contains($0.key) })?.key, action?.head != open {
                 tell(rule: "callbackOpen", ["open": "the " + open])
             }
         }

@@ -30,16 +30,17 @@ enum StoryGrammar {
             "You snuff {obj}; in the sudden dark you can hear your own breathing.",
         ],
         "alreadyDark": ["{Obj} {is} already dark.", "{Obj} {is} cold and unlit; there is nothing to put out."],
+        "thingCoda": ["", "", "", ", and you let out a breath", ", and for a moment you do not move"],
         "coda": [
             "", "", "", ", and you let out a breath", ", and for a moment you do not move", " without hurrying",
             " as quietly as you can", " with care",
         ],
         "open": [
-            "{Obj} open{s} with {aSound}{coda}.", "{Obj} open{s}, louder than you would like.",
+            "{Obj} open{s} with {aSound}{thingCoda}.", "{Obj} open{s}, louder than you would like.",
             "You set your shoulder to {obj}, and {itS} give{s} way with {aSound}.",
-            "{Obj} swing{s} open on stiff hinges{coda}.",
+            "{Obj} swing{s} open on stiff hinges{thingCoda}.",
             "You ease {obj} open, and cold air moves past you.",
-            "It takes some effort, but {obj} open{s}{coda}.",
+            "It takes some effort, but {obj} open{s}{thingCoda}.",
             "{Obj} come{s} open more easily than you expected.",
         ],
         "aSound": ["a long groan", "a dry creak", "a shriek of old hinges", "a soft click", "a scrape of wood on stone", "a shudder"],
@@ -55,7 +56,7 @@ enum StoryGrammar {
         ],
         "alreadyOpen": ["{Obj} {is} already open.", "{Obj} already stand{s} open, as you left {it}."],
         "close": [
-            "You close {obj}, and the latch drops into place.", "{Obj} shut{s} with a dull thud{coda}.",
+            "You close {obj}, and the latch drops into place.", "{Obj} shut{s} with a dull thud{thingCoda}.",
             "You push {obj} closed{coda}.", "You pull {obj} shut behind you{coda}.", "{Obj} close{s}, and the draught around your ankles dies.",
         ],
         "unlockWithKey": ["You try {key} in {obj}; it turns with a heavy click, and {obj} {is} no longer locked."],
@@ -72,7 +73,7 @@ enum StoryGrammar {
             "You take {obj}, and nobody stops you.",
             "{Obj} come{s} away in your hand, and you keep {it}.",
         ],
-        "alreadyCarried": ["You already have {obj}{coda}.", "{Obj} {is} already with you{coda}.", "You check again: you still have {obj}.", "You keep hold of {obj}, which you already carry."],
+        "alreadyCarried": ["You already have {obj}{thingCoda}.", "{Obj} {is} already with you{thingCoda}.", "You check again: you still have {obj}.", "You keep hold of {obj}, which you already carry."],
         "objectFallback": ["{Obj} {is} {condition}, and {clue}.", "You keep your eyes on {obj}, {manner2}.", "For a moment you think only of {obj}."],
         "drop": ["You set down {obj}{coda}.", "You leave {obj} where you can find {it} again.", "You put {obj} down carefully{coda}.", "You let go of {obj}{coda}."],
         "notCarried": ["You are not carrying {obj}.", "You do not have {obj} with you."],
@@ -298,7 +299,7 @@ enum StoryGrammar {
         ],
         "callbackLit": ["{lit} burns steadily, and you are glad of it.", "The light of {lit} keeps the dark at arm's length."],
         "callbackCarried": ["You feel the weight of {carried} with you.", "You have {carried} with you, and you are glad of it."],
-        "callbackOpen": ["Through {open}, cold air drifts in.", "{Open} stands open behind you."],
+        "callbackOpen": ["Through {open}, cold air drifts in.", "{Open} stands open behind you.", "A draught comes through {open}."],
     ])
 
     /// Lines for the weather and setting words a story uses.
