@@ -373,6 +373,11 @@ struct Narrator {
            tell(rule: "joins", ["name": callName(arriving)]) {
             tellFact(of: arriving, as: .present)
         }
+        // People do not stay for ever: now and then, when the player waits or the story moves on, one goes.
+        if let leaving = state.present.last, action == nil || action?.verbClass == .rest || action?.kind == .story,
+           Int.random(in: 0..<5, using: &random) == 0, !told.contains(where: { $0.contains(cards[leaving].shortName) }) {
+            tell(rule: "leaves", ["name": callName(leaving)])
+        }
         for index in state.present.prefix(2) where !isFull && !told.contains(where: { $0.contains(cards[index].name) || $0.contains(cards[index].shortName) }) {
             if Int.random(in: 0..<3, using: &random) == 0, tellFact(of: index, as: .present) { continue }
             tell(rule: "beat", ["name": callName(index), "poss": cards[index].pronoun.possessive])
