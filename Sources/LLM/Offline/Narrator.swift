@@ -335,7 +335,9 @@ struct Narrator {
         let values = ["name": name, "poss": cards[listener].pronoun.possessive]
         let words = Prose.words(action.text)
         let isQuestion = action.text.contains("?") || ["who", "what", "where", "why", "how", "when", "is", "are", "do", "does", "did", "can", "will"].contains(words.first ?? "")
-        if ["hello", "hi", "hey", "greetings", "evening", "morning"].contains(words.first ?? "") {
+        // "Brannoch?" says nothing but the name: it is a greeting.
+        let onlyTheName = !words.isEmpty && words.allSatisfy { word in cards[listener].mentions.contains { $0.split(separator: " ").contains(Substring(word)) } }
+        if onlyTheName || ["hello", "hi", "hey", "greetings", "evening", "morning"].contains(words.first ?? "") {
             tell(rule: "greet", values)
         } else if isQuestion {
             // A question about something the story knows is answered with it, now and then refused.

@@ -112,7 +112,10 @@ struct StoryState {
         // What a reader still remembers: about the last twenty answers (and the opening, early on).
         let remembered = narrationText.suffix(Self.memoryParagraphs)
         for paragraph in remembered {
-            for sentence in Prose.sentences(paragraph) { told.insert(Prose.key(sentence)) }
+            for sentence in Prose.sentences(paragraph) {
+                told.insert(Prose.key(sentence))
+                if let tail = Narrator.tailKey(sentence) { told.insert(tail) }
+            }
         }
         toldText = remembered.map(Prose.key).joined(separator: " | ")
         // The weather the story itself tells of; a card pack without an opening lends its own words.
