@@ -25,7 +25,7 @@ public enum Lexicon {
         scrape scurry shift slap trickle whine whistle waver dim coax flare gutter smoke shudder sway stutter buzz \
         drum bead crunch freeze grumble hiss boom murmur muffle paint spit curl thicken thin ease lower fold \
         pace fade stretch mend clear pinch snuff flit sparkle shimmer squeeze gesture nod smile wink frown \
-        taste tug slide moan cross show crackle resist hold join step
+        taste tug slide moan cross show crackle resist hold join step mutter
         """.split(separator: " ").map(String.init)
 
     /// Irregular verbs: base, then every finite form.

@@ -335,7 +335,9 @@ struct Narrator {
         let values = ["name": name, "poss": cards[listener].pronoun.possessive]
         let words = Prose.words(action.text)
         let isQuestion = action.text.contains("?") || ["who", "what", "where", "why", "how", "when", "is", "are", "do", "does", "did", "can", "will"].contains(words.first ?? "")
-        if ["hello", "hi", "hey", "greetings", "evening", "morning"].contains(words.first ?? "") {
+        // "Brannoch?" says nothing but the name: it is a greeting.
+        let onlyTheName = !words.isEmpty && words.allSatisfy { word in cards[listener].mentions.contains { $0.split(separator: " ").contains(Substring(word)) } }
+        if onlyTheName || ["hello", "hi", "hey", "greetings", "evening", "morning"].contains(words.first ?? "") {
             tell(rule: "greet", values)
         } else if isQuestion {
             // A question about something the story knows is answered with it, now and then refused.
@@ -372,6 +374,11 @@ struct Narrator {
            let arriving = cards.indices.first(where: canArrive), Int.random(in: 0..<4, using: &random) == 0,
            tell(rule: "joins", ["name": callName(arriving)]) {
             tellFact(of: arriving, as: .present)
+        }
+        // People do not stay for ever: now and then, when the player waits or the story moves on, one goes.
+        if let leaving = state.present.last, action == nil || action?.verbClass == .rest || action?.kind == .story,
+           Int.random(in: 0..<5, using: &random) == 0, !told.contains(where: { $0.contains(cards[leaving].shortName) }) {
+            tell(rule: "leaves", ["name": callName(leaving)])
         }
         for index in state.present.prefix(2) where !isFull && !told.contains(where: { $0.contains(cards[index].name) || $0.contains(cards[index].shortName) }) {
             if Int.random(in: 0..<3, using: &random) == 0, tellFact(of: index, as: .present) { continue }

@@ -60,7 +60,10 @@ public struct OfflineStoryteller: LanguageModel {
         }
         var avoid = state.told
         for answer in request.earlierAnswers {
-            for sentence in Prose.sentences(answer) { avoid.insert(Prose.key(sentence)) }
+            for sentence in Prose.sentences(answer) {
+                avoid.insert(Prose.key(sentence))
+                if let tail = Narrator.tailKey(sentence) { avoid.insert(tail) }
+            }
         }
         let random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
         var narrator = Narrator(cards: cards, properNouns: properNouns, state: state, action: action, avoid: avoid, earlierAnswers: request.earlierAnswers, random: random, budget: max(1, request.maxOutputTokens))

@@ -220,6 +220,10 @@ enum StoryGrammar {
             "{Name} comes out of the shadows and stops a few paces from you.", "{Name} joins you without a word.",
             "{Name} arrives, out of breath.", "{Name} steps into view, as if summoned.", "{Name} is suddenly there, watching you.",
         ],
+        "leaves": [
+            "{Name} mutters something about the time and leaves.", "{Name} slips out without a word.",
+            "{Name} nods to you once and goes out.", "{Name} leaves, and the place feels emptier for it.",
+        ],
         "follows": ["{Name} follows you.", "{Name} comes with you, a step behind.", "{Name} keeps pace beside you."],
 
         // MARK: Facts set into the scene

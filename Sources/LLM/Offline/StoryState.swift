@@ -61,9 +61,15 @@ struct StoryState {
         var narrationText: [String] = []
         var moved = false
         var openingParagraphs: [String]?
+        // The narration that says who is here: the end of the opening, then everything told since the
+        // player last moved (people stay until they are seen leaving or the player leaves them).
+        var scene: [String] = []
         for paragraph in paragraphs {
             if paragraph.hasPrefix("> ") {
-                if openingParagraphs == nil { openingParagraphs = narrationText }
+                if openingParagraphs == nil {
+                    openingParagraphs = narrationText
+                    scene = Array(narrationText.suffix(2))
+                }
                 actions += 1
                 beforeAction = sinceAction.isEmpty ? beforeAction : sinceAction
                 sinceAction = []
@@ -77,12 +83,14 @@ struct StoryState {
                     placeCard = places.first { $0.isMentioned(in: action.destination.lowercased()) }.flatMap(firedIndex)
                     moved = true
                     beforeAction = []
+                    scene = []
                 }
                 pending = action
                 continue
             }
             narrationText.append(paragraph)
             sinceAction.append(paragraph)
+            if openingParagraphs != nil { scene.append(paragraph) }
             if let action = pending {
                 record(outcome: paragraph.lowercased(), of: action)
                 pending = nil
@@ -99,12 +107,15 @@ struct StoryState {
         }
         let recent = (sinceAction.isEmpty ? beforeAction : sinceAction).suffix(2)
         recentNarration = recent.joined(separator: "\n").lowercased()
-        present = Self.presence(in: Array(recent), cards: cards)
+        present = Self.presence(in: openingParagraphs == nil ? Array(narrationText.suffix(2)) : scene, cards: cards)
         departed = Self.departures(in: narrationText, cards: cards)
         // What a reader still remembers: about the last twenty answers (and the opening, early on).
         let remembered = narrationText.suffix(Self.memoryParagraphs)
         for paragraph in remembered {
-            for sentence in Prose.sentences(paragraph) { told.insert(Prose.key(sentence)) }
+            for sentence in Prose.sentences(paragraph) {
+                told.insert(Prose.key(sentence))
+                if let tail = Narrator.tailKey(sentence) { told.insert(tail) }
+            }
         }
         toldText = remembered.map(Prose.key).joined(separator: " | ")
         // The weather the story itself tells of; a card pack without an opening lends its own words.
