@@ -46,7 +46,9 @@ public struct OfflineStoryteller: LanguageModel {
 
     /// The whole answer as the pieces it is streamed in (each a word with its leading space).
     static func compose(_ request: GenerationRequest) -> (pieces: [String], finish: FinishReason) {
-        let texts = request.cards.map(\.description) + [request.story]
+        // Names are learnt from the cards alone: reading the whole story for them would cost a long
+        // adventure more than a new one.
+        let texts = request.cards.map(\.description)
         let properNouns = StoryCard.properNouns(in: texts).union(request.cards.flatMap { card in
             card.name.split(separator: " ").map(String.init).filter { $0.first?.isUppercase == true && !Lexicon.functionWords.contains($0.lowercased()) }
         })

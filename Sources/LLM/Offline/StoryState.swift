@@ -39,6 +39,9 @@ struct StoryState {
     /// The latest narration, lowercased.
     var recentNarration = ""
 
+    /// How many paragraphs of the story (narration and actions) the state is read from.
+    static let readParagraphs = 64
+
     /// How many paragraphs of narration back no sentence and no card fact is told again.
     static let memoryParagraphs = 24
 
@@ -51,9 +54,13 @@ struct StoryState {
     init(story: String, cards: [StoryCard], places allPlaces: [StoryCard] = [], dropCurrentAction: Bool) {
         let places = allPlaces.isEmpty ? cards.filter { $0.kind == .location } : allPlaces
         func firedIndex(of place: StoryCard) -> Int? { cards.firstIndex { $0.kind == .location && $0.name == place.name } }
-        var paragraphs = story.split(separator: "\n\n").map { String($0).trimmingWhitespace() }
+        var all = story.split(separator: "\n\n").map { String($0).trimmingWhitespace() }
             .filter { !$0.isEmpty && !$0.hasPrefix("[Author's note") }
-        if dropCurrentAction, !paragraphs.isEmpty { paragraphs.removeLast() }
+        if dropCurrentAction, !all.isEmpty { all.removeLast() }
+        // Only the newest paragraphs are read, so a turn of a long adventure costs what one of a new
+        // adventure does: what is older than them is forgotten, as a reader forgets it.
+        let paragraphs = all.suffix(Self.readParagraphs)
+        let trueOpening = paragraphs.startIndex > 0 ? Array(all.prefix { !$0.hasPrefix("> ") }.prefix(6)) : nil
 
         var pending: PlayerAction?
         var sinceAction: [String] = []
@@ -98,7 +105,7 @@ struct StoryState {
         }
         if !moved {
             // Where the story opens: the place its opening names most often.
-            let opening = (openingParagraphs ?? narrationText).joined(separator: "\n").lowercased()
+            let opening = (trueOpening ?? openingParagraphs ?? narrationText).joined(separator: "\n").lowercased()
             let counts = places.map { place in (place, place.mentions.reduce(0) { $0 + opening.ranges(of: $1).count }) }
             if let (best, count) = counts.max(by: { $0.1 < $1.1 }), count > 0 {
                 placeCard = firedIndex(of: best)
