@@ -252,3 +252,22 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
     let moved = StoryState(story: opening + "\n\n> You walk to the lighthouse.", cards: [ledger], places: places, dropCurrentAction: false)
     #expect(moved.place == "the lighthouse")
 }
+
+@Test func theNewestParagraphsAreFoundFromTheEndAsASplitWouldFindThem() {
+    func reference(_ story: String, _ count: Int) -> (paragraphs: [String], more: Bool) {
+        let all = story.split(separator: "\n\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("[Author's note") }
+        return (Array(all.suffix(count)), all.count > count)
+    }
+    var random = SeededRandom(seed: 5)
+    let pieces = ["a", "b c", "\n", "\n\n", "\n\n\n", " ", "[Author's note: x]", "> You go.", "é"]
+    for _ in 0..<500 {
+        let story = (0..<Int.random(in: 0..<12, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+        for count in [1, 2, 5, 64] {
+            let found = StoryState.newestParagraphs(of: story, count: count)
+            let expected = reference(story, count)
+            #expect(found.paragraphs == expected.paragraphs, "\(story.debugDescription) \(count)")
+            // Reading stops at the count: whether more is left is only known when something is.
+            if found.paragraphs.count < count { #expect(!found.more || expected.more) }
+        }
+    }
+}

@@ -54,13 +54,12 @@ struct StoryState {
     init(story: String, cards: [StoryCard], places allPlaces: [StoryCard] = [], dropCurrentAction: Bool) {
         let places = allPlaces.isEmpty ? cards.filter { $0.kind == .location } : allPlaces
         func firedIndex(of place: StoryCard) -> Int? { cards.firstIndex { $0.kind == .location && $0.name == place.name } }
-        var all = story.split(separator: "\n\n").map { String($0).trimmingWhitespace() }
-            .filter { !$0.isEmpty && !$0.hasPrefix("[Author's note") }
-        if dropCurrentAction, !all.isEmpty { all.removeLast() }
         // Only the newest paragraphs are read, so a turn of a long adventure costs what one of a new
         // adventure does: what is older than them is forgotten, as a reader forgets it.
-        let paragraphs = all.suffix(Self.readParagraphs)
-        let trueOpening = paragraphs.startIndex > 0 ? Array(all.prefix { !$0.hasPrefix("> ") }.prefix(6)) : nil
+        var (paragraphs, more) = Self.newestParagraphs(of: story, count: Self.readParagraphs + 1)
+        if dropCurrentAction, !paragraphs.isEmpty { paragraphs.removeLast() }
+        // Where the story opened, when its opening is older than what is read.
+        let trueOpening = more ? Self.openingParagraphs(of: story) : nil
 
         var pending: PlayerAction?
         var sinceAction: [String] = []
@@ -132,6 +131,43 @@ struct StoryState {
             let described = cards.flatMap { $0.facts.map(\.text) }.joined(separator: " ").lowercased()
             elements = Self.elementWords.filter { StoryCard.containsWord(described, $0) }
         }
+    }
+
+    /// The last `count` paragraphs of `story` (split at blank lines, trimmed, without the author's
+    /// note), oldest first, found from the end; `more` tells whether older ones were left unread.
+    static func newestParagraphs(of story: String, count: Int) -> (paragraphs: [String], more: Bool) {
+        var paragraphs: [String] = []
+        let bytes = story.utf8
+        var end = bytes.endIndex
+        var index = bytes.endIndex
+        while index > bytes.startIndex && paragraphs.count < count {
+            let previous = bytes.index(before: index)
+            let atBreak = bytes[previous] == UInt8(ascii: "\n") && previous > bytes.startIndex
+                && bytes[bytes.index(before: previous)] == UInt8(ascii: "\n")
+            if atBreak || previous == bytes.startIndex {
+                let start = atBreak ? index : previous
+                let paragraph = String(story[start..<end]).trimmingWhitespace()
+                if !paragraph.isEmpty && !paragraph.hasPrefix("[Author's note") { paragraphs.append(paragraph) }
+                guard atBreak else { return (paragraphs.reversed(), false) }
+                end = bytes.index(before: previous)
+                index = end
+                continue
+            }
+            index = previous
+        }
+        return (paragraphs.reversed(), index > bytes.startIndex)
+    }
+
+    /// The story's first paragraphs before its first action (at most six), read from the start.
+    static func openingParagraphs(of story: String) -> [String] {
+        var opening: [String] = []
+        // The seventh piece is the rest of the story, never read.
+        for paragraph in story.split(separator: "\n\n", maxSplits: 6).prefix(6) {
+            let trimmed = paragraph.trimmingWhitespace()
+            if trimmed.hasPrefix("> ") || opening.count == 6 { break }
+            if !trimmed.isEmpty && !trimmed.hasPrefix("[Author's note") { opening.append(trimmed) }
+        }
+        return opening
     }
 
     /// What the narration after an action says happened to its object.
