@@ -271,3 +271,21 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
         }
     }
 }
+
+@Test func wordsAreFoundByBytesAsByCharacters() {
+    func reference(_ needle: String, _ haystack: String) -> Bool {
+        haystack.ranges(of: needle).contains { found in
+            let before = found.lowerBound == haystack.startIndex ? nil : haystack[haystack.index(before: found.lowerBound)]
+            let after = found.upperBound == haystack.endIndex ? nil : haystack[found.upperBound]
+            return (before.map { !$0.isLetter && !$0.isNumber } ?? true) && (after.map { !$0.isLetter && !$0.isNumber } ?? true)
+        }
+    }
+    var random = SeededRandom(seed: 8)
+    let pieces = ["ab", "a", "b", " ", ",", "'s", "é", "1", "-", "ba"]
+    for _ in 0..<2000 {
+        let haystack = (0..<Int.random(in: 0..<10, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+        let needle = (0..<Int.random(in: 1..<3, using: &random)).map { _ in ["ab", "a", "b", "ba"].randomElement(using: &random)! }.joined()
+        #expect(StoryCard.containsWord(haystack, needle) == reference(needle, haystack), "\(needle) in \(haystack.debugDescription)")
+        #expect(Prose.contains(needle, in: haystack) == haystack.contains(needle))
+    }
+}

@@ -116,7 +116,7 @@ struct Narrator {
 
     /// The card's facts not yet in the story or this answer, in the card's order.
     func freshFacts(of card: StoryCard) -> [StoryCard.Fact] {
-        card.facts.filter { !usedFacts.contains($0.key) && !state.hasTold($0) && !earlierText.contains($0.key) }
+        card.facts.filter { !usedFacts.contains($0.key) && !state.hasTold($0) && !Prose.contains($0.key, in: earlierText) }
     }
 
     /// Tells one new fact of the card, set into the scene the way the card stands in it; false when
@@ -356,9 +356,10 @@ struct Narrator {
     /// The rest of the scene, until the answer is a paragraph: the people here, what the story
     /// brought up, what is lit, open or carried, the weather, and an ending that invites the next move.
     /// Whether the name at `offset` of `speech` is the one spoken to: first, or after the last comma.
+    /// `offset` is in UTF-8 bytes, as `StoryCard.firstMention` gives it.
     static func isVocative(_ speech: String, at offset: Int) -> Bool {
-        let before = speech.prefix(offset).trimmingWhitespace()
-        return before.isEmpty || before.hasSuffix(",") && !speech.dropFirst(offset).contains(",")
+        let before = String(decoding: speech.utf8.prefix(offset), as: UTF8.self).trimmingWhitespace()
+        return before.isEmpty || before.hasSuffix(",") && !speech.utf8.dropFirst(offset).contains(UInt8(ascii: ","))
     }
 
     /// Whether a character may walk into the scene: a character card, not here, not seen leaving in

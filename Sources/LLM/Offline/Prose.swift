@@ -74,6 +74,51 @@ public enum Prose {
         words(sentence).joined(separator: " ")
     }
 
+    /// The UTF-8 offsets where `needle` starts in `haystack`, compared byte for byte (both are
+    /// lowercased by the caller where case should not matter). Much faster than a search by
+    /// characters, which matters on the story in view, read every turn.
+    static func offsets(of needle: String, in haystack: String, wholeWords: Bool = false) -> [Int] {
+        var haystack = haystack
+        var needle = needle
+        return haystack.withUTF8 { text in
+            needle.withUTF8 { word in
+                guard !word.isEmpty, text.count >= word.count else { return [] }
+                var found: [Int] = []
+                let first = word[0]
+                var index = 0
+                let last = text.count - word.count
+                while index <= last {
+                    if text[index] == first {
+                        var matches = true
+                        for offset in 1..<word.count where text[index + offset] != word[offset] {
+                            matches = false
+                            break
+                        }
+                        if matches && (!wholeWords || (isBoundary(text, index - 1) && isBoundary(text, index + word.count))) {
+                            found.append(index)
+                        }
+                    }
+                    index += 1
+                }
+                return found
+            }
+        }
+    }
+
+    /// Whether the byte at `index` (or the text's edge) does not continue a word. Bytes of multi-byte
+    /// characters count as letters.
+    private static func isBoundary(_ text: UnsafeBufferPointer<UInt8>, _ index: Int) -> Bool {
+        guard index >= 0 && index < text.count else { return true }
+        let byte = text[index]
+        let isWordByte = byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        return !isWordByte
+    }
+
+    /// Whether `haystack` holds `needle`, byte for byte.
+    static func contains(_ needle: String, in haystack: String, wholeWords: Bool = false) -> Bool {
+        !offsets(of: needle, in: haystack, wholeWords: wholeWords).isEmpty
+    }
+
     /// Whether the double quotes of `text` pair up: straight ones come in even numbers, curly ones open
     /// before they close.
     public static func quotesBalanced(_ text: String) -> Bool {

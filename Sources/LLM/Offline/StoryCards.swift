@@ -105,20 +105,13 @@ struct StoryCard {
         mentions.contains { StoryCard.containsWord(lowered, $0) }
     }
 
-    /// Where the card is first mentioned in `lowered` (an offset in characters), or nil.
+    /// Where the card is first mentioned in `lowered` (an offset in UTF-8 bytes), or nil.
     func firstMention(in lowered: String) -> Int? {
-        mentions.compactMap { mention in
-            lowered.ranges(of: mention).first { StoryCard.containsWord(String(lowered[$0.lowerBound...]), mention) }
-                .map { lowered.distance(from: lowered.startIndex, to: $0.lowerBound) }
-        }.min()
+        mentions.compactMap { Prose.offsets(of: $0, in: lowered, wholeWords: true).first }.min()
     }
 
     static func containsWord(_ text: String, _ word: String) -> Bool {
-        text.ranges(of: word).contains { found in
-            let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
-            let after = found.upperBound == text.endIndex ? nil : text[found.upperBound]
-            return before.map { !$0.isLetter && !$0.isNumber } ?? true && after.map { !$0.isLetter && !$0.isNumber } ?? true
-        }
+        Prose.contains(word, in: text, wholeWords: true)
     }
 
     // MARK: Reading a description into facts

@@ -105,7 +105,7 @@ struct StoryState {
         if !moved {
             // Where the story opens: the place its opening names most often.
             let opening = (trueOpening ?? openingParagraphs ?? narrationText).joined(separator: "\n").lowercased()
-            let counts = places.map { place in (place, place.mentions.reduce(0) { $0 + opening.ranges(of: $1).count }) }
+            let counts = places.map { place in (place, place.mentions.reduce(0) { $0 + Prose.offsets(of: $1, in: opening).count }) }
             if let (best, count) = counts.max(by: { $0.1 < $1.1 }), count > 0 {
                 placeCard = firedIndex(of: best)
                 place = best.name
@@ -254,6 +254,6 @@ struct StoryState {
 
     /// Whether a fact's words already appear in the story in view.
     func hasTold(_ fact: StoryCard.Fact) -> Bool {
-        toldText.contains(fact.key)
+        Prose.contains(fact.key, in: toldText)
     }
 }
