@@ -295,8 +295,9 @@ enum CardEntries {
             type = "lore"
         }
         keys = TextNormalization.keys(keys)
-        description = description.trimmingWhitespace()
-        guard !description.isEmpty else {
+        // The text is kept byte for byte (leading spaces and line breaks can be the author's layout);
+        // only a text of nothing but white space counts as empty.
+        guard !description.trimmingWhitespace().isEmpty else {
             return .failure(Reason(text: "no text: the entry's content is empty"))
         }
         guard !keys.isEmpty else {
@@ -309,7 +310,7 @@ enum CardEntries {
             if let fromKey = displayName(fromKey: keys[0]) {
                 (name, nameField) = (fromKey, keysField)
             } else {
-                (name, nameField) = (String(description.prefix(40)).trimmingWhitespace(), descriptionField)
+                (name, nameField) = (foldedName(String(description.trimmingWhitespace().prefix(40))), descriptionField)
             }
         }
         type = type.trimmingWhitespace()

@@ -144,6 +144,24 @@ struct ImportExportTests {
         #expect(cards.first?["keys"] == ["Ann", "gardener"])
     }
 
+    /// Texts from other tools are stored byte for byte: the white space around them is the author's.
+    @Test(arguments: [
+        #"{"entries": {"0": {"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}}}"#,
+        #"[{"title": "Mirel", "keys": "Mirel", "type": "character", "value": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]"#,
+    ])
+    func importedTextKeepsItsSurroundingWhiteSpace(file: String) async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Harrow"]])
+        let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": .string(file)])
+        #expect(Self.contract.violations(result: result, method: "cards/import").isEmpty)
+        #expect(result["imported"] == 1)
+        let stored = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        let card = try #require(stored["cards"]?.arrayValue?.first)
+        #expect(card["name"] == "Mirel")
+        #expect(card["description"] == "  \n\tMirel keeps the lantern.\n\n  Indented.  \n")
+    }
+
     /// How many entries a fixture holds, counted straight from its JSON.
     static func entryCount(_ value: JSONValue) -> Int {
         if let array = value.arrayValue { return array.count }
