@@ -167,6 +167,8 @@ enum CardEntries {
         case .aidungeon:
             found = indexed(json.arrayValue, under: "")
             looksLikeEntry = { $0["value"] != nil || $0["title"] != nil }
+            // AI Dungeon exports a scenario without story cards as `[]`; it must import back as nothing.
+            if found?.isEmpty == true { return [] }
         case .aidungeonWorldInfo:
             found = indexed(json.arrayValue, under: "")
             looksLikeEntry = { $0["entry"] != nil && $0["keys"] != nil }

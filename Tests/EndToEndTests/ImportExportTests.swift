@@ -162,6 +162,24 @@ struct ImportExportTests {
         #expect(card["description"] == "  \n\tMirel keeps the lantern.\n\n  Indented.  \n")
     }
 
+    /// AI Dungeon writes a scenario without story cards as `[]`; that file imports back as nothing.
+    @Test func anExportOfNoCardsImportsBack() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Empty"]])
+        let exported = try await daemon.call("cards/export", ["scenarioId": scenario["id"]!, "format": "aidungeon"])
+        #expect(exported["data"] == .array([]))
+        for format: JSONValue in ["auto", "aidungeon"] {
+            let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": exported["data"]!, "format": format])
+            #expect(result["imported"] == 0)
+            #expect(result["skipped"] == .array([]))
+            #expect(result["format"] == "aidungeon")
+            #expect(result["cards"] == .array([]))
+        }
+        let asText = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": "[]"])
+        #expect(asText["imported"] == 0)
+    }
+
     /// How many entries a fixture holds, counted straight from its JSON.
     static func entryCount(_ value: JSONValue) -> Int {
         if let array = value.arrayValue { return array.count }
