@@ -134,7 +134,7 @@ enum CardEntries {
         case .aidungeonWorldInfo: return "expected an array of {keys, entry}"
         case .sillytavern: return #"expected {"entries": {"0": {key, content, ...}}}"#
         case .characterCard: return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}"#
-        case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]}"
+        case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]} or a .story file with content.lorebook"
         case .koboldai: return "expected {worldinfo: [{key, content}]}"
         case .agnai: return #"expected {"kind": "memory", "entries": [{name, entry, keywords}]}"#
         }
@@ -185,8 +185,8 @@ enum CardEntries {
             looksLikeEntry = { _ in true }
             if found?.isEmpty == true { return [] }
         case .novelai:
-            guard json["lorebookVersion"] != nil else { return nil }
-            found = indexed(json["entries"]?.arrayValue ?? [], under: "entries")
+            guard let book = novelAIBook(json) else { return nil }
+            found = indexed(book.value["entries"]?.arrayValue ?? [], under: CardOrigin.join(book.path, "entries"))
             looksLikeEntry = { _ in true }
             if found?.isEmpty == true { return [] }
         case .koboldai:
@@ -339,9 +339,18 @@ enum CardEntries {
         return trimmed.isEmpty ? nil : trimmed.capitalized
     }
 
+    /// A NovelAI lorebook: a `.lorebook` file is the book itself; a `.story` file holds it in `content.lorebook`.
+    static func novelAIBook(_ json: JSONValue) -> (path: String, value: JSONValue)? {
+        if json["lorebookVersion"] != nil { return ("", json) }
+        if json["storyContainerVersion"] != nil, let book = json["content"]?["lorebook"], book.objectValue != nil {
+            return ("content.lorebook", book)
+        }
+        return nil
+    }
+
     static func novelAICategories(_ json: JSONValue) -> [String: String] {
         var names: [String: String] = [:]
-        for category in json["categories"]?.arrayValue ?? [] {
+        for category in novelAIBook(json)?.value["categories"]?.arrayValue ?? [] {
             let id = category.text("id")
             let name = category.text("name").trimmingWhitespace()
             if !id.isEmpty && !name.isEmpty { names[id] = name.lowercased() }

@@ -148,6 +148,7 @@ struct ImportExportTests {
     @Test(arguments: [
         #"{"entries": {"0": {"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}}}"#,
         #"[{"title": "Mirel", "keys": "Mirel", "type": "character", "value": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]"#,
+        #"{"storyContainerVersion": 1, "content": {"lorebook": {"lorebookVersion": 5, "entries": [{"displayName": "Mirel", "keys": ["Mirel"], "text": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}}}"#,
     ])
     func importedTextKeepsItsSurroundingWhiteSpace(file: String) async throws {
         let daemon = try Daemon()

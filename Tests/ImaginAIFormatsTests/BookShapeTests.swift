@@ -14,3 +14,63 @@ import Testing
     // The round trip it comes from: a scenario without cards exports `[]`.
     #expect(try CardFiles.write([], format: .aidungeon) == .array([]))
 }
+
+/// A NovelAI `.story` file, trimmed to the parts ImaginAI reads and the neighbours that give it its shape:
+/// `{storyContainerVersion, metadata, content: {storyContentVersion, settings, story, context,
+/// lorebook: {lorebookVersion, entries, settings, categories}, …}}`. The lorebook inside `content` has the
+/// same shape as a `.lorebook` file.
+let novelAIStory = #"""
+{
+  "storyContainerVersion": 1,
+  "metadata": {"storyMetadataVersion": 1, "id": "5d7c0b3e-0f6b-4c3a-9f0e-2f1a9d3c8b21", "title": "The Lantern of Grey Harrow",
+               "description": "", "textPreview": "The fog came in", "isTA": false, "favorite": false, "tags": [],
+               "createdAt": 1733479200000, "lastUpdatedAt": 1733482800000, "isModified": false, "hasDocument": true},
+  "content": {
+    "storyContentVersion": 6,
+    "settings": {"parameters": {"temperature": 1.0, "max_length": 40}, "preset": "", "model": "kayra-v1"},
+    "story": {"version": 2, "step": 3, "datablocks": [], "currentBlock": 2, "fragments": [{"data": "The fog came in", "origin": "prompt"}]},
+    "context": [{"text": "Mirel keeps the lantern.", "contextConfig": {"prefix": "", "suffix": "\n", "tokenBudget": 2048}},
+                {"text": "", "contextConfig": {"prefix": "", "suffix": "\n", "tokenBudget": 2048}}],
+    "lorebook": {
+      "lorebookVersion": 5,
+      "entries": [
+        {"text": "\n Mirel Vantas, the last lantern keeper.\n", "contextConfig": {"prefix": "", "suffix": "\n", "tokenBudget": 1},
+         "lastUpdatedAt": 1733482800000, "displayName": "Mirel", "id": "a1", "keys": ["Mirel", "lantern keeper"],
+         "searchRange": 1000, "enabled": true, "forceActivation": false, "keyRelative": false, "nonStoryActivatable": false,
+         "category": "c1", "loreBiasGroups": []},
+        {"text": "The harbour town under the fog.", "displayName": "Grey Harrow", "id": "a2", "keys": ["Grey Harrow", "harbour"],
+         "enabled": true, "category": ""},
+        {"text": "An old draft.", "displayName": "Draft", "id": "a3", "keys": ["draft"], "enabled": false, "category": ""}
+      ],
+      "settings": {"orderByKeyLocations": false},
+      "categories": [{"name": "Characters", "id": "c1", "enabled": true, "createSubcontext": false, "subcontextSettings": {}, "useCategoryDefaults": false, "categoryDefaults": {}, "categoryBiasGroups": []}]
+    },
+    "storyContextConfig": {"prefix": "", "suffix": "", "tokenBudget": 2048},
+    "ephemeralContext": [],
+    "contextDefaults": {"ephemeralDefaults": [], "loreDefaults": []},
+    "settingsDirty": false,
+    "didGenerate": true,
+    "phraseBiasGroups": [],
+    "bannedSequenceGroups": []
+  }
+}
+"""#
+
+@Test func aNovelAIStoryFileIsReadFromItsLorebook() throws {
+    for format in [nil, CardFileFormat.novelai] {
+        let result = try CardFiles.read(.string(novelAIStory), format: format)
+        #expect(result.format == .novelai)
+        #expect(result.cards.map(\.name) == ["Mirel", "Grey Harrow"])
+        #expect(result.cards.map(\.type) == ["characters", "lore"], "the category comes from the story's lorebook")
+        #expect(result.cards.first?.description == "\n Mirel Vantas, the last lantern keeper.\n")
+        #expect(result.cards.first?.keys == ["Mirel", "lantern keeper"])
+        #expect(result.skipped.map(\.index) == [2])
+        #expect(result.origins.first == CardOrigin(name: "content.lorebook.entries[0].displayName", description: "content.lorebook.entries[0].text"))
+    }
+}
+
+@Test func aNovelAIStoryWithoutALorebookIsNotACardFile() {
+    let story: JSONValue = ["storyContainerVersion": 1, "content": ["storyContentVersion": 6]]
+    #expect(CardFiles.detect(story) == nil)
+    #expect(throws: FormatError.self) { try CardFiles.read(story, format: .novelai) }
+}
