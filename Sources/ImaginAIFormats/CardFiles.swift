@@ -133,7 +133,8 @@ enum CardEntries {
         case .aidungeon: return "expected an array of {keys, value, type, title}"
         case .aidungeonWorldInfo: return "expected an array of {keys, entry}"
         case .sillytavern: return #"expected {"entries": {"0": {key, content, ...}}}"#
-        case .characterCard: return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}"#
+        case .characterCard:
+            return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}, {"spec": "lorebook_v3", "data": {"entries": [...]}} or {"name", "entries": [{keys, content}]}"#
         case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]} or a .story file with content.lorebook"
         case .koboldai: return "expected {worldinfo: [{key, content}]}"
         case .agnai: return #"expected {"kind": "memory", "entries": [{name, entry, keywords}]}"#
@@ -180,10 +181,23 @@ enum CardEntries {
             looksLikeEntry = { $0["content"] != nil && ($0["key"] != nil || $0["keys"] != nil) }
             if found?.isEmpty == true { return [] }
         case .characterCard:
-            guard json.text("spec").hasPrefix("chara_card_") else { return nil }
-            found = indexed(json["data"]?["character_book"]?["entries"]?.arrayValue ?? [], under: "data.character_book.entries")
-            looksLikeEntry = { _ in true }
-            if found?.isEmpty == true { return [] }
+            let spec = json.text("spec")
+            if spec.hasPrefix("chara_card_") {
+                found = indexed(json["data"]?["character_book"]?["entries"]?.arrayValue ?? [], under: "data.character_book.entries")
+                looksLikeEntry = { _ in true }
+            } else if spec == lorebookSpec {
+                found = indexed(json["data"]?["entries"]?.arrayValue ?? [], under: "data.entries")
+                looksLikeEntry = { _ in true }
+            } else if json["lorebookVersion"] == nil, json.text("kind") != "memory", let entries = json["entries"]?.arrayValue {
+                // A character book saved on its own (chub.ai, SillyTavern's "export book"): the same entries
+                // as inside a card, without the card around them. It has no marker, so an entry must show it.
+                found = indexed(entries, under: "entries")
+                looksLikeEntry = { $0["content"] != nil && ($0["keys"] != nil || $0["key"] != nil) }
+            } else {
+                return nil
+            }
+            // Only a file that says what it is may be an empty book; a bare `{entries: []}` says nothing.
+            if found?.isEmpty == true, !spec.isEmpty { return [] }
         case .novelai:
             guard let book = novelAIBook(json) else { return nil }
             found = indexed(book.value["entries"]?.arrayValue ?? [], under: CardOrigin.join(book.path, "entries"))
@@ -338,6 +352,9 @@ enum CardEntries {
         let trimmed = literal.trimmingWhitespace()
         return trimmed.isEmpty ? nil : trimmed.capitalized
     }
+
+    /// The `spec` of a character book saved on its own, outside a character card.
+    static let lorebookSpec = "lorebook_v3"
 
     /// A NovelAI lorebook: a `.lorebook` file is the book itself; a `.story` file holds it in `content.lorebook`.
     static func novelAIBook(_ json: JSONValue) -> (path: String, value: JSONValue)? {

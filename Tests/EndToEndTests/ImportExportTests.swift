@@ -149,6 +149,8 @@ struct ImportExportTests {
         #"{"entries": {"0": {"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}}}"#,
         #"[{"title": "Mirel", "keys": "Mirel", "type": "character", "value": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]"#,
         #"{"storyContainerVersion": 1, "content": {"lorebook": {"lorebookVersion": 5, "entries": [{"displayName": "Mirel", "keys": ["Mirel"], "text": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}}}"#,
+        #"{"spec": "lorebook_v3", "data": {"name": "Harrow", "entries": [{"keys": ["Mirel"], "name": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}}"#,
+        #"{"name": "Harrow", "entries": [{"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}"#,
     ])
     func importedTextKeepsItsSurroundingWhiteSpace(file: String) async throws {
         let daemon = try Daemon()

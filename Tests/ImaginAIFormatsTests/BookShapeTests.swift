@@ -74,3 +74,67 @@ let novelAIStory = #"""
     #expect(CardFiles.detect(story) == nil)
     #expect(throws: FormatError.self) { try CardFiles.read(story, format: .novelai) }
 }
+
+/// A character book saved on its own, with the fields the Character Card V3 spec gives a book and its entries.
+let lorebookV3: JSONValue = [
+    "spec": "lorebook_v3",
+    "data": [
+        "name": "Grey Harrow", "description": "The harbour town's people and places.", "scan_depth": 4,
+        "token_budget": 512, "recursive_scanning": false, "extensions": [:],
+        "entries": [
+            ["keys": ["Mirel", "lantern keeper"], "content": "Mirel Vantas, the last lantern keeper.  ", "extensions": [:],
+             "enabled": true, "insertion_order": 100, "use_regex": false, "name": "Mirel", "comment": ""],
+            ["keys": ["harbour"], "content": "Fog most mornings.", "extensions": [:], "enabled": false, "insertion_order": 50, "use_regex": false],
+        ],
+    ],
+]
+
+@Test func aStandaloneLorebookV3IsReadAsACharacterBook() throws {
+    for format in [nil, CardFileFormat.characterCard] {
+        let result = try CardFiles.read(lorebookV3, format: format)
+        #expect(result.format == .characterCard)
+        #expect(result.cards.map(\.name) == ["Mirel"])
+        #expect(result.cards.first?.description == "Mirel Vantas, the last lantern keeper.  ")
+        #expect(result.skipped.map(\.reason) == ["disabled in the source file"])
+        #expect(result.origins.first?.description == "data.entries[0].content")
+    }
+    let empty = try CardFiles.read(["spec": "lorebook_v3", "data": ["name": "Empty", "entries": []]], format: nil)
+    #expect(empty.format == .characterCard && empty.cards.isEmpty)
+}
+
+@Test func aBareBookWithAnEntryArrayIsReadWithKeysOrKey() throws {
+    let book: JSONValue = [
+        "name": "Grey Harrow",
+        "entries": [
+            ["keys": ["Mirel"], "content": "The lantern keeper.", "comment": "Mirel"],
+            ["key": ["harbour", "docks"], "content": "Fog most mornings.", "comment": "Harbour"],
+            ["key": "bell, tower", "content": "It rings at the tide.", "comment": "Bell tower"],
+        ],
+    ]
+    for format in [nil, CardFileFormat.characterCard] {
+        let result = try CardFiles.read(book, format: format)
+        #expect(result.format == .characterCard)
+        #expect(result.cards.map(\.name) == ["Mirel", "Harbour", "Bell tower"])
+        #expect(result.cards.map(\.keys) == [["Mirel"], ["harbour", "docks"], ["bell", "tower"]])
+        #expect(result.origins.map(\.description) == ["entries[0].content", "entries[1].content", "entries[2].content"])
+    }
+}
+
+@Test func aBareEntryArrayThatIsNoBookIsNotTakenForOne() {
+    // An Agnai memory book and entries without text and keys keep their own reading or none.
+    let agnai: JSONValue = ["kind": "memory", "name": "Book", "entries": [["name": "Mirel", "entry": "Keeper.", "keywords": ["Mirel"], "content": "x", "keys": ["y"]]]]
+    #expect(CardFiles.detect(agnai) == .agnai)
+    #expect(CardFiles.detect(["name": "Nothing", "entries": []]) == nil)
+    #expect(CardFiles.detect(["name": "Notes", "entries": [["title": "a"]]]) == nil)
+}
+
+@Test func aStandaloneBookImportedAsAScenarioHasNoInventedCharacter() throws {
+    let imported = try ScenarioFiles.read(lorebookV3, format: nil)
+    #expect(imported.format == .characterCard)
+    #expect(imported.scenario.cards.map(\.name) == ["Mirel"], "the book's name is not a character")
+    #expect(imported.scenario.plotEssentials.isEmpty)
+    #expect(imported.scenario.name == "Grey Harrow", "named from data.name")
+    #expect(imported.scenario.playerDescription == "The harbour town's people and places.")
+    let bare = try ScenarioFiles.read(["name": "Harrow", "entries": [["keys": ["Mirel"], "content": "Keeper."]]], format: nil)
+    #expect(bare.scenario.name == "Harrow")
+}
