@@ -134,7 +134,7 @@ enum CardEntries {
         case .aidungeonWorldInfo: return "expected an array of {keys, entry}"
         case .sillytavern: return #"expected {"entries": {"0": {key, content, ...}}}"#
         case .characterCard:
-            return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}, {"spec": "lorebook_v3", "data": {"entries": [...]}} or {"name", "entries": [{keys, content}]}"#
+            return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}, {"spec": "lorebook_v3", "data": {"entries": [...]}} or {"name": ..., "entries": [{keys, content}]}"#
         case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]} or a .story file with content.lorebook"
         case .koboldai: return "expected {worldinfo: [{key, content}]}"
         case .agnai: return #"expected {"kind": "memory", "entries": [{name, entry, keywords}]}"#
