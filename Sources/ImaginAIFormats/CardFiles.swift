@@ -133,8 +133,9 @@ enum CardEntries {
         case .aidungeon: return "expected an array of {keys, value, type, title}"
         case .aidungeonWorldInfo: return "expected an array of {keys, entry}"
         case .sillytavern: return #"expected {"entries": {"0": {key, content, ...}}}"#
-        case .characterCard: return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}"#
-        case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]}"
+        case .characterCard:
+            return #"expected {"spec": "chara_card_v2" or "chara_card_v3", "data": {"character_book": ...}}, {"spec": "lorebook_v3", "data": {"entries": [...]}} or {"name": ..., "entries": [{keys, content}]}"#
+        case .novelai: return "expected {lorebookVersion, entries: [{text, keys, displayName}]} or a .story file with content.lorebook"
         case .koboldai: return "expected {worldinfo: [{key, content}]}"
         case .agnai: return #"expected {"kind": "memory", "entries": [{name, entry, keywords}]}"#
         }
@@ -167,6 +168,8 @@ enum CardEntries {
         case .aidungeon:
             found = indexed(json.arrayValue, under: "")
             looksLikeEntry = { $0["value"] != nil || $0["title"] != nil }
+            // AI Dungeon exports a scenario without story cards as `[]`; it must import back as nothing.
+            if found?.isEmpty == true { return [] }
         case .aidungeonWorldInfo:
             found = indexed(json.arrayValue, under: "")
             looksLikeEntry = { $0["entry"] != nil && $0["keys"] != nil }
@@ -178,13 +181,26 @@ enum CardEntries {
             looksLikeEntry = { $0["content"] != nil && ($0["key"] != nil || $0["keys"] != nil) }
             if found?.isEmpty == true { return [] }
         case .characterCard:
-            guard json.text("spec").hasPrefix("chara_card_") else { return nil }
-            found = indexed(json["data"]?["character_book"]?["entries"]?.arrayValue ?? [], under: "data.character_book.entries")
-            looksLikeEntry = { _ in true }
-            if found?.isEmpty == true { return [] }
+            let spec = json.text("spec")
+            if spec.hasPrefix("chara_card_") {
+                found = indexed(json["data"]?["character_book"]?["entries"]?.arrayValue ?? [], under: "data.character_book.entries")
+                looksLikeEntry = { _ in true }
+            } else if spec == lorebookSpec {
+                found = indexed(json["data"]?["entries"]?.arrayValue ?? [], under: "data.entries")
+                looksLikeEntry = { _ in true }
+            } else if json["lorebookVersion"] == nil, json.text("kind") != "memory", let entries = json["entries"]?.arrayValue {
+                // A character book saved on its own (chub.ai, SillyTavern's "export book"): the same entries
+                // as inside a card, without the card around them. It has no marker, so an entry must show it.
+                found = indexed(entries, under: "entries")
+                looksLikeEntry = { $0["content"] != nil && ($0["keys"] != nil || $0["key"] != nil) }
+            } else {
+                return nil
+            }
+            // Only a file that says what it is may be an empty book; a bare `{entries: []}` says nothing.
+            if found?.isEmpty == true, !spec.isEmpty { return [] }
         case .novelai:
-            guard json["lorebookVersion"] != nil else { return nil }
-            found = indexed(json["entries"]?.arrayValue ?? [], under: "entries")
+            guard let book = novelAIBook(json) else { return nil }
+            found = indexed(book.value["entries"]?.arrayValue ?? [], under: CardOrigin.join(book.path, "entries"))
             looksLikeEntry = { _ in true }
             if found?.isEmpty == true { return [] }
         case .koboldai:
@@ -295,8 +311,9 @@ enum CardEntries {
             type = "lore"
         }
         keys = TextNormalization.keys(keys)
-        description = description.trimmingWhitespace()
-        guard !description.isEmpty else {
+        // The text is kept byte for byte (leading spaces and line breaks can be the author's layout);
+        // only a text of nothing but white space counts as empty.
+        guard !description.trimmingWhitespace().isEmpty else {
             return .failure(Reason(text: "no text: the entry's content is empty"))
         }
         guard !keys.isEmpty else {
@@ -309,7 +326,7 @@ enum CardEntries {
             if let fromKey = displayName(fromKey: keys[0]) {
                 (name, nameField) = (fromKey, keysField)
             } else {
-                (name, nameField) = (String(description.prefix(40)).trimmingWhitespace(), descriptionField)
+                (name, nameField) = (foldedName(String(description.trimmingWhitespace().prefix(40))), descriptionField)
             }
         }
         type = type.trimmingWhitespace()
@@ -336,9 +353,21 @@ enum CardEntries {
         return trimmed.isEmpty ? nil : trimmed.capitalized
     }
 
+    /// The `spec` of a character book saved on its own, outside a character card.
+    static let lorebookSpec = "lorebook_v3"
+
+    /// A NovelAI lorebook: a `.lorebook` file is the book itself; a `.story` file holds it in `content.lorebook`.
+    static func novelAIBook(_ json: JSONValue) -> (path: String, value: JSONValue)? {
+        if json["lorebookVersion"] != nil { return ("", json) }
+        if json["storyContainerVersion"] != nil, let book = json["content"]?["lorebook"], book.objectValue != nil {
+            return ("content.lorebook", book)
+        }
+        return nil
+    }
+
     static func novelAICategories(_ json: JSONValue) -> [String: String] {
         var names: [String: String] = [:]
-        for category in json["categories"]?.arrayValue ?? [] {
+        for category in novelAIBook(json)?.value["categories"]?.arrayValue ?? [] {
             let id = category.text("id")
             let name = category.text("name").trimmingWhitespace()
             if !id.isEmpty && !name.isEmpty { names[id] = name.lowercased() }

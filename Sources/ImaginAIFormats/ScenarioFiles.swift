@@ -182,7 +182,8 @@ public enum ScenarioFiles {
         var draft = ScenarioDraft(name: "", cards: imported.cards)
         var origins = ScenarioOrigins(fields: [:], cards: imported.origins)
         switch format {
-        case .characterCard:
+        case .characterCard where json.text("spec").hasPrefix("chara_card_"):
+            // Only a card has a character; a standalone book is read like any other book (below).
             let data = json["data"] ?? json
             let at = { (field: String) in ScenarioOrigins.Origin.at(CardOrigin.join(json["data"] == nil ? "" : "data", field)) }
             origins.fields = [
@@ -221,12 +222,14 @@ public enum ScenarioFiles {
         default:
             // The book's `name` (SillyTavern worlds as chub exports them, Agnai memory books); a SillyTavern
             // world converted from a character's book keeps that book's name in `originalData`.
-            let titlePath = json.text("name").trimmingWhitespace().isEmpty && format == .sillytavern ? "originalData.name" : "name"
-            let title = titlePath == "name" ? json.text("name") : json["originalData"]?.text("name") ?? ""
+            // A `lorebook_v3` book keeps its name and description in `data`, like a character card.
+            let (book, at) = json.text("spec") == CardEntries.lorebookSpec ? (json["data"] ?? json, "data") : (json, "")
+            let titlePath = book.text("name").trimmingWhitespace().isEmpty && format == .sillytavern ? "originalData.name" : "name"
+            let title = titlePath == "name" ? book.text("name") : json["originalData"]?.text("name") ?? ""
             draft.name = CardEntries.foldedName(title)
-            draft.playerDescription = json.text("description").trimmingWhitespace()
+            draft.playerDescription = book.text("description").trimmingWhitespace()
             origins.fields = [
-                "name": .at(titlePath), "playerDescription": .at("description"),
+                "name": .at(CardOrigin.join(at, titlePath)), "playerDescription": .at(CardOrigin.join(at, "description")),
                 "plotEssentials": .assembled(from: "the file's always-on entries"),
             ]
         }

@@ -144,6 +144,45 @@ struct ImportExportTests {
         #expect(cards.first?["keys"] == ["Ann", "gardener"])
     }
 
+    /// Texts from other tools are stored byte for byte: the white space around them is the author's.
+    @Test(arguments: [
+        #"{"entries": {"0": {"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}}}"#,
+        #"[{"title": "Mirel", "keys": "Mirel", "type": "character", "value": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]"#,
+        #"{"storyContainerVersion": 1, "content": {"lorebook": {"lorebookVersion": 5, "entries": [{"displayName": "Mirel", "keys": ["Mirel"], "text": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}}}"#,
+        #"{"spec": "lorebook_v3", "data": {"name": "Harrow", "entries": [{"keys": ["Mirel"], "name": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}}"#,
+        #"{"name": "Harrow", "entries": [{"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}]}"#,
+    ])
+    func importedTextKeepsItsSurroundingWhiteSpace(file: String) async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Harrow"]])
+        let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": .string(file)])
+        #expect(Self.contract.violations(result: result, method: "cards/import").isEmpty)
+        #expect(result["imported"] == 1)
+        let stored = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        let card = try #require(stored["cards"]?.arrayValue?.first)
+        #expect(card["name"] == "Mirel")
+        #expect(card["description"] == "  \n\tMirel keeps the lantern.\n\n  Indented.  \n")
+    }
+
+    /// AI Dungeon writes a scenario without story cards as `[]`; that file imports back as nothing.
+    @Test func anExportOfNoCardsImportsBack() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Empty"]])
+        let exported = try await daemon.call("cards/export", ["scenarioId": scenario["id"]!, "format": "aidungeon"])
+        #expect(exported["data"] == .array([]))
+        for format: JSONValue in ["auto", "aidungeon"] {
+            let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": exported["data"]!, "format": format])
+            #expect(result["imported"] == 0)
+            #expect(result["skipped"] == .array([]))
+            #expect(result["format"] == "aidungeon")
+            #expect(result["cards"] == .array([]))
+        }
+        let asText = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": "[]"])
+        #expect(asText["imported"] == 0)
+    }
+
     /// How many entries a fixture holds, counted straight from its JSON.
     static func entryCount(_ value: JSONValue) -> Int {
         if let array = value.arrayValue { return array.count }

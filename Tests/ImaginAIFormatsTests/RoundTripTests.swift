@@ -65,7 +65,8 @@ func exportedCardsReadBack(format: CardFileFormat) throws {
 }
 
 @Test(arguments: [
-    JSONValue.object(["foo": .int(1)]), .int(42), .array([.int(1), .int(2)]), .string("{not json"), .string("[]"),
+    // `[]` is not here: it is AI Dungeon's export of a scenario without story cards (BookShapeTests).
+    JSONValue.object(["foo": .int(1)]), .int(42), .array([.int(1), .int(2)]), .string("{not json"),
     .object(["entries": .object(["0": .object(["unrelated": .bool(true)])])]),
 ])
 func dataInNoFormatIsRejectedWithAReadableError(data: JSONValue) {
