@@ -64,7 +64,7 @@ public enum ScenarioFiles {
         } else {
             throw FormatError(
                 "Invalid params: 'data' matches no scenario or card format ImaginAI reads (tried "
-                    + ScenarioFileFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                    + ScenarioFileFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")", kind: .unknownFormat)
         }
         switch chosen {
         case .imaginai:

@@ -144,6 +144,26 @@ struct ImportExportTests {
         #expect(cards.first?["keys"] == ["Ann", "gardener"])
     }
 
+    /// Text that is not JSON is refused with the place to fix: `data.line` and `data.column`.
+    @Test func textThatIsNotJSONIsRefusedWithItsLineAndColumn() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let broken = "[\n  {\"title\": \"Ann\", \"keys\": \"Ann\", \"value\": \"A gardener.\"},\n  {\"title\": \"Bo\" \"keys\": \"Bo\"}\n]"
+        for (method, params) in [
+            ("scenario/import", ["data": JSONValue.string(broken)]),
+            ("cards/import", ["scenarioId": scenario["id"]!, "data": .string(broken)]),
+        ] {
+            let response = try await daemon.request(method, .object(params))
+            #expect(response["error"]?["code"] == .int(-32602), "\(method)")
+            #expect(response["error"]?["data"] == ["field": "data", "line": 3, "column": 18], "\(method): \(response)")
+            #expect(response["error"]?["message"]?.stringValue?.contains("at line 3, column 18, expected ',' or '}'") == true, "\(method): \(response)")
+        }
+        let empty = try await daemon.request("scenario/import", ["data": " \n"])
+        #expect(empty["error"]?["code"] == .int(-32602))
+        #expect(empty["error"]?["data"] == ["field": "data"], "no place to point at in an empty file")
+    }
+
     /// How many entries a fixture holds, counted straight from its JSON.
     static func entryCount(_ value: JSONValue) -> Int {
         if let array = value.arrayValue { return array.count }
