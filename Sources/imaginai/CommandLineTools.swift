@@ -36,14 +36,19 @@ struct Import: AsyncParsableCommand {
             throw CommandLineError("cannot read \(file): \(error.localizedDescription)")
         }
         let library = Library(database: try openDatabase(path: database.resolvedPath, logger: logger))
-        let scenario: Scenario
+        let imported: ScenarioImportResult
         do {
-            scenario = try library.importScenario(data: .string(text), format: format, fileName: file)
+            imported = try library.importScenario(data: .string(text), format: format, fileName: file)
         } catch {
             throw CommandLineError.importFailed(file: file, error)
         }
-        let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
-        print("Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
+        if imported.scenarios.count > 1 {
+            print("Imported \(imported.scenarios.count) scenarios from \((file as NSString).lastPathComponent):")
+        }
+        for scenario in imported.scenarios {
+            let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
+            print("\(imported.scenarios.count > 1 ? "  " : "")Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
+        }
     }
 }
 

@@ -64,6 +64,28 @@ struct CommandLineTests {
         #expect(!bad.errors.isEmpty)
     }
 
+    /// An AI Dungeon export of several scenarios is listed scenario by scenario.
+    @Test func importListsEachScenarioOfAnAIDungeonExport() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let file = directory.appendingPathComponent("adventures.json")
+        try JSONEncoder().encode(ImportExportTests.aiDungeonScenarios).write(to: file)
+        let imported = try await run(["import", file.path, "--db", db])
+        #expect(imported.code == 0, "\(imported.errors)")
+        let lines = imported.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(imported.output)")
+        #expect(lines.first == "Imported 3 scenarios from adventures.json:")
+        for (line, name) in zip(lines.dropFirst(), ["The Drowned Bell\" as scn_", "Ashfall\" as scn_", "adventures\" as scn_"]) {
+            #expect(line.hasPrefix("  Imported \"\(name)"), "\(line)")
+        }
+        #expect(lines[1].hasSuffix(" with 2 cards."))
+        let listed = try await run(["list", "--db", db])
+        for line in lines.dropFirst() {
+            let id = try #require(line.split(separator: " ").first { $0.hasPrefix("scn_") })
+            #expect(listed.output.contains("  \(id)  "), "\(id) in \(listed.output)")
+        }
+    }
+
     /// A bad file gets what is wrong, where, and what to do, in the file's terms, never Swift's.
     @Test func importErrorsNameTheFileThePlaceAndTheFix() async throws {
         let directory = try temporaryDirectory()
