@@ -65,6 +65,23 @@ struct AIDungeonScenarioTests {
         #expect(read[0].scenario.cards.map(\.name) == ["Ann"])
     }
 
+    /// A KoboldAI story has a prompt and memory too; it stays a KoboldAI story.
+    @Test func aKoboldAIStoryIsNotTakenForAScenario() throws {
+        let story: JSONValue = [
+            "gamestarted": true, "prompt": "It begins.", "memory": "Remember.", "authorsnote": "Terse.", "actions": [],
+            "worldinfo": [["key": "Kleiner", "keysecondary": "", "content": "A scientist.", "comment": "Kleiner", "constant": false]],
+        ]
+        #expect(!AIDungeonScenarios.matches(story))
+        let read = try ScenarioFiles.readAll(story, format: nil)
+        #expect(read.map(\.format) == [.koboldai])
+    }
+
+    @Test func aFileHoldingOneJSONStringIsNoScenario() {
+        #expect(throws: FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file", kind: .unknownFormat)) {
+            try ScenarioFiles.readAll(.string(#""just text""#), format: nil)
+        }
+    }
+
     @Test func anElementThatIsNoObjectIsNamed() {
         let bad: JSONValue = [["title": "A", "prompt": "x", "memory": "y"], 7]
         #expect(throws: FormatError("Invalid params: 'data[1]' is a number, not a scenario object; every element of an AI Dungeon scenario export is one")) {
