@@ -44,10 +44,22 @@ public enum ScenarioFileFormat: String, CaseIterable, Sendable {
 public struct FormatError: Error, Equatable, Sendable {
     public var message: String
     public var field: String
+    /// Where text that is not JSON stops being JSON (1-based line and column), so a person can go there.
+    public var line: Int?
+    public var column: Int?
+    /// What kind of mistake, so a client can say what to do about it without parsing `message`.
+    public var kind: Kind
 
-    public init(_ message: String, field: String = "data") {
+    public enum Kind: Sendable, Equatable {
+        case empty, notJSON, unknownFormat, other
+    }
+
+    public init(_ message: String, field: String = "data", kind: Kind = .other, line: Int? = nil, column: Int? = nil) {
         self.message = message
         self.field = field
+        self.kind = kind
+        self.line = line
+        self.column = column
     }
 }
 
@@ -56,10 +68,19 @@ enum FileInput {
     static func json(_ data: JSONValue) throws(FormatError) -> JSONValue {
         guard case .string(let text) = data else { return data }
         let trimmed = text.drop { $0 == "\u{FEFF}" }
+        if trimmed.allSatisfy(\.isWhitespace) {
+            throw FormatError("Invalid params: 'data' is empty: it holds no JSON at all", kind: .empty)
+        }
         do {
             return try JSONCoding.makeDecoder().decode(JSONValue.self, from: Data(trimmed.utf8))
         } catch {
-            throw FormatError("Invalid params: 'data' is a string but not JSON text (\(describe(error)))")
+            // The decoder seldom says where; the scan does, and the decoder's words stand when it finds nothing.
+            guard let problem = JSONSyntax.firstProblem(in: String(trimmed)) else {
+                throw FormatError("Invalid params: 'data' is a string but not JSON text (\(describe(error)))", kind: .notJSON)
+            }
+            throw FormatError(
+                "Invalid params: 'data' is a string but not JSON text: at line \(problem.line), column \(problem.column), \(problem.reason)",
+                kind: .notJSON, line: problem.line, column: problem.column)
         }
     }
 

@@ -53,6 +53,24 @@ public enum ScenarioFiles {
         return imported
     }
 
+    /// Every scenario in the file: several for an AI Dungeon scenario export holding more than one,
+    /// else the one `read` gives.
+    public static func readAll(_ data: JSONValue, format: ScenarioFileFormat?, fileName: String? = nil) throws(FormatError) -> [ScenarioImport] {
+        let json = try FileInput.json(data)
+        if case .string = data, case .string = json {
+            throw FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file", kind: .unknownFormat)
+        }
+        if format == nil || format == .aidungeon, AIDungeonScenarios.matches(json) {
+            return try AIDungeonScenarios.read(json, fileName: fileName)
+        }
+        return [try read(json, format: format, fileName: fileName)]
+    }
+
+    /// `data` parsed once, so several readers can look at it without parsing the text again.
+    public static func parsed(_ data: JSONValue) throws(FormatError) -> JSONValue {
+        try FileInput.json(data)
+    }
+
     /// The file as read, named only by a title it gives itself (else an empty name).
     private static func readTitled(_ data: JSONValue, format: ScenarioFileFormat?) throws(FormatError) -> ScenarioImport {
         let json = try FileInput.json(data)
@@ -64,7 +82,7 @@ public enum ScenarioFiles {
         } else {
             throw FormatError(
                 "Invalid params: 'data' matches no scenario or card format ImaginAI reads (tried "
-                    + ScenarioFileFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                    + ScenarioFileFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")", kind: .unknownFormat)
         }
         switch chosen {
         case .imaginai:

@@ -198,9 +198,48 @@ public struct ExportResult: Codable, Hashable, Sendable {
     }
 }
 
+/// The first imported scenario's fields at the top level (what `scenario/import` always answered), and
+/// `scenarios`: every scenario the file made, in file order (one for most files, several for an AI
+/// Dungeon export holding several).
+@dynamicMemberLookup
+public struct ScenarioImportResult: Codable, Hashable, Sendable {
+    public var scenarios: [Scenario]
+    public var first: Scenario
+
+    public init(scenarios: [Scenario]) {
+        precondition(!scenarios.isEmpty, "an import that made no scenario is an error, not a result")
+        self.scenarios = scenarios
+        self.first = scenarios[0]
+    }
+
+    public subscript<Value>(dynamicMember field: KeyPath<Scenario, Value>) -> Value {
+        first[keyPath: field]
+    }
+
+    private enum CodingKeys: String, CodingKey { case scenarios }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let first = try Scenario(from: decoder)
+        // An older daemon answers the scenario alone.
+        let scenarios = try container.decodeIfPresent([Scenario].self, forKey: .scenarios) ?? [first]
+        guard !scenarios.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .scenarios, in: container, debugDescription: "no scenarios")
+        }
+        self.scenarios = scenarios
+        self.first = first
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try first.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(scenarios, forKey: .scenarios)
+    }
+}
+
 public struct ScenarioImportRequest: RequestType {
     public static let method = "scenario/import"
-    public typealias Response = Scenario
+    public typealias Response = ScenarioImportResult
     /// The file's content: a JSON object or array, or a string holding the file's text.
     public var data: JSONValue
     /// `auto` (default) or one of the capability's `scenarioImportFormats`.

@@ -18,7 +18,11 @@ enum ErrorMapping {
         case let error as ProviderError:
             return error.responseError()
         case let error as FormatError:
-            return .invalidParams(error.message, field: error.field)
+            var response = ResponseError.invalidParams(error.message, field: error.field)
+            if let line = error.line, let column = error.column {
+                response.data = .object(["field": .string(error.field), "line": .int(Int64(line)), "column": .int(Int64(column))])
+            }
+            return response
         default:
             return nil
         }

@@ -18,14 +18,17 @@ public struct Library: Sendable {
     public static let cardExportFormats = CardFiles.exportFormats.map(\.rawValue)
 
     /// `fileName` names the scenario when the file has no title of its own (see `ScenarioFiles.read`).
-    public func importScenario(data: JSONValue, format: String?, fileName: String? = nil) throws -> Scenario {
+    /// Every scenario in the file (several for an AI Dungeon export holding several), all or none stored.
+    public func importScenario(data: JSONValue, format: String?, fileName: String? = nil) throws -> ScenarioImportResult {
         let chosen = try Self.parseFormat(format, field: "format", allowed: Self.scenarioImportFormats, as: ScenarioFileFormat.self)
         try Validation.name(fileName, field: "fileName")
-        let imported = try ScenarioFiles.read(data, format: chosen, fileName: fileName)
-        // Named after the param the cards came in, not the draft field the store would name.
-        try AppDatabase.requireRoom(count: imported.scenario.cards.count, field: "data")
-        try Validation.imported(imported)
-        return try database.createScenario(imported.scenario)
+        let imported = try ScenarioFiles.readAll(data, format: chosen, fileName: fileName)
+        for file in imported {
+            // Named after the param the cards came in, not the draft field the store would name.
+            try AppDatabase.requireRoom(count: file.scenario.cards.count, field: "data")
+            try Validation.imported(file)
+        }
+        return ScenarioImportResult(scenarios: try database.createScenarios(imported.map(\.scenario)))
     }
 
     public func exportScenario(id: String, format: String?) throws -> ExportResult {
@@ -39,7 +42,15 @@ public struct Library: Sendable {
         let chosen = try Self.parseFormat(format, field: "format", allowed: Self.cardImportFormats, as: CardFileFormat.self)
         // Check the owner first so a missing owner is -31001, not a parse complaint about the file.
         _ = try database.cards(of: owner)
-        let imported = try CardFiles.read(data, format: chosen)
+        let json = try ScenarioFiles.parsed(data)
+        if AIDungeonScenarios.matches(json) {
+            let count = json.arrayValue?.count ?? 1
+            throw ResponseError.invalidParams(
+                "Invalid params: 'data' is an AI Dungeon scenario export (\(count == 1 ? "1 scenario" : "\(count) scenarios") with prompt, memory and world info), "
+                    + "not a card file; import it with scenario/import (on the command line: imaginai import FILE), which keeps every scenario's texts and cards",
+                field: "data")
+        }
+        let imported = try CardFiles.read(json, format: chosen)
         try Validation.imported(imported.cards, origins: imported.origins)
         let cards = try database.importCards(owner: owner, drafts: imported.cards, mode: mode)
         return CardsImportResult(cards: cards, imported: imported.cards.count, skipped: imported.skipped, format: imported.format.rawValue)

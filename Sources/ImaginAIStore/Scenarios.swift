@@ -44,6 +44,15 @@ extension AppDatabase {
         try read { db in try fetchScenario(db, id: id) }
     }
 
+    /// All in one transaction: a file of several scenarios is imported whole or not at all.
+    public func createScenarios(_ drafts: [ScenarioDraft]) throws -> [Scenario] {
+        for draft in drafts { try Self.requireRoom(count: draft.cards.count, field: "scenario.cards") }
+        return try writer.write { db in
+            let now = clock.now()
+            return try drafts.map { try fetchScenario(db, id: try insertScenario(db, draft: $0, now: now)) }
+        }
+    }
+
     public func createScenario(_ draft: ScenarioDraft) throws -> Scenario {
         try Self.requireRoom(count: draft.cards.count, field: "scenario.cards")
         return try writer.write { db in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImaginAIFormats
 import ImaginAIProtocol
 import ImaginAIServer
 import ImaginAIStore
@@ -35,9 +36,19 @@ struct Import: AsyncParsableCommand {
             throw CommandLineError("cannot read \(file): \(error.localizedDescription)")
         }
         let library = Library(database: try openDatabase(path: database.resolvedPath, logger: logger))
-        let scenario = try CommandLineError.wrap { try library.importScenario(data: .string(text), format: format, fileName: file) }
-        let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
-        print("Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
+        let imported: ScenarioImportResult
+        do {
+            imported = try library.importScenario(data: .string(text), format: format, fileName: file)
+        } catch {
+            throw CommandLineError.importFailed(file: file, error)
+        }
+        if imported.scenarios.count > 1 {
+            print("Imported \(imported.scenarios.count) scenarios from \((file as NSString).lastPathComponent):")
+        }
+        for scenario in imported.scenarios {
+            let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
+            print("\(imported.scenarios.count > 1 ? "  " : "")Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
+        }
     }
 }
 
@@ -103,12 +114,59 @@ struct CommandLineError: Error, CustomStringConvertible {
         } catch let error as ResponseError {
             throw CommandLineError(error.message)
         } catch let error as StoreError {
-            switch error {
-            case .notFound(let kind, let id): throw CommandLineError("no \(kind) with id \(id)")
-            case .conflict(let message): throw CommandLineError(message)
-            case .invalid(_, let message): throw CommandLineError(message)
-            case .tooLarge(_, _, let message): throw CommandLineError(message)
-            }
+            throw CommandLineError(readable(error))
         }
+    }
+
+    static func readable(_ error: StoreError) -> String {
+        switch error {
+        case .notFound(let kind, let id): return "no \(kind) with id \(id)"
+        case .conflict(let message): return message
+        case .invalid(_, let message): return message
+        case .tooLarge(_, _, let message): return message
+        }
+    }
+
+    /// What is wrong with `file` and, where the message alone does not say it, what to do next, in the
+    /// file's terms rather than the request's: the request's `data` is the file itself.
+    static func importFailed(file: String, _ error: any Error) -> CommandLineError {
+        let name = (file as NSString).lastPathComponent
+        let problem: String
+        var advice: String?
+        switch error {
+        case let error as FormatError:
+            problem = inFileTerms(error.message)
+            switch error.kind {
+            case .empty:
+                return CommandLineError("cannot import \(name): the file is empty. Export the scenario or cards again and import that file.")
+            case .notJSON:
+                let place = error.line.map { "line \($0)" + (error.column.map { ", column \($0)" } ?? "") } ?? "the place named"
+                advice = "Open \(name) at \(place) and fix the JSON there, or export the file again."
+            case .unknownFormat:
+                advice = "If you know which tool wrote it, name that format with --format (one of the names above)."
+            case .other:
+                break
+            }
+        case let error as ResponseError:
+            problem = inFileTerms(error.message)
+        case let error as StoreError:
+            problem = readable(error)
+        default:
+            problem = "\(error)"
+        }
+        return CommandLineError("cannot import \(name): \(problem)" + (advice.map { "\n\($0)" } ?? ""))
+    }
+
+    /// "Invalid params: 'data.entries.12.content' is ..." becomes "the field entries.12.content is ...":
+    /// on the command line there are no params, only the file.
+    static func inFileTerms(_ message: String) -> String {
+        var text = message
+        for label in ["Invalid params: ", "Too large: "] where text.hasPrefix(label) {
+            text.removeFirst(label.count)
+        }
+        text = text.replacingOccurrences(of: "'data' is a string but not JSON text", with: "it is not valid JSON")
+        text = text.replacingOccurrences(of: "of 'data'", with: "of the file")
+        text = text.replacingOccurrences(of: "'data' ", with: "the file ")
+        return text.replacing(/'data(\.|(?=\[))([^']+)'/) { match in "the field \(match.output.2)" }
     }
 }

@@ -64,6 +64,75 @@ struct CommandLineTests {
         #expect(!bad.errors.isEmpty)
     }
 
+    /// An AI Dungeon export of several scenarios is listed scenario by scenario.
+    @Test func importListsEachScenarioOfAnAIDungeonExport() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let file = directory.appendingPathComponent("adventures.json")
+        try JSONEncoder().encode(ImportExportTests.aiDungeonScenarios).write(to: file)
+        let imported = try await run(["import", file.path, "--db", db])
+        #expect(imported.code == 0, "\(imported.errors)")
+        let lines = imported.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(imported.output)")
+        #expect(lines.first == "Imported 3 scenarios from adventures.json:")
+        for (line, name) in zip(lines.dropFirst(), ["The Drowned Bell\" as scn_", "Ashfall\" as scn_", "adventures\" as scn_"]) {
+            #expect(line.hasPrefix("  Imported \"\(name)"), "\(line)")
+        }
+        #expect(lines[1].hasSuffix(" with 2 cards."))
+        let listed = try await run(["list", "--db", db])
+        for line in lines.dropFirst() {
+            let id = try #require(line.split(separator: " ").first { $0.hasPrefix("scn_") })
+            #expect(listed.output.contains("  \(id)  "), "\(id) in \(listed.output)")
+        }
+    }
+
+    /// A bad file gets what is wrong, where, and what to do, in the file's terms, never Swift's.
+    @Test func importErrorsNameTheFileThePlaceAndTheFix() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        func expectReadable(_ result: (code: Int32, output: String, errors: String), file: String) {
+            #expect(result.code != 0)
+            #expect(result.output.isEmpty, "\(result.output)")
+            #expect(result.errors.contains("cannot import \(file): "), "\(result.errors)")
+            for internals in ["FormatError(", "Error Domain", "Invalid params", "'data'", "DecodingError"] {
+                #expect(!result.errors.contains(internals), "\(result.errors)")
+            }
+            #expect(result.errors.split(separator: "\n").count <= 2, "\(result.errors)")
+        }
+        let listedBefore = try await run(["list", "--db", db])
+
+        // Cut short inside the second entry's text: line 4, the end of the file.
+        let truncated = directory.appendingPathComponent("cut-short.json")
+        try Data("{\"entries\": {\n  \"0\": {\"key\": [\"gate\"], \"content\": \"The gate.\"},\n  \"1\": {\"key\": [\"tower\"],\n    \"content\": \"The tow".utf8).write(to: truncated)
+        let cut = try await run(["import", truncated.path, "--db", db])
+        expectReadable(cut, file: "cut-short.json")
+        #expect(cut.errors.contains("it is not valid JSON: at line 4, column 24, the text ends inside the string that starts at line 4, column 16"), "\(cut.errors)")
+        #expect(cut.errors.contains("Open cut-short.json at line 4, column 24 and fix the JSON there"), "\(cut.errors)")
+
+        let stray = directory.appendingPathComponent("stray.json")
+        try Data("[\n  {\"title\": \"A\", \"keys\": \"a\", \"value\": \"x\"}\n  {\"title\": \"B\"}\n]".utf8).write(to: stray)
+        let missingComma = try await run(["import", stray.path, "--db", db])
+        expectReadable(missingComma, file: "stray.json")
+        #expect(missingComma.errors.contains("at line 3, column 3, expected ',' or ']' but found '{\"title\": \"B…'; is a comma missing?"), "\(missingComma.errors)")
+
+        let unknown = directory.appendingPathComponent("weather.json")
+        try Data(#"{"city": "Oslo", "temperature": -3}"#.utf8).write(to: unknown)
+        let notAFormat = try await run(["import", unknown.path, "--db", db])
+        expectReadable(notAFormat, file: "weather.json")
+        #expect(notAFormat.errors.contains("the file matches no scenario or card format ImaginAI reads"), "\(notAFormat.errors)")
+        #expect(notAFormat.errors.contains("name that format with --format"), "\(notAFormat.errors)")
+        #expect(notAFormat.errors.contains("(tried imaginai, seed, aidungeon"), "\(notAFormat.errors)")
+
+        let empty = directory.appendingPathComponent("empty.json")
+        try Data("\n".utf8).write(to: empty)
+        let nothing = try await run(["import", empty.path, "--db", db])
+        expectReadable(nothing, file: "empty.json")
+        #expect(nothing.errors.contains("cannot import empty.json: the file is empty. Export the scenario or cards again"), "\(nothing.errors)")
+
+        let listed = try await run(["list", "--db", db])
+        #expect(listed.output == listedBefore.output, "nothing stored")
+    }
+
     @Test func importingAFileWithAnOverLongEntryNamesItAndStoresNothing() async throws {
         let directory = try temporaryDirectory()
         let db = directory.appendingPathComponent("cli.sqlite").path
@@ -77,7 +146,7 @@ struct CommandLineTests {
         let before = try await run(["list", "--db", db])
         let imported = try await run(["import", file.path, "--db", db])
         #expect(imported.code != 0)
-        #expect(imported.errors.contains("'data.entries.12.content' is 100001 characters; the limit is 100000"), "\(imported.errors)")
+        #expect(imported.errors.contains("cannot import world.json: the field entries.12.content is 100001 characters; the limit is 100000"), "\(imported.errors)")
         let after = try await run(["list", "--db", db])
         #expect(after.output == before.output, "nothing stored")
 
@@ -88,7 +157,7 @@ struct CommandLineTests {
         try JSONEncoder().encode(JSONValue.array(cards)).write(to: named)
         let longName = try await run(["import", named.path, "--db", db])
         #expect(longName.code != 0)
-        #expect(longName.errors.contains("'data[2].title' is 1001 characters; the limit is 1000"), "\(longName.errors)")
+        #expect(longName.errors.contains("cannot import cards.json: the field [2].title is 1001 characters; the limit is 1000"), "\(longName.errors)")
     }
 }
 

@@ -183,6 +183,92 @@ struct ImportExportTests {
         #expect(asText["imported"] == 0)
     }
 
+    /// An AI Dungeon export of several scenarios becomes one scenario each, all listed in `scenarios`;
+    /// `cards/import` refuses it rather than lose every scenario's text.
+    @Test func anAIDungeonExportOfSeveralScenariosImportsEachOne() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let before = try await daemon.call("scenario/list", ["limit": 500])
+        let file = try JSONEncoder().encode(Self.aiDungeonScenarios)
+        let imported = try await daemon.call("scenario/import", ["data": .string(String(decoding: file, as: UTF8.self)), "fileName": "exports/scenarios.json"])
+        #expect(Self.contract.violations(result: imported, method: "scenario/import").isEmpty)
+        let scenarios = try #require(imported["scenarios"]?.arrayValue)
+        #expect(scenarios.map { $0["name"]! } == ["The Drowned Bell", "Ashfall", "scenarios"])
+        #expect(imported["id"] == scenarios[0]["id"], "the top level is the first scenario")
+        #expect(imported["openingScene"] == "The bell rang again at midnight, though the tower fell into the sea years ago.\n")
+        #expect(scenarios[1]["plotEssentials"] == "The volcano woke three days ago.")
+        #expect(scenarios[1]["authorsNotes"] == "Keep it tense.")
+        #expect(scenarios[0]["cards"]?.arrayValue?.map { $0["keys"]! } == [["bell", "tower"], ["Ida"]])
+        #expect(scenarios[1]["cards"]?.arrayValue?.map { $0["name"]! } == ["Mount Hesk"])
+        for scenario in scenarios {
+            let stored = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+            #expect(stored == scenario)
+        }
+        let after = try await daemon.call("scenario/list", ["limit": 500])
+        #expect(after["total"] == .int((before["total"]?.intValue ?? 0) + 3))
+
+        // One bad scenario stores none of them.
+        var broken = Self.aiDungeonScenarios.arrayValue!
+        broken[1] = ["title": "Ashfall", "prompt": .string(String(repeating: "a", count: 100_001)), "memory": ""]
+        let refused = try await daemon.request("scenario/import", ["data": .array(broken)])
+        #expect(refused["error"]?["code"] == .int(-31004))
+        #expect(refused["error"]?["data"]?["field"] == "data[1].prompt")
+        let unchanged = try await daemon.call("scenario/list", ["limit": 500])
+        #expect(unchanged["total"] == after["total"])
+
+        let target = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let asCards = try await daemon.request("cards/import", ["scenarioId": target["id"]!, "data": Self.aiDungeonScenarios])
+        #expect(asCards["error"]?["code"] == .int(-32602))
+        #expect(asCards["error"]?["data"]?["field"] == "data")
+        let message = asCards["error"]?["message"]?.stringValue ?? ""
+        #expect(message.contains("AI Dungeon scenario export (3 scenarios"), "\(message)")
+        #expect(message.contains("import it with scenario/import"), "\(message)")
+        let explicit = try await daemon.request("cards/import", ["scenarioId": target["id"]!, "data": Self.aiDungeonScenarios, "format": "aidungeon"])
+        #expect(explicit["error"]?["code"] == .int(-32602), "a named card format does not make it lose the scenarios either")
+        let targetCards = try await daemon.call("scenario/get", ["id": target["id"]!])
+        #expect(targetCards["cards"] == [])
+    }
+
+    /// Three scenarios as AI Dungeon's scenario export writes them.
+    static let aiDungeonScenarios: JSONValue = [
+        [
+            "title": "The Drowned Bell", "description": "A coastal mystery.",
+            "prompt": "The bell rang again at midnight, though the tower fell into the sea years ago.\n",
+            "memory": "You are Ida, the lighthouse keeper's daughter.", "authorsNote": "Slow, eerie prose.",
+            "tags": ["mystery"],
+            "worldInfo": [
+                ["keys": "bell, tower", "entry": "The bell tower of Saint Aud sank in the storm of 1881."],
+                ["keys": "Ida", "entry": "Ida is seventeen and cannot swim."],
+            ],
+        ],
+        [
+            "title": "Ashfall", "prompt": "Grey snow that is not snow falls on the market.",
+            "memory": "The volcano woke three days ago.", "authorNote": "Keep it tense.",
+            "storyCards": [["keys": "Mount Hesk", "value": "A volcano asleep for four hundred years.", "type": "location", "title": "Mount Hesk"]],
+        ],
+        ["title": "", "prompt": "You wake up in a field.", "memory": "", "worldInfo": []],
+    ]
+
+    /// Text that is not JSON is refused with the place to fix: `data.line` and `data.column`.
+    @Test func textThatIsNotJSONIsRefusedWithItsLineAndColumn() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let broken = "[\n  {\"title\": \"Ann\", \"keys\": \"Ann\", \"value\": \"A gardener.\"},\n  {\"title\": \"Bo\" \"keys\": \"Bo\"}\n]"
+        for (method, params) in [
+            ("scenario/import", ["data": JSONValue.string(broken)]),
+            ("cards/import", ["scenarioId": scenario["id"]!, "data": .string(broken)]),
+        ] {
+            let response = try await daemon.request(method, .object(params))
+            #expect(response["error"]?["code"] == .int(-32602), "\(method)")
+            #expect(response["error"]?["data"] == ["field": "data", "line": 3, "column": 18], "\(method): \(response)")
+            #expect(response["error"]?["message"]?.stringValue?.contains("at line 3, column 18, expected ',' or '}'") == true, "\(method): \(response)")
+        }
+        let empty = try await daemon.request("scenario/import", ["data": " \n"])
+        #expect(empty["error"]?["code"] == .int(-32602))
+        #expect(empty["error"]?["data"] == ["field": "data"], "no place to point at in an empty file")
+    }
+
     /// How many entries a fixture holds, counted straight from its JSON.
     static func entryCount(_ value: JSONValue) -> Int {
         if let array = value.arrayValue { return array.count }

@@ -518,8 +518,11 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
             if let result = message["result"] {
                 #expect(validator.validateResult(result, forMethod: method) == [], "\(method)")
                 #expect(paramsViolations == [], "\(method)")
-            } else if message["error"]?["code"] == .int(-32602) {
+            } else if message["error"]?["code"] == .int(-32602), message["error"]?["data"]?["line"] == nil {
+                // An import's text that is not JSON (answered with its line) is a string no schema can see into.
                 #expect(!paramsViolations.isEmpty, "\(method): the example answers -32602 but its params validate")
+            } else if message["error"]?["code"] == .int(-32602) {
+                #expect(paramsViolations == [], "\(method)")
             } else {
                 #expect(paramsViolations == [], "\(method)")
             }
