@@ -662,6 +662,8 @@ class Client:
         """``scenario/import``: a file's content (parsed JSON, or its text as a str) → the new Scenario.
 
         ``file_name`` (the file's name or path) names the scenario when the file has no title of its own.
+        A file of several scenarios (an AI Dungeon scenario export) imports them all: the result is the
+        first, and its ``scenarios`` lists every one in file order.
         """
         return self.request("scenario/import", _params(data=data, format=format, file_name=file_name))
 

@@ -17,6 +17,9 @@ class ImportExportTests(support.DaemonTestCase):
         self.assertEqual(len(scenario["cards"]), 25)
         self.assertTrue(scenario["openingScene"].startswith("You are ${}"))
         self.assertEqual(scenario["cards"][0]["keys"], ["Civil Protection", "Metro cop", "CP", "Officer", "Cop"])
+        # The result is the scenario, plus the list of every scenario the file held (one here).
+        listed = scenario.pop("scenarios")
+        self.assertEqual(listed, [scenario])
         self.assertEqual(self.client.scenario_get(scenario["id"]), scenario)
 
     def test_import_of_the_file_text_as_a_string(self):
