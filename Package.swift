@@ -98,7 +98,7 @@ let package = Package(
         // A scripted HTTP server on loopback, shared by the provider tests of several targets.
         .target(name: "ProviderTestSupport", path: "Tests/ProviderTestSupport"),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "ImaginAICore", "ProviderTestSupport"]),
-        .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol"]),
+        .testTarget(name: "ImaginAIFormatsTests", dependencies: ["ImaginAIFormats", "ImaginAIProtocol", "ImaginAICore"]),
         .testTarget(
             name: "ImaginAIStoreTests",
             dependencies: ["ImaginAIStore", "ImaginAIProtocol", "ImaginAICore", .product(name: "GRDB", package: "GRDB.swift")]

@@ -298,7 +298,8 @@ enum CardEntries {
         case .koboldai:
             (name, nameField) = (entry.text("comment"), "comment")
             (description, descriptionField) = (entry.text("content"), "content")
-            keys = entry.keyList("key") + entry.keyList("keysecondary")
+            // KoboldAI keeps keys as typed; stories carried over from AI Dungeon hold its regex keys.
+            (keys, droppedKeys) = LegacyKeys.convertAIDungeonStyle(entry.keyList("key") + entry.keyList("keysecondary"))
             keysField = "key"
             type = "lore"
         case .agnai:
@@ -394,18 +395,103 @@ enum LegacyKeys {
                 keys.append(body)
                 continue
             }
-            // An empty alternative, as in "(gray fox|)", would match everywhere: drop it.
-            var pattern = body
-            for (empty, replacement) in [("|)", ")"), ("(|", "("), ("||", "|")] {
-                while pattern.contains(empty) { pattern = pattern.replacingOccurrences(of: empty, with: replacement) }
-            }
-            let candidate = "/\(pattern)/i"
-            if TriggerMatcher.invalidKeys([candidate]).isEmpty {
-                keys.append(candidate)
+            // An empty alternative inside a group, `(|the )x`, makes the group optional: `(the )?x` keeps
+            // "x" matching. Where that would let the whole key match nothing (`(gray fox|)`, which fires
+            // everywhere), the empty alternative is removed instead.
+            let optional = "/\(optionalGroups(body))/i"
+            let removed = "/\(withoutEmptyAlternatives(body))/i"
+            if let usable = [optional, removed].first(where: { TriggerMatcher.invalidKeys([$0]).isEmpty }) {
+                keys.append(usable)
             } else {
                 dropped.append(key)
             }
         }
         return (keys, dropped)
+    }
+
+    /// Like `convert`, for files whose keys are mostly plain words (KoboldAI): only a key written in AI
+    /// Dungeon's regex style (an `#[attributes]` suffix, `|` alternatives or a `(…)` group) is translated;
+    /// every other key is kept exactly as written, `?` and `*` included.
+    static func convertAIDungeonStyle(_ raw: [String]) -> ([String], [String]) {
+        var keys: [String] = []
+        var dropped: [String] = []
+        for key in raw {
+            guard isAIDungeonStyle(key) else {
+                keys.append(key)
+                continue
+            }
+            let (converted, failed) = convert([key])
+            keys += converted
+            dropped += failed
+        }
+        return (keys, dropped)
+    }
+
+    static func isAIDungeonStyle(_ key: String) -> Bool {
+        // A key already written `/…/flags` is one of our regex keys.
+        guard !key.trimmingWhitespace().hasPrefix("/") else { return false }
+        return key.contains("#[") || key.contains("|") || (key.contains("(") && key.contains(")"))
+    }
+
+    /// `(|a)` and `(a||b|)` become `(a)?` and `(a|b)?`, nested groups included:
+    /// `(grand( |-|)master |)armilion` → `(grand( |-)?master )?armilion`.
+    static func optionalGroups(_ body: String) -> String {
+        let characters = Array(body)
+        var index = 0
+        // The alternatives of one group (or of the whole key) up to its closing parenthesis, and whether
+        // there was one: an unbalanced pattern stays unbalanced, so the regex check still rejects it.
+        func alternatives() -> (found: [String], closed: Bool) {
+            var found = [""]
+            while index < characters.count {
+                let character = characters[index]
+                index += 1
+                switch character {
+                case "|": found.append("")
+                case ")": return (found, true)
+                case "(":
+                    let (inner, closed) = alternatives()
+                    let kept = inner.filter { !$0.isEmpty }
+                    if !closed {
+                        found[found.count - 1] += "(" + inner.joined(separator: "|")
+                    } else if inner.count > 1 && kept.count < inner.count {
+                        found[found.count - 1] += "(" + kept.joined(separator: "|") + ")?"
+                    } else {
+                        found[found.count - 1] += "(" + inner.joined(separator: "|") + ")"
+                    }
+                case "\\" where index < characters.count:
+                    found[found.count - 1] += String(character) + String(characters[index])
+                    index += 1
+                case "[":
+                    // A character class is copied as it is: `|` and `(` in it are literal.
+                    var text = String(character)
+                    while index < characters.count {
+                        text.append(characters[index])
+                        index += 1
+                        if characters[index - 1] == "]" && text.count > 2 { break }
+                    }
+                    found[found.count - 1] += text
+                default: found[found.count - 1].append(character)
+                }
+            }
+            return (found, false)
+        }
+        var rewritten = ""
+        while true {
+            // A stray `)` ends the top level early; it is kept, so the regex check rejects it.
+            let (top, closed) = alternatives()
+            let kept = top.filter { !$0.isEmpty }
+            rewritten += (kept.isEmpty ? top : kept).joined(separator: "|")
+            guard closed else { break }
+            rewritten += ")"
+        }
+        return withoutEmptyAlternatives(rewritten)
+    }
+
+    static func withoutEmptyAlternatives(_ body: String) -> String {
+        var pattern = body
+        for (empty, replacement) in [("|)", ")"), ("(|", "("), ("||", "|")] {
+            while pattern.contains(empty) { pattern = pattern.replacingOccurrences(of: empty, with: replacement) }
+        }
+        return pattern
     }
 }

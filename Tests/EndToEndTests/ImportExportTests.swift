@@ -165,6 +165,33 @@ struct ImportExportTests {
         #expect(card["description"] == "  \n\tMirel keeps the lantern.\n\n  Indented.  \n")
     }
 
+    /// A KoboldAI story carried over from AI Dungeon keeps its regex keys with `#[attributes]`; imported,
+    /// they are regex keys that fire on the text they were written for.
+    @Test func koboldAIWorldInfoWithAIDungeonRegexKeysFiresInAPreview() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Vell", "openingScene": "The canal is quiet."]])
+        let story = #"{"gamestarted": true, "prompt": "The lamps of Vell burn green.", "memory": "", "authorsnote": "", "actions": [], "#
+            + #""worldinfo": [{"key": "Mira|(|the )ferrywoman#[t=5]", "keysecondary": "", "content": "Mira rows the dead across the canal.", "#
+            + #""comment": "", "folder": null, "num": 0, "init": true, "selective": false, "constant": false, "uid": 7}]}"#
+        let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": .string(story)])
+        #expect(Self.contract.violations(result: result, method: "cards/import").isEmpty)
+        #expect(result["format"] == "koboldai")
+        #expect(result["skipped"] == [])
+        let card = try #require(result["cards"]?.arrayValue?.first)
+        #expect(card["name"] == "Mira")
+        #expect(card["keys"] == ["/Mira|(the )?ferrywoman/i"])
+
+        let adventure = try await daemon.call("adventure/start", ["scenarioId": scenario["id"]!])
+        let preview = try await daemon.call("story/preview", ["adventureId": adventure["id"]!, "action": "do", "text": "hail a ferrywoman"])
+        #expect(Self.contract.violations(result: preview, method: "story/preview").isEmpty)
+        let fired = preview["firedCards"]?.arrayValue ?? []
+        #expect(fired.map { $0["name"] } == ["Mira"])
+        #expect(fired.first?["key"] == "/Mira|(the )?ferrywoman/i")
+        let quiet = try await daemon.call("story/preview", ["adventureId": adventure["id"]!, "action": "do", "text": "row across the canal"])
+        #expect(quiet["firedCards"] == [])
+    }
+
     /// AI Dungeon writes a scenario without story cards as `[]`; that file imports back as nothing.
     @Test func anExportOfNoCardsImportsBack() async throws {
         let daemon = try Daemon()
