@@ -272,7 +272,7 @@ struct Narrator {
         // Every known consequence of this already told in view: the action is still answered, in words
         // of its own.
         if told.isEmpty && !action.object.isEmpty {
-            tell(rule: "use", objectValues) || tell(rule: "lookAt", objectValues) || tell(rule: "objectFallback", objectValues)
+            _ = tell(rule: "use", objectValues) || tell(rule: "lookAt", objectValues) || tell(rule: "objectFallback", objectValues)
         }
         // The object's own card says more about it.
         if let objectCard, objectCard != state.placeCard { tellFact(of: objectCard, as: .object) }

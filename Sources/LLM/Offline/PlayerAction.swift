@@ -20,8 +20,6 @@ struct PlayerAction {
     var head = ""
     /// Where a move goes ("the lamp room"), or "" when it names nowhere.
     var destination = ""
-    /// "the verb and its particle" as the player wrote them: "pick up", "look around".
-    var verbPhrase = ""
 
     static let particles: Set<String> = ["up", "down", "at", "around", "to", "into", "out", "on", "off", "for", "through", "over", "in", "inside", "outside", "back", "away", "about", "onto", "toward", "towards", "across", "under", "along", "with", "from"]
     /// Words that end the object and begin a detail of place or manner.
@@ -66,9 +64,7 @@ struct PlayerAction {
         action.verb = first.lowercased().trimming(".,!?;:")
         action.verbClass = classes[action.verb] ?? .use
         var rest = Array(tokens.dropFirst())
-        var phrase = [first]
         if let particle = rest.first?.lowercased().trimming(".,!?;:"), particles.contains(particle) {
-            phrase.append(particle)
             rest.removeFirst()
             switch (action.verb, particle) {
             case ("blow", "out"), ("put", "out"): action.verbClass = .extinguish
@@ -80,7 +76,6 @@ struct PlayerAction {
             default: break
             }
         }
-        action.verbPhrase = phrase.joined(separator: " ").lowercased()
         // A move may name where as its object ("climb the stairs") or after a particle ("go to the quay").
         var objectWords: [String] = []
         for token in rest {

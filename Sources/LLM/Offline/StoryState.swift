@@ -20,8 +20,6 @@ struct StoryState {
     var carried: [String] = []
     /// The object of the latest action that had one: what "it" means.
     var lastObject = ""
-    /// How many actions the story in view holds.
-    var actions = 0
     /// The keys of every sentence in view (see `Prose.key`).
     var told = Set<String>()
     /// The whole story in view as one key, to find a fact already told inside a longer sentence.
@@ -36,8 +34,6 @@ struct StoryState {
         return place.isEmpty && elements.contains { ["forest", "river", "sand", "snow", "stars", "waves"].contains($0) } && !elements.contains("machines")
     }
 
-    /// The latest narration, lowercased.
-    var recentNarration = ""
 
     /// How many paragraphs of the story (narration and actions) the state is read from.
     static let readParagraphs = 64
@@ -62,8 +58,6 @@ struct StoryState {
         let trueOpening = more ? Self.openingParagraphs(of: story) : nil
 
         var pending: PlayerAction?
-        var sinceAction: [String] = []
-        var beforeAction: [String] = []
         var narrationText: [String] = []
         var moved = false
         var openingParagraphs: [String]?
@@ -76,9 +70,6 @@ struct StoryState {
                     openingParagraphs = narrationText
                     scene = Array(narrationText.suffix(2))
                 }
-                actions += 1
-                beforeAction = sinceAction.isEmpty ? beforeAction : sinceAction
-                sinceAction = []
                 var line = String(paragraph.dropFirst(2))
                 if line.hasPrefix("You say \"") || line.hasPrefix("You say “") { pending = nil; continue }
                 if line.hasPrefix("You ") { line.removeFirst(4) }
@@ -88,14 +79,12 @@ struct StoryState {
                     place = action.destination
                     placeCard = places.first { $0.isMentioned(in: action.destination.lowercased()) }.flatMap(firedIndex)
                     moved = true
-                    beforeAction = []
                     scene = []
                 }
                 pending = action
                 continue
             }
             narrationText.append(paragraph)
-            sinceAction.append(paragraph)
             if openingParagraphs != nil { scene.append(paragraph) }
             if let action = pending {
                 record(outcome: paragraph.lowercased(), of: action)
@@ -111,8 +100,6 @@ struct StoryState {
                 place = best.name
             }
         }
-        let recent = (sinceAction.isEmpty ? beforeAction : sinceAction).suffix(2)
-        recentNarration = recent.joined(separator: "\n").lowercased()
         present = Self.presence(in: openingParagraphs == nil ? Array(narrationText.suffix(2)) : scene, cards: cards)
         departed = Self.departures(in: narrationText, cards: cards)
         // What a reader still remembers: about the last twenty answers (and the opening, early on).
@@ -240,16 +227,7 @@ struct StoryState {
     }
 
     static func withoutQuotes(_ text: String) -> String {
-        var inside = false
-        var result = ""
-        for character in text {
-            if character == "\"" || character == "“" || character == "”" {
-                inside = character == "”" ? false : (character == "“" ? true : !inside)
-                continue
-            }
-            if !inside { result.append(character) }
-        }
-        return result
+        String(zip(text, quoteMask(text)).compactMap { $1 ? $0 : nil })
     }
 
     /// Whether a fact's words already appear in the story in view.
