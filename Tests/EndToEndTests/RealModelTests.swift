@@ -199,16 +199,32 @@ struct RealModelTests {
 
     /// One greedy chat completion straight from the server, with no stop sequences.
     static func rawCompletion(baseURL: String, system: String, user: String) async throws -> String {
-        var request = URLRequest(url: URL(string: baseURL + "/chat/completions")!)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 120
-        request.httpBody = try JSONSerialization.data(withJSONObject: [
+        let body = try JSONSerialization.data(withJSONObject: [
             "model": "smollm2", "max_tokens": 50, "temperature": 0, "top_k": 1, "seed": 1,
             // As the daemon sends it: no system message when there is no system text.
             "messages": (system.isEmpty ? [] : [["role": "system", "content": system]]) + [["role": "user", "content": user]],
         ] as [String: Any])
-        let (data, _) = try await URLSession.shared.data(for: request)
+        // Python's urllib, not URLSession: FoundationNetworking's request now and then hung here until
+        // its timeout while the server answered the daemon at once.
+        let script = """
+            import sys, urllib.request
+            request = urllib.request.Request(sys.argv[1], data=sys.stdin.buffer.read(), headers={"Content-Type": "application/json"})
+            sys.stdout.buffer.write(urllib.request.urlopen(request, timeout=120).read())
+            """
+        let data: Data = try await Task.detached {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script, baseURL + "/chat/completions"]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(body)
+            try input.fileHandleForWriting.close()
+            let answer = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return answer
+        }.value
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let message = (object?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
         return try #require(message?["content"] as? String, "\(String(decoding: data, as: UTF8.self))")
