@@ -14,13 +14,38 @@ public struct Card: Codable, Hashable, Sendable {
     public var name: String
     public var description: String
     public var keys: [String]
+    /// When it fires besides its keys; on the wire its fields sit beside the others.
+    public var rules: CardRules
 
-    public init(id: String, type: String, name: String, description: String, keys: [String]) {
+    public init(id: String, type: String, name: String, description: String, keys: [String], rules: CardRules = .default) {
         self.id = id
         self.type = type
         self.name = name
         self.description = description
         self.keys = keys
+        self.rules = rules
+    }
+
+    enum CodingKeys: String, CodingKey { case id, type, name, description, keys }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        type = try c.decode(String.self, forKey: .type)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decode(String.self, forKey: .description)
+        keys = try c.decode([String].self, forKey: .keys)
+        rules = try CardRules(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(type, forKey: .type)
+        try c.encode(name, forKey: .name)
+        try c.encode(description, forKey: .description)
+        try c.encode(keys, forKey: .keys)
+        try rules.encode(to: encoder)
     }
 }
 
@@ -32,15 +57,25 @@ public struct CardDraft: Codable, Hashable, Sendable {
     public var name: String
     public var description: String
     public var keys: [String]
+    public var rules: CardRules
 
     public static let defaultType = "other"
 
-    public init(id: String? = nil, type: String = CardDraft.defaultType, name: String, description: String = "", keys: [String] = []) {
+    public init(
+        id: String? = nil, type: String = CardDraft.defaultType, name: String, description: String = "", keys: [String] = [],
+        rules: CardRules = .default
+    ) {
         self.id = id
         self.type = type
         self.name = name
         self.description = description
         self.keys = keys
+        self.rules = rules
+    }
+
+    /// The card as it is, as a draft (to copy it elsewhere).
+    public init(_ card: Card) {
+        self.init(type: card.type, name: card.name, description: card.description, keys: card.keys, rules: card.rules)
     }
 
     enum CodingKeys: String, CodingKey { case id, type, name, description, keys }
@@ -52,21 +87,38 @@ public struct CardDraft: Codable, Hashable, Sendable {
         name = try c.decode(String.self, forKey: .name)
         description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
         keys = try c.decodeIfPresent([String].self, forKey: .keys) ?? []
+        rules = try CardRules(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(id, forKey: .id)
+        try c.encode(type, forKey: .type)
+        try c.encode(name, forKey: .name)
+        try c.encode(description, forKey: .description)
+        try c.encode(keys, forKey: .keys)
+        try rules.encode(to: encoder)
     }
 }
 
-/// A partial change to a card: absent fields stay as they are; `null` is not a value any field takes.
+/// A partial change to a card: absent fields stay as they are. `null` is not a value any field takes,
+/// except `scanDepth` and `group`, where it means "the setting" and "no group".
 public struct CardChanges: Codable, Hashable, Sendable {
     public var type: String?
     public var name: String?
     public var description: String?
     public var keys: [String]?
+    public var rules: CardRuleChanges
 
-    public init(type: String? = nil, name: String? = nil, description: String? = nil, keys: [String]? = nil) {
+    public init(
+        type: String? = nil, name: String? = nil, description: String? = nil, keys: [String]? = nil,
+        rules: CardRuleChanges = CardRuleChanges()
+    ) {
         self.type = type
         self.name = name
         self.description = description
         self.keys = keys
+        self.rules = rules
     }
 
     enum CodingKeys: String, CodingKey { case type, name, description, keys }
@@ -77,6 +129,17 @@ public struct CardChanges: Codable, Hashable, Sendable {
         name = try c.decodePresent(String.self, forKey: .name)
         description = try c.decodePresent(String.self, forKey: .description)
         keys = try c.decodePresent([String].self, forKey: .keys)
+        rules = try CardRuleChanges(from: decoder.container(keyedBy: CardRules.CodingKeys.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(type, forKey: .type)
+        try c.encodeIfPresent(name, forKey: .name)
+        try c.encodeIfPresent(description, forKey: .description)
+        try c.encodeIfPresent(keys, forKey: .keys)
+        var r = encoder.container(keyedBy: CardRules.CodingKeys.self)
+        try rules.encode(to: &r)
     }
 }
 
@@ -439,6 +502,8 @@ public struct Settings: Codable, Hashable, Sendable {
     public var baseSystemInstruction: String
     /// How many recent turns, besides the current action, are scanned for story-card keys.
     public var scanDepth: Int
+    /// How many rounds of cards fired by other cards' text (0: only the story fires cards).
+    public var recursionDepth: Int
     /// The offline storyteller's pause between words, in milliseconds (0: as fast as it can).
     public var storytellerDelayMs: Int
     /// The offline storyteller's seed: the same seed and the same story so far give the same text.
@@ -446,11 +511,13 @@ public struct Settings: Codable, Hashable, Sendable {
 
     public static let maxOutputTokensRange = 50...800
     public static let scanDepthRange = 0...100
+    public static let recursionDepthRange = 0...10
     public static let storytellerDelayRange = 0...5000
 
     public init(
         model: String, responseHandling: ResponseHandling, allowThinking: Bool, maxOutputTokens: Int,
-        baseSystemInstruction: String, scanDepth: Int = 4, storytellerDelayMs: Int = 35, storytellerSeed: Int = 0
+        baseSystemInstruction: String, scanDepth: Int = 4, recursionDepth: Int = 2, storytellerDelayMs: Int = 35,
+        storytellerSeed: Int = 0
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -458,6 +525,7 @@ public struct Settings: Codable, Hashable, Sendable {
         self.maxOutputTokens = maxOutputTokens
         self.baseSystemInstruction = baseSystemInstruction
         self.scanDepth = scanDepth
+        self.recursionDepth = recursionDepth
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
     }
@@ -484,13 +552,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
     public var maxOutputTokens: Int?
     public var baseSystemInstruction: String?
     public var scanDepth: Int?
+    public var recursionDepth: Int?
     public var storytellerDelayMs: Int?
     public var storytellerSeed: Int?
 
     public init(
         model: String? = nil, responseHandling: ResponseHandling? = nil, allowThinking: Bool? = nil,
         maxOutputTokens: Int? = nil, baseSystemInstruction: String? = nil, scanDepth: Int? = nil,
-        storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil
+        recursionDepth: Int? = nil, storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -498,13 +567,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         self.maxOutputTokens = maxOutputTokens
         self.baseSystemInstruction = baseSystemInstruction
         self.scanDepth = scanDepth
+        self.recursionDepth = recursionDepth
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
-        case scanDepth, storytellerDelayMs, storytellerSeed
+        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed
     }
 
     /// The setting names a change set may hold, in the order the protocol lists them.
@@ -526,6 +596,7 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         maxOutputTokens = try c.decodePresent(Int.self, forKey: .maxOutputTokens)
         baseSystemInstruction = try c.decodePresent(String.self, forKey: .baseSystemInstruction)
         scanDepth = try c.decodePresent(Int.self, forKey: .scanDepth)
+        recursionDepth = try c.decodePresent(Int.self, forKey: .recursionDepth)
         storytellerDelayMs = try c.decodePresent(Int.self, forKey: .storytellerDelayMs)
         storytellerSeed = try c.decodePresent(Int.self, forKey: .storytellerSeed)
     }
@@ -555,10 +626,26 @@ extension KeyedDecodingContainer {
 
 extension Card: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
-        out.raw(#"{"description":"#); out.string(description)
+        out.raw(#"{"constant":"#); out.bool(rules.constant)
+        out.raw(#","cooldown":"#); out.int(rules.cooldown)
+        out.raw(#","delay":"#); out.int(rules.delay)
+        out.raw(#","depth":"#); out.int(rules.depth)
+        out.raw(#","description":"#); out.string(description)
+        out.raw(#","enabled":"#); out.bool(rules.enabled)
+        out.raw(#","excludeRecursion":"#); out.bool(rules.excludeRecursion)
+        out.raw(#","group":"#); out.string(rules.group)
         out.raw(#","id":"#); out.string(id)
         out.raw(#","keys":"#); out.strings(keys)
         out.raw(#","name":"#); out.string(name)
+        out.raw(#","notes":"#); out.string(rules.notes)
+        out.raw(#","order":"#); out.int(rules.order)
+        out.raw(#","position":"#); out.string(rules.position.rawValue)
+        out.raw(#","preventRecursion":"#); out.bool(rules.preventRecursion)
+        out.raw(#","probability":"#); out.int(rules.probability)
+        out.raw(#","scanDepth":"#); out.int(rules.scanDepth)
+        out.raw(#","secondaryKeys":"#); out.strings(rules.secondaryKeys)
+        out.raw(#","selectiveLogic":"#); out.string(rules.selectiveLogic.rawValue)
+        out.raw(#","sticky":"#); out.int(rules.sticky)
         out.raw(#","type":"#); out.string(type)
         out.raw("}")
     }
@@ -579,5 +666,267 @@ extension Scenario: JSONWritable {
         out.raw(#","updatedAt":"#); out.string(updatedAt)
         out.raw(#","visibility":"#); out.string(visibility.rawValue)
         out.raw("}")
+    }
+}
+
+/// How a card's keys combine with its secondary keys (SillyTavern's "selective logic").
+public enum SelectiveLogic: String, Codable, Sendable, CaseIterable {
+    /// A primary key and at least one secondary key (or no secondary keys at all).
+    case andAny
+    /// A primary key and every secondary key.
+    case andAll
+    /// A primary key and none of the secondary keys.
+    case notAny
+    /// A primary key, unless every secondary key is there too.
+    case notAll
+
+    /// SillyTavern writes the logic as a number: 0 AND_ANY, 1 NOT_ALL, 2 NOT_ANY, 3 AND_ALL.
+    public init?(sillyTavern number: Int) {
+        switch number {
+        case 0: self = .andAny
+        case 1: self = .notAll
+        case 2: self = .notAny
+        case 3: self = .andAll
+        default: return nil
+        }
+    }
+
+    public var sillyTavernNumber: Int {
+        switch self {
+        case .andAny: 0
+        case .notAll: 1
+        case .notAny: 2
+        case .andAll: 3
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        // SillyTavern's numbers are accepted too, so a book's entry can be pasted as it is.
+        if let number = try? container.decode(Int.self) {
+            guard let logic = SelectiveLogic(sillyTavern: number) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "must be andAny, andAll, notAny or notAll (or SillyTavern's 0-3); got \(number)")
+            }
+            self = logic
+            return
+        }
+        let name = try container.decode(String.self)
+        guard let logic = SelectiveLogic(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "must be andAny, andAll, notAny or notAll; got '\(name)'")
+        }
+        self = logic
+    }
+}
+
+/// Where an included card goes in the prompt.
+public enum CardPosition: String, Codable, Sendable, CaseIterable {
+    /// With the other cards, in the framing before the story (the default).
+    case beforeHistory
+    /// After the story so far, before the author's note and the action.
+    case afterHistory
+    /// Inside the story, `depth` turns before its end (0: right after the newest turn).
+    case atDepth
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let position = CardPosition(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "must be beforeHistory, afterHistory or atDepth; got '\(name)'")
+        }
+        self = position
+    }
+}
+
+/// When a card is sent to the model besides its keys: the World Info options of SillyTavern, with the
+/// same meanings, so a book written for it behaves the same here. Every field has a default that gives
+/// a plain card (fires on a key in the recent text, always eligible).
+public struct CardRules: Codable, Hashable, Sendable {
+    public var secondaryKeys: [String] = []
+    public var selectiveLogic: SelectiveLogic = .andAny
+    /// Always included; needs no keys.
+    public var constant = false
+    /// A disabled card never fires but is kept with everything it says.
+    public var enabled = true
+    /// Higher is kept first when the card budget is short, and wins its group.
+    public var order = CardRules.defaultOrder
+    /// The chance, in percent, that the card is included when it fires.
+    public var probability = 100
+    /// How many recent turns are searched for its keys; nil: the `scanDepth` setting.
+    public var scanDepth: Int? = nil
+    /// Not fired by another card's text, only by the story.
+    public var excludeRecursion = false
+    /// Its own text does not fire other cards.
+    public var preventRecursion = false
+    /// Once fired, stays included for this many more turns.
+    public var sticky = 0
+    /// Once its inclusion ends, cannot fire again for this many turns.
+    public var cooldown = 0
+    /// Cannot fire before the story has this many turns.
+    public var delay = 0
+    /// Of fired cards sharing a group, only the one with the highest `order` is included.
+    public var group: String? = nil
+    public var position: CardPosition = .beforeHistory
+    /// Turns from the end of the story for `atDepth`.
+    public var depth = CardRules.defaultDepth
+    /// For the author only (AI Dungeon's card description); never sent to the model.
+    public var notes = ""
+
+    public static let defaultOrder = 100
+    public static let defaultDepth = 4
+    public static let probabilityRange = 0...100
+    /// Turn counts (sticky, cooldown, delay, depth, scanDepth).
+    public static let turnsRange = 0...10_000
+    public static let `default` = CardRules()
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case secondaryKeys, selectiveLogic, constant, enabled, order, probability, scanDepth, excludeRecursion
+        case preventRecursion, sticky, cooldown, delay, group, position, depth, notes
+    }
+
+    /// Absent fields take their defaults (a card written before these options existed is a plain card).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CardRules.default
+        secondaryKeys = try c.decodeIfPresent([String].self, forKey: .secondaryKeys) ?? d.secondaryKeys
+        selectiveLogic = try c.decodeIfPresent(SelectiveLogic.self, forKey: .selectiveLogic) ?? d.selectiveLogic
+        constant = try c.decodeIfPresent(Bool.self, forKey: .constant) ?? d.constant
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+        order = try c.decodeIfPresent(Int.self, forKey: .order) ?? d.order
+        probability = try c.decodeIfPresent(Int.self, forKey: .probability) ?? d.probability
+        scanDepth = try c.decodeIfPresent(Int.self, forKey: .scanDepth)
+        excludeRecursion = try c.decodeIfPresent(Bool.self, forKey: .excludeRecursion) ?? d.excludeRecursion
+        preventRecursion = try c.decodeIfPresent(Bool.self, forKey: .preventRecursion) ?? d.preventRecursion
+        sticky = try c.decodeIfPresent(Int.self, forKey: .sticky) ?? d.sticky
+        cooldown = try c.decodeIfPresent(Int.self, forKey: .cooldown) ?? d.cooldown
+        delay = try c.decodeIfPresent(Int.self, forKey: .delay) ?? d.delay
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+        position = try c.decodeIfPresent(CardPosition.self, forKey: .position) ?? d.position
+        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
+        notes = try c.decodeIfPresent(String.self, forKey: .notes) ?? d.notes
+    }
+
+    /// Every field written, the optional ones as `null`: a client sees the whole shape of a card.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(secondaryKeys, forKey: .secondaryKeys)
+        try c.encode(selectiveLogic, forKey: .selectiveLogic)
+        try c.encode(constant, forKey: .constant)
+        try c.encode(enabled, forKey: .enabled)
+        try c.encode(order, forKey: .order)
+        try c.encode(probability, forKey: .probability)
+        try c.encode(scanDepth, forKey: .scanDepth)
+        try c.encode(excludeRecursion, forKey: .excludeRecursion)
+        try c.encode(preventRecursion, forKey: .preventRecursion)
+        try c.encode(sticky, forKey: .sticky)
+        try c.encode(cooldown, forKey: .cooldown)
+        try c.encode(delay, forKey: .delay)
+        try c.encode(group, forKey: .group)
+        try c.encode(position, forKey: .position)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(notes, forKey: .notes)
+    }
+
+    /// The names of the fields, as on the wire.
+    public static let fieldNames = CodingKeys.allCases.map(\.rawValue)
+}
+
+/// A change to some of a card's rules: absent fields stay as they are. `scanDepth` and `group` may be
+/// set to `null` (back to the setting; no group); no other field takes null.
+public struct CardRuleChanges: Hashable, Sendable {
+    public var secondaryKeys: [String]?
+    public var selectiveLogic: SelectiveLogic?
+    public var constant: Bool?
+    public var enabled: Bool?
+    public var order: Int?
+    public var probability: Int?
+    public var scanDepth: Int??
+    public var excludeRecursion: Bool?
+    public var preventRecursion: Bool?
+    public var sticky: Int?
+    public var cooldown: Int?
+    public var delay: Int?
+    public var group: String??
+    public var position: CardPosition?
+    public var depth: Int?
+    public var notes: String?
+
+    public init() {}
+
+    public var isEmpty: Bool { self == CardRuleChanges() }
+
+    typealias Keys = CardRules.CodingKeys
+
+    init(from c: KeyedDecodingContainer<Keys>) throws {
+        secondaryKeys = try c.decodePresent([String].self, forKey: .secondaryKeys)
+        selectiveLogic = try c.decodePresent(SelectiveLogic.self, forKey: .selectiveLogic)
+        constant = try c.decodePresent(Bool.self, forKey: .constant)
+        enabled = try c.decodePresent(Bool.self, forKey: .enabled)
+        order = try c.decodePresent(Int.self, forKey: .order)
+        probability = try c.decodePresent(Int.self, forKey: .probability)
+        scanDepth = try c.decodeNullable(Int.self, forKey: .scanDepth)
+        excludeRecursion = try c.decodePresent(Bool.self, forKey: .excludeRecursion)
+        preventRecursion = try c.decodePresent(Bool.self, forKey: .preventRecursion)
+        sticky = try c.decodePresent(Int.self, forKey: .sticky)
+        cooldown = try c.decodePresent(Int.self, forKey: .cooldown)
+        delay = try c.decodePresent(Int.self, forKey: .delay)
+        group = try c.decodeNullable(String.self, forKey: .group)
+        position = try c.decodePresent(CardPosition.self, forKey: .position)
+        depth = try c.decodePresent(Int.self, forKey: .depth)
+        notes = try c.decodePresent(String.self, forKey: .notes)
+    }
+
+    func encode(to c: inout KeyedEncodingContainer<Keys>) throws {
+        try c.encodeIfPresent(secondaryKeys, forKey: .secondaryKeys)
+        try c.encodeIfPresent(selectiveLogic, forKey: .selectiveLogic)
+        try c.encodeIfPresent(constant, forKey: .constant)
+        try c.encodeIfPresent(enabled, forKey: .enabled)
+        try c.encodeIfPresent(order, forKey: .order)
+        try c.encodeIfPresent(probability, forKey: .probability)
+        if let scanDepth { try c.encode(scanDepth, forKey: .scanDepth) }
+        try c.encodeIfPresent(excludeRecursion, forKey: .excludeRecursion)
+        try c.encodeIfPresent(preventRecursion, forKey: .preventRecursion)
+        try c.encodeIfPresent(sticky, forKey: .sticky)
+        try c.encodeIfPresent(cooldown, forKey: .cooldown)
+        try c.encodeIfPresent(delay, forKey: .delay)
+        if let group { try c.encode(group, forKey: .group) }
+        try c.encodeIfPresent(position, forKey: .position)
+        try c.encodeIfPresent(depth, forKey: .depth)
+        try c.encodeIfPresent(notes, forKey: .notes)
+    }
+
+    /// `rules` with these changes applied.
+    public func applied(to rules: CardRules) -> CardRules {
+        var r = rules
+        if let v = secondaryKeys { r.secondaryKeys = v }
+        if let v = selectiveLogic { r.selectiveLogic = v }
+        if let v = constant { r.constant = v }
+        if let v = enabled { r.enabled = v }
+        if let v = order { r.order = v }
+        if let v = probability { r.probability = v }
+        if let v = scanDepth { r.scanDepth = v }
+        if let v = excludeRecursion { r.excludeRecursion = v }
+        if let v = preventRecursion { r.preventRecursion = v }
+        if let v = sticky { r.sticky = v }
+        if let v = cooldown { r.cooldown = v }
+        if let v = delay { r.delay = v }
+        if let v = group { r.group = v }
+        if let v = position { r.position = v }
+        if let v = depth { r.depth = v }
+        if let v = notes { r.notes = v }
+        return r
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Absent: nil (leave it); `null`: .some(nil) (clear it); a value: .some(value).
+    func decodeNullable<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) { return .some(nil) }
+        return .some(try decode(type, forKey: key))
     }
 }

@@ -124,6 +124,10 @@ public struct JSONOutput {
         if let text { string(text) } else { raw("null") }
     }
 
+    public mutating func int(_ value: Int?) {
+        if let value { int64(Int64(value)) } else { raw("null") }
+    }
+
     public mutating func int<Integer: BinaryInteger>(_ value: Integer) {
         if let value = Int64(exactly: value) {
             int64(value)

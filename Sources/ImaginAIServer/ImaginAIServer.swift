@@ -149,11 +149,13 @@ public final class ImaginAIServer: Sendable {
             let owner = try Validation.owner(scenarioId: request.scenarioId, adventureId: request.adventureId)
             try Validation.name(request.card.name, field: "card.name")
             try Validation.text(request.card.description, field: "card.description")
+            try Validation.rules(request.card.rules, field: "card")
             return try await store { try $0.createCard(owner: owner, draft: request.card) }
         }
         c.register(CardUpdateRequest.self) { [self] request, _ in
             try Validation.name(request.changes.name, field: "changes.name")
             try Validation.text(request.changes.description, field: "changes.description")
+            try Validation.rules(request.changes.rules.applied(to: .default), changed: request.changes.rules, field: "changes")
             return try await store { try $0.updateCard(id: request.id, changes: request.changes) }
         }
         c.register(CardDeleteRequest.self) { [self] request, _ in

@@ -111,6 +111,26 @@ enum Validation {
         for (index, card) in (cards ?? []).enumerated() {
             try name(card.name, field: "\(field)[\(index)].name")
             try text(card.description, field: "\(field)[\(index)].description")
+            try rules(card.rules, field: "\(field)[\(index)]")
+        }
+    }
+
+    /// The numbers of a card's rules in their ranges; `changed` (for a change set) limits the check to
+    /// the fields it sets. `field` is where the card sits in the params (`card`, `changes`).
+    static func rules(_ rules: CardRules, changed: CardRuleChanges? = nil, field: String) throws {
+        func check(_ value: Int?, _ range: ClosedRange<Int>, _ name: String, set: Bool) throws {
+            guard set else { return }
+            try self.range(value, range, field: "\(field).\(name)")
+        }
+        try check(rules.probability, CardRules.probabilityRange, "probability", set: changed.map { $0.probability != nil } ?? true)
+        try check(rules.scanDepth, Settings.scanDepthRange, "scanDepth", set: changed.map { $0.scanDepth != nil } ?? true)
+        try check(rules.sticky, CardRules.turnsRange, "sticky", set: changed.map { $0.sticky != nil } ?? true)
+        try check(rules.cooldown, CardRules.turnsRange, "cooldown", set: changed.map { $0.cooldown != nil } ?? true)
+        try check(rules.delay, CardRules.turnsRange, "delay", set: changed.map { $0.delay != nil } ?? true)
+        try check(rules.depth, CardRules.turnsRange, "depth", set: changed.map { $0.depth != nil } ?? true)
+        if changed.map({ $0.notes != nil }) ?? true { try text(rules.notes, field: "\(field).notes") }
+        if let group = rules.group, changed.map({ $0.group != nil }) ?? true {
+            try length(group, maxNameLength, field: "\(field).group")
         }
     }
 
@@ -133,6 +153,7 @@ enum Validation {
                 field: "changes.maxOutputTokens")
         }
         try range(changes.scanDepth, Settings.scanDepthRange, field: "changes.scanDepth")
+        try range(changes.recursionDepth, Settings.recursionDepthRange, field: "changes.recursionDepth")
         try range(changes.storytellerDelayMs, Settings.storytellerDelayRange, field: "changes.storytellerDelayMs")
         if let model = changes.model {
             let parts = model.split(separator: "/", maxSplits: 1)

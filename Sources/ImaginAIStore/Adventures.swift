@@ -22,8 +22,8 @@ extension AppDatabase {
             )
             try record.insert(db)
             try db.execute(sql: """
-                INSERT INTO card (id, scenarioId, adventureId, position, type, name, description, keys)
-                SELECT imaginai_new_id(?), NULL, ?, position, type, name, description, keys
+                INSERT INTO card (id, scenarioId, adventureId, position, \(CardRecord.copiedColumns))
+                SELECT imaginai_new_id(?), NULL, ?, position, \(CardRecord.copiedColumns)
                 FROM card WHERE scenarioId = ? ORDER BY position
                 """, arguments: [Identifier.card, record.id, scenario.id])
             try insertOpeningTurn(db, adventure: record, now: now)
@@ -87,8 +87,8 @@ extension AppDatabase {
             record.lastPlayedAt = now
             try record.insert(db)
             try db.execute(sql: """
-                INSERT INTO card (id, scenarioId, adventureId, position, type, name, description, keys)
-                SELECT imaginai_new_id(?), NULL, ?, position, type, name, description, keys
+                INSERT INTO card (id, scenarioId, adventureId, position, \(CardRecord.copiedColumns))
+                SELECT imaginai_new_id(?), NULL, ?, position, \(CardRecord.copiedColumns)
                 FROM card WHERE adventureId = ? ORDER BY position
                 """, arguments: [Identifier.card, record.id, id])
             try db.execute(sql: """

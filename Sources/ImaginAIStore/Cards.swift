@@ -35,6 +35,7 @@ extension AppDatabase {
             if let v = changes.name { record.name = v }
             if let v = changes.description { record.description = v }
             if let v = changes.keys { record.keys = TextNormalization.keys(v) }
+            if !changes.rules.isEmpty { record.rules = changes.rules.applied(to: record.rules) }
             try record.update(db)
             try touchOwner(db, record.owner, now: clock.now())
             return record.card
@@ -104,13 +105,12 @@ extension AppDatabase {
         // naming its columns so rows are read by position: a lookup by name lower-cases and hashes the
         // name for every column of every row, which cost more than SQLite's own work.
         let statement = try db.cachedStatement(
-            sql: "SELECT id, type, name, description, keys FROM card WHERE \(owner.columnName) = ? ORDER BY position, rowid")
+            sql: "SELECT \(CardRecord.cardColumns) FROM card WHERE \(owner.columnName) = ? ORDER BY position, rowid")
         statement.setUncheckedArguments([owner.id])
         var cards: [Card] = []
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() {
-            cards.append(Card(
-                id: row[0], type: row[1], name: row[2], description: row[3], keys: try JSONColumn.strings(row[4])))
+            cards.append(try CardRecord.card(positional: row))
         }
         return cards
     }

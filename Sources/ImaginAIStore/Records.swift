@@ -48,6 +48,23 @@ struct CardRecord: Codable, FetchableRecord, PersistableRecord {
     var name: String
     var description: String
     var keys: [String]
+    // `CardRules`, one column each (see the "v3-card-rules" migration for the names).
+    var secondaryKeys: [String]
+    var selectiveLogic: String
+    var constant: Bool
+    var enabled: Bool
+    var insertionOrder: Int
+    var probability: Int
+    var scanDepth: Int?
+    var excludeRecursion: Bool
+    var preventRecursion: Bool
+    var sticky: Int
+    var cooldown: Int
+    var delay: Int
+    var groupName: String?
+    var promptPosition: String
+    var promptDepth: Int
+    var notes: String
 
     enum Columns {
         static let id = Column(CodingKeys.id)
@@ -55,6 +72,20 @@ struct CardRecord: Codable, FetchableRecord, PersistableRecord {
         static let adventureId = Column(CodingKeys.adventureId)
         static let position = Column(CodingKeys.position)
     }
+
+    /// Every column a card's wire form is read from, in the order `card(positional:)` reads them.
+    static let cardColumns = """
+        id, type, name, description, keys, secondaryKeys, selectiveLogic, constant, enabled, insertionOrder, \
+        probability, scanDepth, excludeRecursion, preventRecursion, sticky, cooldown, delay, groupName, \
+        promptPosition, promptDepth, notes
+        """
+
+    /// The columns copied when cards are copied to another owner (all but id, owner and position).
+    static let copiedColumns = """
+        type, name, description, keys, secondaryKeys, selectiveLogic, constant, enabled, insertionOrder, \
+        probability, scanDepth, excludeRecursion, preventRecursion, sticky, cooldown, delay, groupName, \
+        promptPosition, promptDepth, notes
+        """
 
     init(id: String, owner: AppDatabase.CardOwner, position: Int, draft: CardDraft) {
         self.id = id
@@ -67,6 +98,10 @@ struct CardRecord: Codable, FetchableRecord, PersistableRecord {
         name = draft.name
         description = draft.description
         keys = TextNormalization.keys(draft.keys)
+        (secondaryKeys, selectiveLogic, constant, enabled) = ([], "", false, true)
+        (insertionOrder, probability, scanDepth, excludeRecursion, preventRecursion) = (0, 0, nil, false, false)
+        (sticky, cooldown, delay, groupName, promptPosition, promptDepth, notes) = (0, 0, 0, nil, "", 0, "")
+        rules = draft.rules
     }
 
     var owner: AppDatabase.CardOwner {
@@ -74,10 +109,74 @@ struct CardRecord: Codable, FetchableRecord, PersistableRecord {
         return .adventure(adventureId ?? "")
     }
 
-    var card: Card { Card(id: id, type: type, name: name, description: description, keys: keys) }
+    var rules: CardRules {
+        get {
+            var rules = CardRules()
+            rules.secondaryKeys = secondaryKeys
+            rules.selectiveLogic = SelectiveLogic(rawValue: selectiveLogic) ?? .andAny
+            rules.constant = constant
+            rules.enabled = enabled
+            rules.order = insertionOrder
+            rules.probability = probability
+            rules.scanDepth = scanDepth
+            rules.excludeRecursion = excludeRecursion
+            rules.preventRecursion = preventRecursion
+            rules.sticky = sticky
+            rules.cooldown = cooldown
+            rules.delay = delay
+            rules.group = groupName
+            rules.position = CardPosition(rawValue: promptPosition) ?? .beforeHistory
+            rules.depth = promptDepth
+            rules.notes = notes
+            return rules
+        }
+        set {
+            secondaryKeys = TextNormalization.keys(newValue.secondaryKeys)
+            selectiveLogic = newValue.selectiveLogic.rawValue
+            constant = newValue.constant
+            enabled = newValue.enabled
+            insertionOrder = newValue.order
+            probability = newValue.probability
+            scanDepth = newValue.scanDepth
+            excludeRecursion = newValue.excludeRecursion
+            preventRecursion = newValue.preventRecursion
+            sticky = newValue.sticky
+            cooldown = newValue.cooldown
+            delay = newValue.delay
+            groupName = newValue.group
+            promptPosition = newValue.position.rawValue
+            promptDepth = newValue.depth
+            notes = newValue.notes
+        }
+    }
 
-    /// Read by hand: cards are the most fetched rows, and the generic Codable row decoder plus a JSON
-    /// decoder per row cost more than the SQLite read itself.
+    var card: Card { Card(id: id, type: type, name: name, description: description, keys: keys, rules: rules) }
+
+    /// A row of `SELECT \(cardColumns)`, read by position: cards are the most fetched rows, and the
+    /// generic Codable row decoder plus a JSON decoder per row cost more than the SQLite read itself.
+    static func card(positional row: Row) throws -> Card {
+        var rules = CardRules()
+        rules.secondaryKeys = try JSONColumn.strings(row[5])
+        rules.selectiveLogic = SelectiveLogic(rawValue: row[6] as String) ?? .andAny
+        rules.constant = row[7]
+        rules.enabled = row[8]
+        rules.order = row[9]
+        rules.probability = row[10]
+        rules.scanDepth = row[11]
+        rules.excludeRecursion = row[12]
+        rules.preventRecursion = row[13]
+        rules.sticky = row[14]
+        rules.cooldown = row[15]
+        rules.delay = row[16]
+        rules.group = row[17]
+        rules.position = CardPosition(rawValue: row[18] as String) ?? .beforeHistory
+        rules.depth = row[19]
+        rules.notes = row[20]
+        return Card(
+            id: row[0], type: row[1], name: row[2], description: row[3], keys: try JSONColumn.strings(row[4]), rules: rules)
+    }
+
+    /// Read by hand for the same reason.
     init(row: Row) throws {
         id = row[CodingKeys.id.stringValue]
         scenarioId = row[CodingKeys.scenarioId.stringValue]
@@ -87,6 +186,22 @@ struct CardRecord: Codable, FetchableRecord, PersistableRecord {
         name = row[CodingKeys.name.stringValue]
         description = row[CodingKeys.description.stringValue]
         keys = try JSONColumn.strings(row[CodingKeys.keys.stringValue])
+        secondaryKeys = try JSONColumn.strings(row[CodingKeys.secondaryKeys.stringValue])
+        selectiveLogic = row[CodingKeys.selectiveLogic.stringValue]
+        constant = row[CodingKeys.constant.stringValue]
+        enabled = row[CodingKeys.enabled.stringValue]
+        insertionOrder = row[CodingKeys.insertionOrder.stringValue]
+        probability = row[CodingKeys.probability.stringValue]
+        scanDepth = row[CodingKeys.scanDepth.stringValue]
+        excludeRecursion = row[CodingKeys.excludeRecursion.stringValue]
+        preventRecursion = row[CodingKeys.preventRecursion.stringValue]
+        sticky = row[CodingKeys.sticky.stringValue]
+        cooldown = row[CodingKeys.cooldown.stringValue]
+        delay = row[CodingKeys.delay.stringValue]
+        groupName = row[CodingKeys.groupName.stringValue]
+        promptPosition = row[CodingKeys.promptPosition.stringValue]
+        promptDepth = row[CodingKeys.promptDepth.stringValue]
+        notes = row[CodingKeys.notes.stringValue]
     }
 }
 
@@ -171,6 +286,8 @@ struct TurnRecord: Codable, FetchableRecord, PersistableRecord {
     var usage: String? = nil
     /// Which `turnVersion` row the text is, once the turn has been retried.
     var currentVersion: Int = 0
+    /// JSON array of the card ids this turn's prompt activated (generated turns only).
+    var activatedCards: String? = nil
 
     enum Columns {
         static let adventureId = Column(CodingKeys.adventureId)

@@ -42,19 +42,36 @@ extension AppDatabase {
     /// The owner's cards as a JSON array, in position order (what `fetchCards` reads, as JSON).
     func writeCards(_ db: Database, owner: CardOwner, to out: inout JSONOutput) throws {
         let statement = try db.cachedStatement(
-            sql: "SELECT id, type, name, description, keys FROM card WHERE \(owner.columnName) = ? ORDER BY position, rowid")
+            sql: "SELECT \(CardRecord.cardColumns) FROM card WHERE \(owner.columnName) = ? ORDER BY position, rowid")
         statement.setUncheckedArguments([owner.id])
         let row = StoredRow(statement, db)
         defer { row.reset() }
         out.raw("[")
         var first = true
+        // Keys in byte order, as `Card.writeJSON` writes them; column numbers as in `CardRecord.cardColumns`.
         while try row.step() {
             if !first { out.raw(",") }
             first = false
-            out.raw(#"{"description":"#); row.text(3, to: &out)
+            out.raw(#"{"constant":"#); out.bool(row.int(7) != 0)
+            out.raw(#","cooldown":"#); out.int(row.int(15))
+            out.raw(#","delay":"#); out.int(row.int(16))
+            out.raw(#","depth":"#); out.int(row.int(19))
+            out.raw(#","description":"#); row.text(3, to: &out)
+            out.raw(#","enabled":"#); out.bool(row.int(8) != 0)
+            out.raw(#","excludeRecursion":"#); out.bool(row.int(12) != 0)
+            out.raw(#","group":"#); if row.isNull(17) { out.raw("null") } else { row.text(17, to: &out) }
             out.raw(#","id":"#); row.text(0, to: &out)
             out.raw(#","keys":"#); try row.stringList(4, to: &out)
             out.raw(#","name":"#); row.text(2, to: &out)
+            out.raw(#","notes":"#); row.text(20, to: &out)
+            out.raw(#","order":"#); out.int(row.int(9))
+            out.raw(#","position":"#); out.string((CardPosition(rawValue: row.string(18) ?? "") ?? .beforeHistory).rawValue)
+            out.raw(#","preventRecursion":"#); out.bool(row.int(13) != 0)
+            out.raw(#","probability":"#); out.int(row.int(10))
+            out.raw(#","scanDepth":"#); if row.isNull(11) { out.raw("null") } else { out.int(row.int(11)) }
+            out.raw(#","secondaryKeys":"#); try row.stringList(5, to: &out)
+            out.raw(#","selectiveLogic":"#); out.string((SelectiveLogic(rawValue: row.string(6) ?? "") ?? .andAny).rawValue)
+            out.raw(#","sticky":"#); out.int(row.int(14))
             out.raw(#","type":"#); row.text(1, to: &out)
             out.raw("}")
         }
@@ -84,6 +101,11 @@ private struct StoredRow {
                 sql: statement.sql)
         }
     }
+
+    func isNull(_ index: Int) -> Bool { sqlite3_column_type(sqlite, Int32(index)) == SQLITE_NULL }
+
+    /// An INTEGER column (0 for NULL).
+    func int(_ index: Int) -> Int { Int(sqlite3_column_int64(sqlite, Int32(index))) }
 
     /// Leaves the statement ready for its next use (and holding nothing).
     func reset() { sqlite3_reset(sqlite) }

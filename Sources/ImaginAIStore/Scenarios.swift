@@ -112,8 +112,8 @@ extension AppDatabase {
             record.updatedAt = now
             try record.insert(db)
             try db.execute(sql: """
-                INSERT INTO card (id, scenarioId, adventureId, position, type, name, description, keys)
-                SELECT imaginai_new_id(?), ?, NULL, position, type, name, description, keys
+                INSERT INTO card (id, scenarioId, adventureId, position, \(CardRecord.copiedColumns))
+                SELECT imaginai_new_id(?), ?, NULL, position, \(CardRecord.copiedColumns)
                 FROM card WHERE scenarioId = ? ORDER BY position
                 """, arguments: [Identifier.card, record.id, id])
             return try fetchScenario(db, id: record.id)

@@ -104,6 +104,37 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v3-card-rules") { db in
+            // SillyTavern-style World Info options. The defaults make every existing card a plain card
+            // that fires on its keys exactly as before. Column names avoid SQL's ORDER and GROUP and the
+            // card's list `position`.
+            try db.alter(table: "card") { t in
+                t.add(column: "secondaryKeys", .jsonText).notNull().defaults(to: "[]")
+                t.add(column: "selectiveLogic", .text).notNull().defaults(to: "andAny")
+                    .check(sql: "selectiveLogic IN ('andAny', 'andAll', 'notAny', 'notAll')")
+                t.add(column: "constant", .boolean).notNull().defaults(to: false)
+                t.add(column: "enabled", .boolean).notNull().defaults(to: true)
+                t.add(column: "insertionOrder", .integer).notNull().defaults(to: 100)
+                t.add(column: "probability", .integer).notNull().defaults(to: 100)
+                t.add(column: "scanDepth", .integer)
+                t.add(column: "excludeRecursion", .boolean).notNull().defaults(to: false)
+                t.add(column: "preventRecursion", .boolean).notNull().defaults(to: false)
+                t.add(column: "sticky", .integer).notNull().defaults(to: 0)
+                t.add(column: "cooldown", .integer).notNull().defaults(to: 0)
+                t.add(column: "delay", .integer).notNull().defaults(to: 0)
+                t.add(column: "groupName", .text)
+                t.add(column: "promptPosition", .text).notNull().defaults(to: "beforeHistory")
+                    .check(sql: "promptPosition IN ('beforeHistory', 'afterHistory', 'atDepth')")
+                t.add(column: "promptDepth", .integer).notNull().defaults(to: 4)
+                t.add(column: "notes", .text).notNull().defaults(to: "")
+            }
+            // The cards a generated turn's prompt activated (JSON array of card ids), so that sticky and
+            // cooldown can count turns from there; undo takes them away with the turn.
+            try db.alter(table: "turn") { t in
+                t.add(column: "activatedCards", .jsonText)
+            }
+        }
+
         return migrator
     }
 }

@@ -27,6 +27,7 @@ extension AppDatabase {
             try store(.maxOutputTokens, changes.maxOutputTokens)
             try store(.baseSystemInstruction, changes.baseSystemInstruction)
             try store(.scanDepth, changes.scanDepth)
+            try store(.recursionDepth, changes.recursionDepth)
             try store(.storytellerDelayMs, changes.storytellerDelayMs)
             try store(.storytellerSeed, changes.storytellerSeed)
             return try fetchSettings(db)
@@ -35,7 +36,7 @@ extension AppDatabase {
 
     enum SettingKey: String {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
-        case scanDepth, storytellerDelayMs, storytellerSeed
+        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed
     }
 
     func fetchSettings(_ db: Database) throws -> Settings {
@@ -57,6 +58,7 @@ extension AppDatabase {
             maxOutputTokens: value(.maxOutputTokens, defaults.maxOutputTokens),
             baseSystemInstruction: value(.baseSystemInstruction, defaults.baseSystemInstruction),
             scanDepth: value(.scanDepth, defaults.scanDepth),
+            recursionDepth: value(.recursionDepth, defaults.recursionDepth),
             storytellerDelayMs: value(.storytellerDelayMs, defaults.storytellerDelayMs),
             storytellerSeed: value(.storytellerSeed, defaults.storytellerSeed)
         )
