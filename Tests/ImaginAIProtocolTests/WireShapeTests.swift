@@ -26,7 +26,15 @@ private let awkward: [String] = [
 
 @Test func handWrittenScenarioMatchesJSONEncoder() throws {
     for (index, text) in awkward.enumerated() {
-        let cards = (0..<3).map { Card(id: "c\($0)\(text)", type: text, name: "N\(index)", description: text + "d", keys: [text, "k", ""]) }
+        var rules = CardRules()
+        (rules.secondaryKeys, rules.selectiveLogic, rules.constant, rules.enabled) = ([text, "s"], .notAll, true, false)
+        (rules.order, rules.probability, rules.scanDepth, rules.excludeRecursion) = (-index, 7, index, true)
+        (rules.preventRecursion, rules.sticky, rules.cooldown, rules.delay) = (true, 1, 2, 3)
+        (rules.group, rules.position, rules.depth, rules.notes) = (text, .atDepth, 0, text + "n")
+        let cards = (0..<3).map {
+            Card(id: "c\($0)\(text)", type: text, name: "N\(index)", description: text + "d", keys: [text, "k", ""],
+                 rules: $0 == 1 ? rules : .default)
+        }
         for cards in [cards, []] {
             let scenario = Scenario(
                 id: "s\(index)", name: text, instructions: text, plotEssentials: "p" + text, authorsNotes: text + "a",

@@ -34,8 +34,19 @@ import ImaginAIProtocol
             cards: [
                 CardDraft(type: "ty\"pe", name: tricky, description: "plain", keys: ["\"", "ü", "a,b", "[x]"]),
                 CardDraft(name: "No keys", description: "", keys: []),
+                CardDraft(name: "Every rule", keys: ["k"], rules: Self.everyRule(tricky)),
             ])
         try expectSame(db, try db.createScenario(draft).id)
+    }
+
+    /// Every rule away from its default, texts tricky.
+    static func everyRule(_ text: String) -> CardRules {
+        var rules = CardRules()
+        (rules.secondaryKeys, rules.selectiveLogic, rules.constant, rules.enabled) = ([text, "ü"], .andAll, true, false)
+        (rules.order, rules.probability, rules.scanDepth, rules.excludeRecursion) = (-5, 0, 0, true)
+        (rules.preventRecursion, rules.sticky, rules.cooldown, rules.delay) = (true, 10_000, 2, 3)
+        (rules.group, rules.position, rules.depth, rules.notes) = (text, .afterHistory, 0, "  " + text + "\n")
+        return rules
     }
 
     @Test func storedTextTheDirectPathMustNotCopyMatchesTheEncoder() throws {

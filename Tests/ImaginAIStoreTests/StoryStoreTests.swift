@@ -97,3 +97,28 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
     #expect(turns.first?.usage == nil)
     #expect(try db.turnVersions(turnId: "turn_old").count == 1)
 }
+
+@Test func cardsWrittenBeforeTheirRulesExistedReadAsPlainCards() throws {
+    let (directory, path) = temporaryPath()
+    defer { removeTemporary(directory) }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    do {
+        let queue = try DatabaseQueue(path: path)
+        try AppDatabase.migrator.migrate(queue, upTo: "v2-story")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO scenario (id, name, createdAt, updatedAt)
+                VALUES ('scn_old', 'Old', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+                INSERT INTO card (id, scenarioId, adventureId, position, type, name, description, keys)
+                VALUES ('card_old', 'scn_old', NULL, 0, 'character', 'Ann', ' Kept as written. ', '["Ann","the gardener"]');
+                """)
+        }
+    }
+    let db = try AppDatabase.open(path: path)
+    let card = try #require(try db.scenario(id: "scn_old").cards.first)
+    #expect(card == Card(id: "card_old", type: "character", name: "Ann", description: " Kept as written. ", keys: ["Ann", "the gardener"]))
+    #expect(card.rules == CardRules.default)
+    // The fast JSON path writes the same defaults as the Codable one.
+    let fast = try JSONDecoder().decode(Scenario.self, from: Data(try db.scenarioJSON(id: "scn_old")))
+    #expect(fast.cards == [card])
+}
