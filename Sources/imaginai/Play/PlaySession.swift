@@ -329,9 +329,38 @@ final class PlaySession {
         }
         console.line("Story cards (\(adventure.cards.count)):", .heading)
         for card in adventure.cards {
-            let keys = card.keys.isEmpty ? "no keys: never sent" : "keys: " + card.keys.joined(separator: ", ")
-            console.line("  \(card.name) [\(card.type)] — \(keys)")
+            console.line("  \(card.name) [\(card.type)] — \(Self.whenSent(card))")
         }
+    }
+
+    /// When a card goes to the model, in words: its keys and whichever rules are not at their defaults.
+    static func whenSent(_ card: Card) -> String {
+        let rules = card.rules
+        if !rules.enabled { return "switched off: never sent" }
+        var parts: [String] = []
+        if rules.constant {
+            parts.append("always sent")
+        } else if card.keys.isEmpty {
+            return "no keys: never sent"
+        } else {
+            parts.append("keys: " + card.keys.joined(separator: ", "))
+        }
+        if !rules.secondaryKeys.isEmpty {
+            let logic = switch rules.selectiveLogic {
+            case .andAny: "and any of"
+            case .andAll: "and all of"
+            case .notAny: "and none of"
+            case .notAll: "unless all of"
+            }
+            parts.append("\(logic): " + rules.secondaryKeys.joined(separator: ", "))
+        }
+        if rules.probability < 100 { parts.append("\(rules.probability)% chance") }
+        if let group = rules.group { parts.append("group \(group)") }
+        if rules.order != CardRules.defaultOrder { parts.append("order \(rules.order)") }
+        if rules.sticky > 0 { parts.append("stays \(count(rules.sticky, "turn"))") }
+        if rules.cooldown > 0 { parts.append("then rests \(count(rules.cooldown, "turn"))") }
+        if rules.delay > 0 { parts.append("not before turn \(rules.delay)") }
+        return parts.joined(separator: "; ")
     }
 
     private func showContext() async throws {
