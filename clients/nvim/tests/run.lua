@@ -386,7 +386,7 @@ local function run()
   check('the description sits between its marker and the notes marker', table.concat(vim.list_slice(shown, desc_row + 1,
     notes_row - 1), '\n') == target.description, shown)
   check('the hints are virtual text, not buffer text', #vim.api.nvim_buf_get_extmarks(card_buf,
-    vim.api.nvim_get_namespaces()['imaginai-card'], 0, -1, { details = true }) >= 15
+    vim.api.nvim_get_namespaces()['imaginai-card'], 0, -1, { details = true }) >= 16
     and not text_of(card_buf):find('andAll', 1, true))
 
   -- name, type, keys and description: sent, and only they

@@ -26,7 +26,7 @@ M.fields = {
   { name = 'selectiveLogic', kind = 'enum', values = LOGIC, default = 'andAny', hint = 'andAny | andAll | notAny | notAll' },
   false,
   { name = 'constant', kind = 'bool', default = false, hint = 'always included, needs no keys' },
-  { name = 'enabled', kind = 'bool', default = true },
+  { name = 'enabled', kind = 'bool', default = true, hint = 'false: never fires, kept as it is' },
   { name = 'order', kind = 'int', default = 100, hint = 'higher: kept first, wins its group' },
   { name = 'probability', kind = 'int', range = { 0, 100 }, default = 100, hint = '% chance when fired' },
   { name = 'group', kind = 'text', nullable = true, hint = 'empty: no group' },
