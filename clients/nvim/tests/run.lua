@@ -314,71 +314,236 @@ local function run()
   cmd('bwipeout!')
 
   -- edit a scenario card and an adventure card in the scratch buffer
+  local card_form = require('imaginai.card')
   local target = scn.cards[1]
-  chooser = function(items)
-    for i, it in ipairs(items) do
-      if it.owner == 'scenario' and it.card.id == target.id then
-        return i
+  local function choose_card(id, owner)
+    return function(items)
+      for i, it in ipairs(items) do
+        if it.owner == owner and it.card.id == id then
+          return i
+        end
       end
     end
   end
-  cmd('ImaginAI card')
-  check('card opens a scratch buffer', wait(function()
-    return vim.api.nvim_buf_get_name(0):find('imaginai://card/' .. target.id, 1, true) ~= nil
-  end), vim.api.nvim_buf_get_name(0))
-  local card_buf = vim.api.nvim_get_current_buf()
-  check('the card buffer shows the card', lines(card_buf)[1] == 'name: ' .. target.name
-    and lines(card_buf)[4] == 'description:', lines(card_buf))
-  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, {
-    'name: The Renamed Keeper', 'type: character', 'keys: keeper, /be,ll/i , Tull', 'description:', 'First line.', 'Second line.', '',
-  })
-  cmd('write')
-  check(':w saves the card', wait(function()
-    return not vim.api.nvim_buf_get_option(card_buf, 'modified')
-  end))
-  local after = rq('scenario/get', { id = scn.id })
-  local saved
-  for _, c in ipairs(after.cards) do
-    if c.id == target.id then
-      saved = c
+  -- Every card/update the plugin sends, to prove it sends only what changed.
+  local sent = {}
+  local real_request = im.request
+  im.request = function(method, params, ...)
+    if method == 'card/update' then
+      table.insert(sent, vim.tbl_extend('force', {}, params.changes)) -- vim.deepcopy cannot copy vim.NIL on 0.7
+    end
+    return real_request(method, params, ...)
+  end
+  local function stored_card(id, owner_id)
+    local owner = owner_id == adventure_id and rq('adventure/get', { id = adventure_id }) or rq('scenario/get', { id = owner_id })
+    for _, c in ipairs(owner.cards) do
+      if c.id == id then
+        return c
+      end
     end
   end
-  check('card/update changed the scenario card', saved and saved.name == 'The Renamed Keeper' and saved.type == 'character'
+  local function open_card(id, owner)
+    chooser = choose_card(id, owner)
+    cmd('ImaginAI card')
+    check('card ' .. id .. ' opens a scratch buffer', wait(function()
+      return vim.api.nvim_buf_get_name(0):find('imaginai://card/' .. id, 1, true) ~= nil
+    end), vim.api.nvim_buf_get_name(0))
+    chooser = nil
+    return vim.api.nvim_get_current_buf()
+  end
+  -- Replaces the header line of `field` in the buffer, as a user would edit it.
+  local function set_field(buf, field, value)
+    local ls = lines(buf)
+    for i, l in ipairs(ls) do
+      if l:match('^' .. field .. ':') then
+        vim.api.nvim_buf_set_lines(buf, i - 1, i, false, { field .. ': ' .. value })
+        return
+      end
+    end
+    error('no ' .. field .. ' line')
+  end
+  local function save(buf)
+    local n = #sent
+    cmd('write')
+    return wait(function()
+      return not vim.api.nvim_buf_get_option(buf, 'modified')
+    end) and #sent == n + 1 and sent[#sent]
+  end
+
+  local card_buf = open_card(target.id, 'scenario')
+  local shown = lines(card_buf)
+  check('the card buffer starts with name, type and keys', shown[1] == string.format('%-18s%s', 'name:', target.name)
+    and shown[2] == string.format('%-18s%s', 'type:', target.type)
+    and shown[3] == string.format('%-18s%s', 'keys:', table.concat(target.keys, ', ')), shown)
+  for _, want in ipairs({ 'secondaryKeys:', 'selectiveLogic:   andAny', 'constant:         false', 'enabled:          true',
+    'order:            100', 'probability:      100', 'group:', 'scanDepth:', 'position:         beforeHistory',
+    'depth:            4', 'sticky:           0', 'cooldown:         0', 'delay:            0',
+    'excludeRecursion: false', 'preventRecursion: false', card_form.DESCRIPTION_MARKER, card_form.NOTES_MARKER }) do
+    check('the card buffer shows "' .. want .. '"', vim.tbl_contains(shown, want), shown)
+  end
+  local desc_row = vim.fn.index(shown, card_form.DESCRIPTION_MARKER) + 1
+  local notes_row = vim.fn.index(shown, card_form.NOTES_MARKER) + 1
+  check('the description sits between its marker and the notes marker', table.concat(vim.list_slice(shown, desc_row + 1,
+    notes_row - 1), '\n') == target.description, shown)
+  check('the hints are virtual text, not buffer text', #vim.api.nvim_buf_get_extmarks(card_buf,
+    vim.api.nvim_get_namespaces()['imaginai-card'], 0, -1, { details = true }) >= 16
+    and not text_of(card_buf):find('andAll', 1, true))
+
+  -- name, type, keys and description: sent, and only they
+  local ls = lines(card_buf)
+  ls[1], ls[2], ls[3] = 'name: The Renamed Keeper', 'type: keeper', 'keys: keeper, /be,ll/i , Tull'
+  local new_lines = vim.list_slice(ls, 1, desc_row)
+  vim.list_extend(new_lines, { 'First line.', 'Second line.', card_form.NOTES_MARKER, '' })
+  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, new_lines)
+  local changes = save(card_buf)
+  local sent_fields = changes and vim.tbl_keys(changes) or {}
+  table.sort(sent_fields)
+  check(':w sends name, type, keys and description only', vim.deep_equal(sent_fields, { 'description', 'keys', 'name', 'type' }),
+    changes)
+  local saved = stored_card(target.id, scn.id)
+  check('card/update changed the scenario card', saved and saved.name == 'The Renamed Keeper' and saved.type == 'keeper'
     and saved.description == 'First line.\nSecond line.' and vim.deep_equal(saved.keys, { 'keeper', '/be,ll/i', 'Tull' }), saved)
-  -- a card that cannot be parsed is not saved and says why
-  mark = #notes
-  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, { 'name: ', 'description:', 'x' })
-  cmd('write')
-  check('a card without a name is refused with a notification', noted(mark, 'not saved', vim.log.levels.ERROR), notes_since(mark))
-  check('the refused card buffer stays modified', vim.api.nvim_buf_get_option(card_buf, 'modified'))
+  check('after saving the buffer shows the stored card', vim.deep_equal(lines(card_buf), card_form.form(saved).lines), lines(card_buf))
   cmd('bwipeout!')
 
-  local adv = rq('adventure/get', { id = adventure_id })
-  local acard = adv.cards[2]
-  chooser = function(items)
-    for i, it in ipairs(items) do
-      if it.owner == 'adventure' and it.card.id == acard.id then
-        return i
-      end
+  -- A card with text that must survive exactly: white space, blank lines, a marker line in the description.
+  local tricky_desc = '  Indented first line.\n\n\tTabbed, then blank lines\n\n\n' .. card_form.NOTES_MARKER .. '\ntrailing spaces   \n'
+  local tricky_notes = '\n' .. card_form.NOTES_MARKER .. '\n  notes with a marker line inside  \n\n'
+  local rules_card = rq('card/create', { scenarioId = scn.id, card = {
+    name = 'Tide rules', type = 'lore', keys = { 'tide' }, description = tricky_desc, notes = tricky_notes,
+    secondaryKeys = { 'moon', 'storm' }, selectiveLogic = 'andAll', constant = true, enabled = false, order = 7,
+    probability = 35, scanDepth = 3, group = 'weather', position = 'atDepth', depth = 2, sticky = 1, cooldown = 2,
+    delay = 3, excludeRecursion = true, preventRecursion = false,
+  } })
+  card_buf = open_card(rules_card.id, 'scenario')
+  shown = lines(card_buf)
+  for _, want in ipairs({ 'secondaryKeys:    moon, storm', 'selectiveLogic:   andAll', 'constant:         true',
+    'enabled:          false', 'order:            7', 'probability:      35', 'group:            weather',
+    'scanDepth:        3', 'position:         atDepth', 'depth:            2', 'sticky:           1', 'cooldown:         2',
+    'delay:            3', 'excludeRecursion: true' }) do
+    check('the card buffer shows "' .. want .. '"', vim.tbl_contains(shown, want), shown)
+  end
+  check('a notes marker inside the notes gets a longer marker line', vim.tbl_contains(shown, card_form.NOTES_MARKER .. '─'), shown)
+
+  -- a card list shows which cards are constant or disabled
+  local labels = {}
+  chooser = function(items, opts)
+    for _, it in ipairs(items) do
+      labels[it.card.id] = opts.format_item(it)
     end
+    return 0 -- no choice: the picker was dismissed
   end
   cmd('ImaginAI card')
-  check('an adventure card opens', wait(function()
-    return vim.api.nvim_buf_get_name(0):find('imaginai://card/' .. acard.id, 1, true) ~= nil
-  end))
-  card_buf = vim.api.nvim_get_current_buf()
-  local cl = lines(card_buf)
-  cl[#cl + 1] = 'An added line.'
-  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, cl)
+  check('the card list marks constant and disabled cards', wait(function()
+    return labels[rules_card.id] ~= nil
+  end) and labels[rules_card.id] == '[scenario] Tide rules (lore)  [constant, disabled]'
+    and labels[target.id] == '[scenario] The Renamed Keeper (keeper)', labels)
+  chooser = nil
+
+  -- each kind of field, one :w each; text untouched
+  local edits = {
+    { kind = 'bool', field = 'enabled', value = 'true', want = true },
+    { kind = 'bool', field = 'constant', value = 'false', want = false },
+    { kind = 'int', field = 'order', value = '-20', want = -20 },
+    { kind = 'int', field = 'probability', value = '100', want = 100 },
+    { kind = 'int', field = 'sticky', value = '0', want = 0 },
+    { kind = 'enum', field = 'selectiveLogic', value = 'notAny', want = 'notAny' },
+    { kind = 'enum', field = 'position', value = 'afterHistory', want = 'afterHistory' },
+    { kind = 'list', field = 'secondaryKeys', value = 'fog, /mo+n/i', want = { 'fog', '/mo+n/i' } },
+    { kind = 'list', field = 'secondaryKeys', value = '', want = {} },
+    { kind = 'nullable', field = 'group', value = 'tides', want = 'tides' },
+    { kind = 'nullable', field = 'group', value = '', want = nil },
+    { kind = 'nullable', field = 'scanDepth', value = '', want = nil },
+    { kind = 'nullable', field = 'scanDepth', value = '12', want = 12 },
+  }
+  for _, e in ipairs(edits) do
+    local before = stored_card(rules_card.id, scn.id)
+    set_field(card_buf, e.field, e.value)
+    changes = save(card_buf)
+    local after_edit = stored_card(rules_card.id, scn.id)
+    local label = e.kind .. ' ' .. e.field .. ' = "' .. e.value .. '"'
+    local only = changes and vim.tbl_count(changes) == 1 and changes[e.field] ~= nil
+    check(label .. ': only that field is sent', only, changes)
+    local want_wire = e.want
+    if want_wire == nil then
+      want_wire = vim.NIL
+    end
+    check(label .. ': sent as ' .. vim.inspect(want_wire), changes and vim.deep_equal(changes[e.field], want_wire), changes)
+    local rest_same = true
+    for k, v in pairs(before) do
+      if k ~= e.field and not vim.deep_equal(after_edit[k], v) then
+        rest_same = false
+      end
+    end
+    check(label .. ': stored, everything else unchanged', vim.deep_equal(after_edit[e.field], e.want) and rest_same, after_edit)
+  end
+  local final = stored_card(rules_card.id, scn.id)
+  check('the description survived every save byte for byte', final.description == tricky_desc, final.description)
+  check('the notes survived every save byte for byte', final.notes == tricky_notes, final.notes)
+
+  -- editing the text itself keeps white space and blank lines exactly
+  ls = lines(card_buf)
+  desc_row = vim.fn.index(ls, card_form.DESCRIPTION_MARKER) + 1
+  vim.api.nvim_buf_set_lines(card_buf, desc_row, desc_row, false, { '', '   A new first line with spaces around   ' })
+  vim.api.nvim_buf_set_lines(card_buf, -1, -1, false, { 'an added notes line ' })
+  changes = save(card_buf)
+  final = stored_card(rules_card.id, scn.id)
+  check('a text edit sends only description and notes', changes and vim.tbl_count(changes) == 2 and changes.description
+    and changes.notes, changes)
+  check('the edited description is stored exactly', final.description == '\n   A new first line with spaces around   \n' .. tricky_desc,
+    final.description)
+  check('the edited notes are stored exactly', final.notes == tricky_notes .. '\nan added notes line ', final.notes)
+
+  -- nothing changed: no request
+  mark = #notes
+  local n_sent = #sent
+  vim.api.nvim_buf_set_option(card_buf, 'modified', true)
   cmd('write')
-  check(':w saves the adventure card', wait(function()
-    return not vim.api.nvim_buf_get_option(card_buf, 'modified')
-  end))
+  check(':w without a change sends nothing and says so', #sent == n_sent and noted(mark, 'nothing changed')
+    and not vim.api.nvim_buf_get_option(card_buf, 'modified'), notes_since(mark))
+
+  -- invalid values are refused naming the field; the buffer keeps the edit
+  for _, bad in ipairs({ { 'probability', '150', 'probability must be a whole number from 0 to 100; got "150"' },
+    { 'selectiveLogic', 'foo', 'selectiveLogic must be one of andAny, andAll, notAny, notAll; got "foo"' },
+    { 'constant', 'maybe', 'constant must be true or false; got "maybe"' },
+    { 'scanDepth', 'deep', 'scanDepth must be a whole number from 0 to 100, or empty for the setting; got "deep"' },
+    { 'name', '', 'name must not be empty' } }) do
+    mark, n_sent = #notes, #sent
+    set_field(card_buf, bad[1], bad[2])
+    cmd('write')
+    check('an invalid ' .. bad[1] .. ' is refused with a message naming it', noted(mark, bad[3], vim.log.levels.ERROR)
+      and #sent == n_sent, notes_since(mark))
+    check('the refused buffer stays modified with the edit', vim.api.nvim_buf_get_option(card_buf, 'modified')
+      and vim.tbl_contains(lines(card_buf), bad[1] .. ': ' .. bad[2]))
+    set_field(card_buf, bad[1], card_form.form(final).shown[bad[1]])
+  end
+  mark = #notes
+  vim.api.nvim_buf_set_lines(card_buf, 0, 0, false, { 'frequency: 3' })
+  cmd('write')
+  check('an unknown field is refused naming its line', noted(mark, 'line 1: expected "field: value"', vim.log.levels.ERROR), notes_since(mark))
+  vim.api.nvim_buf_set_lines(card_buf, 0, -1, false, { 'name: x', 'description:', 'x' })
+  mark = #notes
+  cmd('write')
+  check('a buffer without the description marker is refused', noted(mark, 'is missing', vim.log.levels.ERROR)
+    and vim.api.nvim_buf_get_option(card_buf, 'modified'), notes_since(mark))
+  check('nothing was stored from refused saves', vim.deep_equal(stored_card(rules_card.id, scn.id), final))
+  cmd('bwipeout!')
+  rq('card/delete', { id = rules_card.id })
+
+  -- an adventure card: a line added to the end of its description
+  local adv = rq('adventure/get', { id = adventure_id })
+  local acard = adv.cards[2]
+  card_buf = open_card(acard.id, 'adventure')
+  local cl = lines(card_buf)
+  local notes_at = vim.fn.index(cl, card_form.NOTES_MARKER) + 1
+  vim.api.nvim_buf_set_lines(card_buf, notes_at - 1, notes_at - 1, false, { 'An added line.' })
+  changes = save(card_buf)
+  check(':w saves the adventure card', changes and vim.tbl_count(changes) == 1, changes)
   adv = rq('adventure/get', { id = adventure_id })
   check('card/update changed the adventure card only', adv.cards[2].description == acard.description .. '\nAn added line.'
     and adv.cards[2].name == acard.name and vim.deep_equal(adv.cards[2].keys, acard.keys), adv.cards[2])
   cmd('bwipeout!')
-  chooser = nil
+  im.request = real_request
 
   -- edit a scenario field
   cmd('ImaginAI scenario authorsNotes')
@@ -441,6 +606,30 @@ local function run()
   if fw then
     vim.api.nvim_win_close(fw, true)
   end
+
+  -- fired cards as a daemon with recursion, groups and timed effects reports them; key may be null
+  local synthetic = im.context_lines({ model = 'm', totalTokens = 1, budgetTokens = 2, sections = {}, includedTurns = {},
+    droppedTurns = {}, olderTurnsOmitted = 0, firedCards = {
+      { cardId = 'a', name = 'Bell', key = 'bell', included = true, trigger = 'story' },
+      { cardId = 'b', name = 'Tull', key = 'Tull', included = true, trigger = 'card', firedBy = 'a' },
+      { cardId = 'c', name = 'Fog', included = true, trigger = 'constant' },
+      { cardId = 'd', name = 'Lens', included = true, trigger = 'sticky' },
+      { cardId = 'e', name = 'Gull', key = 'gull', included = false, trigger = 'story', leftOut = 'group' },
+      { cardId = 'f', name = 'Dice', key = 'dice', included = false, trigger = 'story', leftOut = 'probability' },
+      { cardId = 'g', name = 'Old', key = 'old', included = false },
+    } })
+  local want_fired = {
+    '  Bell  (key "bell")',
+    '  Tull  (key "Tull" in card "Bell")',
+    '  Fog  (constant)',
+    '  Lens  (sticky from an earlier turn)',
+    '  Gull  (key "gull")  NOT INCLUDED: another card of its group has a higher order',
+    '  Dice  (key "dice")  NOT INCLUDED: its probability roll failed',
+    '  Old  (key "old")  NOT INCLUDED: over the card budget',
+  }
+  local at = vim.fn.index(synthetic, 'Fired cards:') + 1
+  check('the context lists what fired each card, null keys and why a card was left out',
+    at > 0 and vim.deep_equal(vim.list_slice(synthetic, at + 1, at + #want_fired), want_fired), synthetic)
 
   -- errors are notifications, not crashes
   mark = #notes

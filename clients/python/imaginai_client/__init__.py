@@ -16,7 +16,7 @@ protocol's camelCase keys.
 
 __version__ = "0.1.0"
 
-from .client import METHODS, Client, PendingRequest, Stream, find_binary  # noqa: E402
+from .client import METHODS, UNSET, Client, PendingRequest, Stream, find_binary  # noqa: E402
 from .errors import (  # noqa: E402
     CONFLICT,
     INTERNAL_ERROR,
@@ -47,7 +47,7 @@ from .errors import (  # noqa: E402
 from .framing import FramingError, encode_message, read_message, write_message  # noqa: E402
 
 __all__ = [
-    "Client", "PendingRequest", "Stream", "find_binary", "METHODS",
+    "Client", "PendingRequest", "Stream", "find_binary", "METHODS", "UNSET",
     "ImaginAIError", "ParseError", "InvalidRequestError", "MethodNotFoundError", "InvalidParamsError",
     "InternalError", "ServerNotInitializedError", "RequestCancelledError", "NotFoundError", "ConflictError",
     "ProviderFailureError", "TooLargeError", "ConnectionLostError", "error_class_for",

@@ -35,7 +35,7 @@ from .errors import (
 )
 from .framing import FramingError, encode_body, read_message
 
-__all__ = ["Client", "PendingRequest", "Stream", "find_binary", "METHODS"]
+__all__ = ["Client", "PendingRequest", "Stream", "find_binary", "METHODS", "UNSET"]
 
 log = logging.getLogger("imaginai_client")
 
@@ -70,6 +70,22 @@ def _merge(base: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[st
     for key, value in fields.items():
         merged[_camel(key)] = value
     return merged
+
+
+class _Unset:
+    """The default of keywords whose None is a value to send (JSON null), so "not given" needs its own mark."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: A keyword argument left at UNSET is not sent; None is sent as JSON null.
+UNSET: Any = _Unset()
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """Keyword fields that were given (None included, as null), renamed to camelCase."""
+    return {_camel(key): value for key, value in fields.items() if value is not UNSET}
 
 
 def _params(**fields: Any) -> dict[str, Any]:
@@ -670,14 +686,61 @@ class Client:
     # MARK: cards
 
     def card_create(self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
-                    adventure_id: str | None = None, **fields: Any) -> dict[str, Any]:
-        """``card/create`` on a scenario or an adventure (exactly one id): a CardDraft → Card."""
-        return self.request("card/create", {**_params(scenario_id=scenario_id, adventure_id=adventure_id),
-                                            "card": _merge(card, fields)})
+                    adventure_id: str | None = None, name: Any = UNSET, type: Any = UNSET, keys: Any = UNSET,
+                    description: Any = UNSET, secondary_keys: Any = UNSET, selective_logic: Any = UNSET,
+                    constant: Any = UNSET, enabled: Any = UNSET, order: Any = UNSET, probability: Any = UNSET,
+                    scan_depth: Any = UNSET, exclude_recursion: Any = UNSET, prevent_recursion: Any = UNSET,
+                    sticky: Any = UNSET, cooldown: Any = UNSET, delay: Any = UNSET, group: Any = UNSET,
+                    position: Any = UNSET, depth: Any = UNSET, notes: Any = UNSET, **fields: Any) -> dict[str, Any]:
+        """``card/create`` on a scenario or an adventure (exactly one id): a CardDraft → Card.
 
-    def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-        """``card/update``: CardChanges → the updated Card."""
-        return self.request("card/update", {"id": card_id, "changes": _merge(changes, fields)})
+        The draft is ``card`` (a dict with the protocol's keys) plus these keywords; a field left out takes
+        the daemon's default. Only ``name`` is required.
+
+        - ``name``, ``type`` (``character``, ``location``, ``item``, ``faction``, ``lore``, ...), ``keys``
+          (``[str]``, ``/regex/flags`` allowed), ``description`` (the text the model sees, kept exactly);
+        - ``secondary_keys`` (``[str]``, default ``[]``) combined with ``keys`` by ``selective_logic``:
+          ``"andAny"`` (default), ``"andAll"``, ``"notAny"`` or ``"notAll"``;
+        - ``constant`` (bool: always included, needs no keys), ``enabled`` (bool, default True: a disabled
+          card never fires and is kept);
+        - ``order`` (int, default 100: higher is kept first when the budget is short and wins its group),
+          ``probability`` (int 0–100, default 100), ``scan_depth`` (int 0–100, or None: the setting);
+        - ``exclude_recursion`` (not fired by another card's text), ``prevent_recursion`` (its text fires
+          no other card) — bools;
+        - ``sticky``, ``cooldown``, ``delay`` (int, in turns), ``group`` (str, or None: no group);
+        - ``position`` (``"beforeHistory"`` default, ``"afterHistory"``, ``"atDepth"``) with ``depth``
+          (int, default 4: turns from the end for ``atDepth``); ``notes`` (str, never sent to the model).
+        """
+        draft = _merge(card, fields)
+        draft.update(_given(name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
+                            selective_logic=selective_logic, constant=constant, enabled=enabled, order=order,
+                            probability=probability, scan_depth=scan_depth, exclude_recursion=exclude_recursion,
+                            prevent_recursion=prevent_recursion, sticky=sticky, cooldown=cooldown, delay=delay,
+                            group=group, position=position, depth=depth, notes=notes))
+        return self.request("card/create", {**_params(scenario_id=scenario_id, adventure_id=adventure_id),
+                                            "card": draft})
+
+    def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: Any = UNSET,
+                    type: Any = UNSET, keys: Any = UNSET, description: Any = UNSET, secondary_keys: Any = UNSET,
+                    selective_logic: Any = UNSET, constant: Any = UNSET, enabled: Any = UNSET, order: Any = UNSET,
+                    probability: Any = UNSET, scan_depth: Any = UNSET, exclude_recursion: Any = UNSET,
+                    prevent_recursion: Any = UNSET, sticky: Any = UNSET, cooldown: Any = UNSET, delay: Any = UNSET,
+                    group: Any = UNSET, position: Any = UNSET, depth: Any = UNSET, notes: Any = UNSET,
+                    **fields: Any) -> dict[str, Any]:
+        """``card/update``: CardChanges → the updated Card.
+
+        Only the fields given change (``changes`` as a dict with the protocol's keys, and/or the keywords
+        of :meth:`card_create`); a keyword left out is left unchanged. ``scan_depth=None`` goes back to the
+        setting and ``group=None`` takes the card out of its group (both are sent as JSON null); the other
+        fields reject None (the daemon answers :class:`InvalidParamsError` naming the field).
+        """
+        merged = _merge(changes, fields)
+        merged.update(_given(name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
+                             selective_logic=selective_logic, constant=constant, enabled=enabled, order=order,
+                             probability=probability, scan_depth=scan_depth, exclude_recursion=exclude_recursion,
+                             prevent_recursion=prevent_recursion, sticky=sticky, cooldown=cooldown, delay=delay,
+                             group=group, position=position, depth=depth, notes=notes))
+        return self.request("card/update", {"id": card_id, "changes": merged})
 
     def card_delete(self, card_id: str) -> dict[str, Any]:
         """``card/delete`` → ``{deleted: id}``."""
@@ -756,7 +819,12 @@ class Client:
         return self.request("settings/get")
 
     def settings_update(self, changes: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-        """``settings/update``: SettingsChanges (e.g. ``max_output_tokens=300``) → the whole Settings."""
+        """``settings/update``: SettingsChanges (e.g. ``max_output_tokens=300``) → the whole Settings.
+
+        Among them ``scan_depth`` (0–100 recent turns searched for card keys) and ``recursion_depth``
+        (0–10, default 2: how many rounds the text of included cards is searched for other cards' keys;
+        0 turns recursion off).
+        """
         return self.request("settings/update", {"changes": _merge(changes, fields)})
 
     # MARK: story

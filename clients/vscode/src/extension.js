@@ -1,13 +1,14 @@
 'use strict';
-// The thin vscode-facing layer: commands, the scenario/adventure tree view and the story webview.
-// Everything that can be tested without VS Code lives in session.js, story.js, tree.js and
-// webview.js; this file only maps them onto the vscode API.
+// The thin vscode-facing layer: commands, the scenario/adventure/card tree view, the story webview
+// and the file system that opens card texts. Everything that can be tested without VS Code lives in
+// session.js, story.js, tree.js, cards.js and webview.js; this file only maps them onto the vscode API.
 
 const fs = require('fs');
 const vscode = require('vscode');
 const { DaemonSession, describeError } = require('./session');
 const { StoryController, renderStoryHtml, previewToText, usageToText } = require('./story');
 const { TreeModel } = require('./tree');
+const cards = require('./cards');
 const { storyPageHtml } = require('./webview');
 
 const VIEW_ID = 'imaginai.library';
@@ -93,6 +94,12 @@ class LibraryProvider {
       item.command = { command: 'imaginai.resumeAdventure', title: 'Resume Adventure', arguments: [node] };
     } else if (node.kind === 'scenario') {
       item.iconPath = new vscode.ThemeIcon('symbol-class');
+    } else if (node.kind === 'cards') {
+      item.iconPath = new vscode.ThemeIcon('library');
+    } else if (node.kind === 'card') {
+      const flags = cards.cardFlags(node.card);
+      item.iconPath = new vscode.ThemeIcon(flags.includes('disabled') ? 'circle-slash' : flags.includes('constant') ? 'pinned' : 'note');
+      item.command = { command: 'imaginai.editCardRules', title: 'Edit Card Rules', arguments: [node] };
     }
     return item;
   }
@@ -107,6 +114,62 @@ class LibraryProvider {
       return [];
     }
   }
+}
+
+// ---------------------------------------------------------------- card texts as documents
+
+/** Serves a card's description and notes as documents; saving one stores it with card/update. */
+class CardTextFileSystem {
+  constructor() {
+    this.emitter = new vscode.EventEmitter();
+    this.onDidChangeFile = this.emitter.event;
+    // VS Code compares these times to notice a file changed behind an open editor.
+    this.mtimes = new Map();
+  }
+
+  watch() {
+    return { dispose() {} };
+  }
+
+  async stat(uri) {
+    const text = await cards.readCardText(await getSession(), uri.path);
+    if (!this.mtimes.has(uri.path)) this.mtimes.set(uri.path, Date.now());
+    return { type: vscode.FileType.File, ctime: 0, mtime: this.mtimes.get(uri.path), size: Buffer.byteLength(text, 'utf8') };
+  }
+
+  async readFile(uri) {
+    return Buffer.from(await cards.readCardText(await getSession(), uri.path), 'utf8');
+  }
+
+  async writeFile(uri, content) {
+    const updated = await cards.writeCardText(await getSession(), uri.path, Buffer.from(content).toString('utf8'));
+    this.mtimes.set(uri.path, Date.now());
+    this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
+    refreshTree();
+    return updated;
+  }
+
+  readDirectory() {
+    return [];
+  }
+
+  createDirectory() {
+    throw vscode.FileSystemError.NoPermissions('card texts have no folders');
+  }
+
+  delete() {
+    throw vscode.FileSystemError.NoPermissions('delete the card instead');
+  }
+
+  rename() {
+    throw vscode.FileSystemError.NoPermissions('rename the card with ImaginAI: Edit Card Rules');
+  }
+}
+
+async function openCardText(owner, card, field) {
+  const uri = vscode.Uri.from({ scheme: cards.CARD_TEXT_SCHEME, path: cards.cardTextPath(owner, card, field) });
+  const doc = await vscode.workspace.openTextDocument(uri);
+  return vscode.window.showTextDocument(doc, { preview: false });
 }
 
 // ---------------------------------------------------------------- the story panel
@@ -253,6 +316,92 @@ async function readJsonOrText(uri) {
   }
 }
 
+/** The owner whose cards a command works on: the node's, else the open story's, else a picked scenario's. */
+async function cardOwner(session, node) {
+  if (node && node.kind === 'scenario') return { scenarioId: node.id };
+  if (node && node.kind === 'cards') return node.owner;
+  if (node && node.kind === 'adventure') return { adventureId: node.id };
+  if (state.active) return { adventureId: state.active.adventure.id };
+  const id = await pickScenario(session);
+  return id ? { scenarioId: id } : undefined;
+}
+
+async function pickCard(session, owner) {
+  const holder = owner.scenarioId ? await session.getScenario(owner.scenarioId) : await session.getAdventure(owner.adventureId);
+  if (!holder.cards.length) {
+    vscode.window.showInformationMessage(`"${holder.name}" has no cards.`);
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    holder.cards.map((card) => ({ label: card.name, description: cards.cardSummary(card), detail: card.keys.join(', '), card })),
+    { placeHolder: `Card of "${holder.name}" to edit`, matchOnDescription: true, matchOnDetail: true },
+  );
+  return picked && picked.card;
+}
+
+/**
+ * Asks for a new value of one field: a pick for true/false and the named choices, an input box that
+ * checks what is typed for the rest. Resolves with the typed text, or undefined when dismissed.
+ */
+async function askFieldValue(card, field) {
+  const current = cards.formatValue(field.name, card[field.name]);
+  if (field.kind === 'bool' || field.kind === 'enum') {
+    const values = field.kind === 'bool' ? ['true', 'false'] : field.values;
+    const picked = await vscode.window.showQuickPick(
+      values.map((v) => ({ label: v, description: v === current ? '(current)' : field.choices ? field.choices[v] : '', value: v })),
+      { placeHolder: `${card.name} — ${field.name}: ${field.help}` },
+    );
+    return picked && picked.value;
+  }
+  return vscode.window.showInputBox({
+    prompt: `${card.name} — ${field.name}: ${field.help}`,
+    value: current,
+    ignoreFocusOut: true,
+    validateInput: (text) => cards.validateFieldInput(field.name, text),
+  });
+}
+
+/**
+ * Shows a card's fields with their values; each picked field is asked for and stored at once with
+ * card/update (only that field), until the picker is dismissed. Description and notes open as documents.
+ */
+async function editCardRules(node) {
+  const session = await getSession();
+  const owner = node && node.kind === 'card' ? node.owner : await cardOwner(session, node);
+  if (!owner) return undefined;
+  const picked = node && node.kind === 'card' ? node.card : await pickCard(session, owner);
+  if (!picked) return undefined;
+  let card = await cards.fetchCard(session, owner, picked.id);
+  for (;;) {
+    const choice = await vscode.window.showQuickPick(
+      cards.CARD_FIELDS.map((f) => ({ label: f.name, description: cards.describeValue(f.name, card[f.name]), detail: f.help, field: f })),
+      { placeHolder: `${card.name}: pick a field to change (Escape when done)`, matchOnDescription: true },
+    );
+    if (!choice) return card;
+    const field = choice.field;
+    if (field.kind === 'multiline') {
+      await openCardText(owner, card, field.name);
+      return card;
+    }
+    const text = await askFieldValue(card, field);
+    if (text === undefined) continue;
+    let changes;
+    try {
+      changes = cards.buildChanges(card, { [field.name]: text });
+    } catch (err) {
+      showError(err);
+      continue;
+    }
+    if (Object.keys(changes).length === 0) continue;
+    try {
+      card = await session.updateCard(card.id, changes);
+      refreshTree();
+    } catch (err) {
+      showError(err);
+    }
+  }
+}
+
 // ---------------------------------------------------------------- commands
 
 const ACTIONS = { do: 'What do you do?', say: 'What do you say?', story: 'What happens next?' };
@@ -354,6 +503,7 @@ const COMMANDS = {
     vscode.window.showInformationMessage(`Exported to ${uri.fsPath}.`);
     return uri;
   },
+  'imaginai.editCardRules': (node) => editCardRules(node),
   'imaginai.refresh': () => refreshTree(),
   'imaginai.restartDaemon': async () => {
     for (const panel of [...state.panels.values()]) panel.panel.dispose();
@@ -371,6 +521,7 @@ function activate(context) {
     context.subscriptions.push(state.output);
   }
   state.provider = new LibraryProvider();
+  context.subscriptions.push(vscode.workspace.registerFileSystemProvider(cards.CARD_TEXT_SCHEME, new CardTextFileSystem(), { isCaseSensitive: true }));
   context.subscriptions.push(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: state.provider, showCollapseAll: true }));
   for (const [name, fn] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(name, async (...args) => {

@@ -6,6 +6,7 @@
 
 const { EventEmitter } = require('events');
 const { RpcError, ErrorCodes } = require('./client');
+const { firedByText, leftOutText } = require('./cards');
 
 /**
  * How one turn reads in the story view: ai turns and `story` actions as written, `do` and `say`
@@ -57,7 +58,10 @@ function previewToText(p) {
   lines.push('');
   lines.push('Cards fired:');
   if (p.firedCards.length === 0) lines.push('  (none)');
-  for (const c of p.firedCards) lines.push(`  ${c.included ? '✓' : '✗'} ${c.name} (key "${c.key}")${c.included ? '' : ' — left out: over the card budget'}`);
+  for (const c of p.firedCards) {
+    const out = leftOutText(c);
+    lines.push(`  ${out ? '✗' : '✓'} ${c.name} (${firedByText(c, p.firedCards)})${out ? ` — left out: ${out}` : ''}`);
+  }
   lines.push('');
   lines.push(`History: turns ${p.includedTurns.length ? p.includedTurns.join(', ') : '(none)'} included` +
     (p.droppedTurns.length ? `; dropped ${p.droppedTurns.join(', ')}` : '') +
@@ -73,7 +77,10 @@ function previewToText(p) {
 /** story/preview result → an HTML fragment (text escaped). */
 function previewToHtml(p) {
   const cards = p.firedCards.length
-    ? `<ul class="cards">${p.firedCards.map((c) => `<li class="${c.included ? 'included' : 'excluded'}">${escapeHtml(c.name)} <span class="key">(key “${escapeHtml(c.key)}”)</span>${c.included ? '' : ' — left out'}</li>`).join('')}</ul>`
+    ? `<ul class="cards">${p.firedCards.map((c) => {
+      const out = leftOutText(c);
+      return `<li class="${out ? 'excluded' : 'included'}">${escapeHtml(c.name)} <span class="key">(${escapeHtml(firedByText(c, p.firedCards))})</span>${out ? ` — left out: ${escapeHtml(out)}` : ''}</li>`;
+    }).join('')}</ul>`
     : '<p class="cards">No cards fired.</p>';
   const sections = p.sections
     .map((s) => `<section class="section ${escapeHtml(s.name)}"><h3>${escapeHtml(s.name)} <span class="tokens">${s.tokens} tokens</span></h3><pre>${escapeHtml(s.text)}</pre></section>`)

@@ -17,7 +17,12 @@ function createFakeVscode(settings = {}) {
     infos: [],
     documents: [],
     configReads: [],
-    answers: [], // queued answers for showInputBox / showQuickPick / dialogs, first in first out
+    answers: [], // queued answers for showInputBox / showQuickPick / dialogs, first in first out;
+    // an answer that is a function is called with what the user would see (items and options, or the
+    // input box's options) and gives the answer
+    prompts: [], // {kind, items, options} of every quick pick and input box shown
+    validations: [], // what an input box's validateInput said of the answer typed into it
+    fileSystems: {}, // scheme -> provider
   };
   const disposable = () => ({ dispose() {} });
 
@@ -40,9 +45,32 @@ function createFakeVscode(settings = {}) {
     }
   }
 
-  function answer(kind) {
+  function answer(kind, ...shown) {
     if (log.answers.length === 0) throw new Error(`unexpected ${kind}: no answer queued`);
-    return Promise.resolve(log.answers.shift());
+    const next = log.answers.shift();
+    return Promise.resolve(typeof next === 'function' ? next(...shown) : next);
+  }
+
+  async function quickPick(items, options = {}) {
+    const list = await items;
+    log.prompts.push({ kind: 'quickPick', items: list, options });
+    return answer('showQuickPick', list, options);
+  }
+
+  // Like VS Code: an answer that validateInput refuses is never returned (the user gives up instead).
+  async function inputBox(options = {}) {
+    log.prompts.push({ kind: 'inputBox', options });
+    const typed = await answer('showInputBox', options);
+    if (typeof typed === 'string' && options.validateInput) {
+      const verdict = await options.validateInput(typed);
+      log.validations.push({ typed, verdict });
+      if (verdict) return undefined;
+    }
+    return typed;
+  }
+
+  function uri(parts) {
+    return { ...parts, toString: () => `${parts.scheme}:${parts.path || parts.fsPath}` };
   }
 
   function createWebviewPanel(viewType, title, column, options) {
@@ -80,7 +108,10 @@ function createFakeVscode(settings = {}) {
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
     ThemeIcon: class ThemeIcon { constructor(id) { this.id = id; } },
     ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
-    Uri: { file: (fsPath) => ({ scheme: 'file', fsPath }) },
+    Uri: { file: (fsPath) => uri({ scheme: 'file', fsPath }), from: (parts) => uri({ ...parts }) },
+    FileType: { Unknown: 0, File: 1, Directory: 2 },
+    FileChangeType: { Changed: 1, Created: 2, Deleted: 3 },
+    FileSystemError: { NoPermissions: (m) => new Error(`NoPermissions: ${m}`), FileNotFound: (m) => new Error(`FileNotFound: ${m}`) },
     commands: {
       registerCommand(name, fn) {
         if (log.commands.has(name)) throw new Error(`command ${name} registered twice`);
@@ -111,8 +142,8 @@ function createFakeVscode(settings = {}) {
       showErrorMessage: (m) => { log.errors.push(m); return Promise.resolve(); },
       showInformationMessage: (m) => { log.infos.push(m); return Promise.resolve(); },
       showWarningMessage: (m) => { log.infos.push(m); return Promise.resolve(); },
-      showInputBox: () => answer('showInputBox'),
-      showQuickPick: () => answer('showQuickPick'),
+      showInputBox: inputBox,
+      showQuickPick: quickPick,
       showOpenDialog: () => answer('showOpenDialog'),
       showSaveDialog: () => answer('showSaveDialog'),
       showTextDocument: (doc) => Promise.resolve(doc),
@@ -128,10 +159,23 @@ function createFakeVscode(settings = {}) {
         };
       },
       onDidChangeConfiguration: () => disposable(),
-      openTextDocument(options) {
-        const doc = { ...options, getText: () => options.content };
+      async openTextDocument(options) {
+        let doc;
+        if (options.scheme && options.scheme !== 'file') {
+          // a document of a registered file system: its text is what the provider reads
+          const provider = log.fileSystems[options.scheme];
+          if (!provider) throw new Error(`no file system provider for ${options.scheme}`);
+          const content = Buffer.from(await provider.readFile(options)).toString('utf8');
+          doc = { uri: options, content, getText: () => content };
+        } else {
+          doc = { ...options, getText: () => options.content };
+        }
         log.documents.push(doc);
-        return Promise.resolve(doc);
+        return doc;
+      },
+      registerFileSystemProvider(scheme, provider) {
+        log.fileSystems[scheme] = provider;
+        return { dispose: () => delete log.fileSystems[scheme] };
       },
     },
   };

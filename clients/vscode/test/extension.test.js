@@ -70,7 +70,9 @@ test('driven through the fake: tree, start adventure, act in the webview, contex
   assert.equal(panel.title, 'Fake run');
   assert.match(panel.webview.html, /Content-Security-Policy/);
   assert.equal(log.contexts['imaginai.storyOpen'], true);
-  const adventures = await provider.getChildren(roots[0]);
+  const scenarioKids = await provider.getChildren(roots[0]);
+  assert.equal(scenarioKids[0].kind, 'cards', 'the scenario lists its cards first');
+  const adventures = scenarioKids.filter((n) => n.kind === 'adventure');
   assert.deepEqual(adventures.map((a) => a.label), ['Fake run']);
   assert.equal(provider.getTreeItem(adventures[0]).command.command, 'imaginai.resumeAdventure');
 
@@ -125,4 +127,92 @@ test('driven through the fake: tree, start adventure, act in the webview, contex
   assert.equal(log.contexts['imaginai.storyOpen'], false);
   await extension.deactivate();
   assert.equal(session.exitCode, 0);
+});
+
+test('Edit Card Rules: a card node\'s field picker edits each field with a pick or a checked input box', async (t) => {
+  const { log, api, extension } = activateFake({ 'imaginai.path': BIN, 'imaginai.database': ':memory:' });
+  t.after(() => extension.deactivate());
+  const provider = log.treeViews[0].options.treeDataProvider;
+  const [scenario] = await provider.getChildren();
+  const [cardsGroup] = await provider.getChildren(scenario);
+  const [node] = await provider.getChildren(cardsGroup);
+  const item = provider.getTreeItem(node);
+  assert.equal(item.contextValue, 'card');
+  assert.deepEqual([item.command.command, item.command.arguments[0]], ['imaginai.editCardRules', node]);
+  assert.equal(item.description, node.card.type);
+  assert.match(item.tooltip, /probability: 100/);
+  const session = await api.getSession();
+  const stored = async () => (await session.getScenario(scenario.id)).cards.find((c) => c.id === node.id);
+  const before = await stored();
+
+  const pickField = (name) => (items) => items.find((i) => i.label === name);
+  const pickValue = (value) => (items) => items.find((i) => i.value === value);
+  log.answers.push(
+    (items) => {
+      // the picker lists every field with its current value
+      assert.deepEqual(items.map((i) => i.label), require('../src/cards').CARD_FIELDS.map((f) => f.name));
+      assert.equal(items.find((i) => i.label === 'group').description, '(no group)');
+      return items.find((i) => i.label === 'probability');
+    },
+    '150', // refused by the input box's check: nothing is sent
+    pickField('probability'), '35',
+    pickField('constant'), pickValue('true'),
+    pickField('selectiveLogic'), (items) => {
+      assert.equal(items.find((i) => i.value === 'andAny').description, '(current)');
+      return items.find((i) => i.value === 'notAny');
+    },
+    pickField('secondaryKeys'), 'fog, /wi,ck/i',
+    pickField('group'), 'lights',
+    (items) => {
+      assert.equal(items.find((i) => i.label === 'group').description, 'lights', 'the picker shows the stored value');
+      return items.find((i) => i.label === 'scanDepth');
+    }, '7',
+    pickField('scanDepth'), '',
+    undefined, // Escape: done
+  );
+  const result = await log.commands.get('imaginai.editCardRules')(node);
+  assert.deepEqual(log.errors, []);
+  assert.deepEqual(log.answers, [], 'every prompt was answered');
+  assert.deepEqual(log.validations[0], { typed: '150', verdict: 'probability must be a whole number from 0 to 100; got "150"' });
+  const after = await stored();
+  assert.deepEqual(result, after);
+  assert.deepEqual(after, {
+    ...before, probability: 35, constant: true, selectiveLogic: 'notAny', secondaryKeys: ['fog', '/wi,ck/i'], group: 'lights', scanDepth: null,
+  });
+
+  // the refreshed tree marks the card as constant
+  const [refreshed] = await provider.getChildren(cardsGroup);
+  assert.equal(refreshed.description, `${before.type} · constant · group lights · 35%`);
+  assert.equal(provider.getTreeItem(refreshed).iconPath.id, 'pinned');
+
+  // a daemon refusal is shown and the picker comes back
+  log.answers.push(pickField('name'), 'x'.repeat(1001), undefined);
+  await log.commands.get('imaginai.editCardRules')(refreshed);
+  assert.equal(log.errors.length, 1);
+  assert.match(log.errors[0], /changes\.name/);
+  assert.equal((await stored()).name, before.name);
+
+  // notes open as a document of the card file system; saving it stores the text exactly
+  log.answers.push(pickField('notes'));
+  await log.commands.get('imaginai.editCardRules')(refreshed);
+  const doc = log.documents[log.documents.length - 1];
+  assert.equal(doc.uri.scheme, 'imaginai-card');
+  assert.equal(doc.getText(), '');
+  const fsProvider = log.fileSystems['imaginai-card'];
+  const notes = '  mine only\n\n  with blank lines \n';
+  await fsProvider.writeFile(doc.uri, Buffer.from(notes, 'utf8'), { create: false, overwrite: true });
+  assert.equal((await stored()).notes, notes);
+  assert.equal(Buffer.from(await fsProvider.readFile(doc.uri)).toString('utf8'), notes);
+  assert.equal((await fsProvider.stat(doc.uri)).size, Buffer.byteLength(notes));
+
+  // from the palette with an open story: the adventure's cards are offered
+  log.answers.push('Card run');
+  await log.commands.get('imaginai.startAdventure')(scenario);
+  const adventure = (await session.allAdventures())[0];
+  log.answers.push((items) => items[1], pickField('enabled'), pickValue('false'), undefined);
+  await log.commands.get('imaginai.editCardRules')();
+  const advCard = (await session.getAdventure(adventure.id)).cards[1];
+  assert.equal(advCard.enabled, false);
+  assert.equal((await stored()).enabled, true, 'the scenario\'s card is a different card');
+  assert.equal(log.errors.length, 1);
 });

@@ -3,6 +3,7 @@
 local rpc = require('imaginai.rpc')
 local story = require('imaginai.story')
 local ui = require('imaginai.ui')
+local card_form = require('imaginai.card')
 
 local M = {}
 
@@ -438,18 +439,67 @@ function M.edit_turn()
   end, { filetype = 'markdown' })
 end
 
+local card_ns = vim.api.nvim_create_namespace('imaginai-card')
+
+-- Field names and the two marker lines stand out from the text the user writes.
+local function highlight_card(buf, form)
+  vim.api.nvim_buf_clear_namespace(buf, card_ns, 0, -1)
+  -- Hints line up in one column after the widest header line (padding, so that editing a value
+  -- pushes its hint along rather than hiding text under it).
+  local hint_col = 0
+  for _, line in ipairs(form.lines) do
+    if line == card_form.DESCRIPTION_MARKER then
+      break
+    end
+    hint_col = math.max(hint_col, vim.fn.strdisplaywidth(line))
+  end
+  hint_col = math.min(hint_col, 48) + 3
+  for i, line in ipairs(form.lines) do
+    local name = card_form.header_line(line)
+    if line == card_form.DESCRIPTION_MARKER or line == form.notes_marker then
+      vim.api.nvim_buf_add_highlight(buf, card_ns, 'Title', i - 1, 0, -1)
+    elseif name and card_form.by_name[name] then
+      vim.api.nvim_buf_add_highlight(buf, card_ns, 'Identifier', i - 1, 0, #name + 1)
+      local hint = card_form.by_name[name].hint
+      if hint then
+        local pad = string.rep(' ', math.max(2, hint_col - vim.fn.strdisplaywidth(line)))
+        vim.api.nvim_buf_set_extmark(buf, card_ns, i - 1, 0, { virt_text = { { pad .. hint, 'Comment' } } })
+      end
+    end
+    if line == card_form.DESCRIPTION_MARKER then
+      break
+    end
+  end
+end
+
 local function edit_card(card, owner_label)
-  ui.scratch('imaginai://card/' .. card.id, ui.card_lines(card), function(lines, done)
-    local changes, perr = ui.parse_card(lines)
+  local form = card_form.form(card)
+  local buf
+  buf = ui.scratch('imaginai://card/' .. card.id, form.lines, function(lines, done)
+    local changes, perr = card_form.changes(form, lines)
     if not changes then
       ui.notify('card not saved: ' .. perr, ERROR)
       return
     end
-    M.request('card/update', { id = card.id, changes = changes }, function(updated)
+    if next(changes) == nil then
       done(true)
-      ui.notify('card "' .. updated.name .. '" saved (' .. owner_label .. ')')
+      ui.notify('card "' .. card.name .. '": nothing changed')
+      return
+    end
+    M.request('card/update', { id = card.id, changes = changes }, function(updated)
+      card, form = updated, card_form.form(updated)
+      -- Show what the daemon stored (keys trimmed, empty keys dropped) once it differs from the buffer.
+      if vim.api.nvim_buf_is_valid(buf) and not vim.deep_equal(form.lines, vim.api.nvim_buf_get_lines(buf, 0, -1, false)) then
+        vim.api.nvim_buf_set_lines(buf, 0, -1, false, form.lines)
+        highlight_card(buf, form)
+      end
+      done(true)
+      local names = vim.tbl_keys(changes)
+      table.sort(names)
+      ui.notify('card "' .. updated.name .. '" saved (' .. owner_label .. '): ' .. table.concat(names, ', '))
     end)
-  end, { filetype = 'yaml' })
+  end, { filetype = 'imaginaicard' })
+  highlight_card(buf, form)
 end
 
 --- Picks a card of the current adventure or of its (or the current) scenario and edits it.
@@ -463,7 +513,7 @@ function M.card()
     vim.ui.select(items, {
       prompt = 'Card',
       format_item = function(it)
-        return '[' .. it.owner .. '] ' .. it.card.name .. ' (' .. it.card.type .. ')'
+        return '[' .. it.owner .. '] ' .. card_form.label(it.card)
       end,
     }, function(choice)
       if choice then
@@ -553,6 +603,38 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Floats: context preview and usage
 
+--- What brought a fired card into the context. Daemons before card recursion send only `key`.
+function M.fired_by(c, fired)
+  local key = c.key and ('key "' .. c.key .. '"') or nil
+  if c.trigger == 'constant' then
+    return 'constant'
+  elseif c.trigger == 'sticky' then
+    return 'sticky from an earlier turn' .. (key and (', ' .. key) or '')
+  elseif c.trigger == 'card' then
+    local by = c.firedBy and ('card ' .. c.firedBy) or "another card's text"
+    for _, other in ipairs(fired) do
+      if c.firedBy and other.cardId == c.firedBy then
+        by = 'card "' .. other.name .. '"'
+      end
+    end
+    return (key and (key .. ' in ') or 'by ') .. by
+  end
+  return key or 'no key'
+end
+
+local LEFT_OUT = {
+  budget = 'over the card budget',
+  group = 'another card of its group has a higher order',
+  probability = 'its probability roll failed',
+}
+
+function M.left_out(c)
+  if c.included ~= false then
+    return ''
+  end
+  return '  NOT INCLUDED: ' .. (LEFT_OUT[c.leftOut] or c.leftOut or LEFT_OUT.budget)
+end
+
 function M.context_lines(p)
   local lines = {
     'Context preview — ' .. p.model,
@@ -569,7 +651,7 @@ function M.context_lines(p)
   else
     table.insert(lines, 'Fired cards:')
     for _, c in ipairs(p.firedCards) do
-      table.insert(lines, string.format('  %s  (key "%s")%s', c.name, c.key, c.included and '' or '  NOT INCLUDED: over the card budget'))
+      table.insert(lines, '  ' .. c.name .. '  (' .. M.fired_by(c, p.firedCards) .. ')' .. M.left_out(c))
     end
   end
   local inc = p.includedTurns
