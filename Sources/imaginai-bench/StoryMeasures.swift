@@ -64,7 +64,7 @@ extension Runner {
             plotEssentials: String(repeating: "The fog has lain over Kell for a week. ", count: 20),
             authorsNotes: "Slow dread.",
             cards: (0..<50).map { PromptCard(id: "c\($0)", type: "character", name: "Name\($0)", description: String(repeating: "A quiet person of the harbor. ", count: 8), keys: ["name\($0)"]) })
-        let matcher = TriggerMatcher(cards: material.cards.map(\.keys))
+        let cardIndex = CardIndex(cards: material.cards)
         for turns in [1000, 100_000] {
             progress("prompt assembly: \(turns) turns")
             let history = (0..<turns).map { PromptTurn(index: $0, speaker: $0 % 2 == 0 ? .ai : .player(.do), text: "Turn \($0): name\($0 % 50) walks the quay in the rain and looks at the water for a long while.") }
@@ -76,7 +76,7 @@ extension Runner {
                 let start = monotonicNanos()
                 let prompt = try? PromptAssembler.assemble(
                     material: material, action: (kind: .do, text: "look for name3"),
-                    limits: PromptLimits(contextTokens: 8192, maxOutputTokens: 200), matcher: matcher
+                    limits: PromptLimits(contextTokens: 8192, maxOutputTokens: 200), cardIndex: cardIndex
                 ) { before, limit in
                     let end = before ?? history.count
                     let page = Array(history[max(0, end - limit)..<end])
