@@ -103,9 +103,9 @@ public enum PromptAssembler {
         }
         included.reverse()
         var paragraphs = included.map(ActionFormatter.historyText)
-        // Deepest first, so that inserting one depth does not move the place of a shallower one. A depth
-        // past the oldest included turn puts the cards at the start of the history.
-        for (depth, texts) in atDepth.sorted(by: { $0.key > $1.key }) {
+        // Shallowest first: each insertion is then behind the places of the deeper ones still to come, so
+        // it does not move them. A depth past the oldest included turn puts the cards at the start.
+        for (depth, texts) in atDepth.sorted(by: { $0.key < $1.key }) {
             let place = max(0, included.count - depth)
             paragraphs.insert(texts.joined(separator: "\n"), at: place)
         }
