@@ -3,12 +3,15 @@
 /// are read from the cards passed with each selection).
 ///
 /// One `TriggerMatcher` holds every key: list `i < cards.count` is card i's primary keys, and each
-/// secondary key is a list of its own after those, so one scan says which of them are mentioned.
+/// distinct secondary key is a list of its own after those, so one scan says which of them are
+/// mentioned. A secondary key many cards share ("night") is one list: a mention of it costs the same
+/// however many cards use it.
 public final class CardIndex: Sendable {
     let matcher: TriggerMatcher
     let cardCount: Int
-    /// Card i's secondary keys are the lists `secondaryStart[i] ..< secondaryStart[i + 1]`.
+    /// Card i's secondary keys are the lists `secondaryLists[secondaryStart[i] ..< secondaryStart[i + 1]]`.
     let secondaryStart: [Int]
+    let secondaryLists: [Int]
     let constantCards: [Int]
     let positionOfID: [String: Int]
     /// The most turns any card's keys are searched in (its own scanDepth); 0 when none sets one.
@@ -21,23 +24,34 @@ public final class CardIndex: Sendable {
         var lists = cards.map(\.keys)
         var secondaryStart: [Int] = []
         secondaryStart.reserveCapacity(cards.count + 1)
+        var secondaryLists: [Int] = []
+        var listOfSecondaryKey: [String: Int] = [:]
         var constantCards: [Int] = []
         var positionOfID: [String: Int] = [:]
         positionOfID.reserveCapacity(cards.count)
         var deepest = 0
         var span = 0
         for (index, card) in cards.enumerated() {
-            secondaryStart.append(lists.count)
-            lists.append(contentsOf: card.rules.secondaryKeys.map { [$0] })
+            secondaryStart.append(secondaryLists.count)
+            for key in card.rules.secondaryKeys {
+                if let list = listOfSecondaryKey[key] {
+                    secondaryLists.append(list)
+                } else {
+                    listOfSecondaryKey[key] = lists.count
+                    secondaryLists.append(lists.count)
+                    lists.append([key])
+                }
+            }
             if card.rules.constant { constantCards.append(index) }
             if positionOfID[card.id] == nil { positionOfID[card.id] = index }
             deepest = max(deepest, card.rules.scanDepth ?? 0)
             span = max(span, card.rules.sticky + card.rules.cooldown)
         }
-        secondaryStart.append(lists.count)
+        secondaryStart.append(secondaryLists.count)
         self.matcher = TriggerMatcher(cards: lists)
         self.cardCount = cards.count
         self.secondaryStart = secondaryStart
+        self.secondaryLists = secondaryLists
         self.constantCards = constantCards
         self.positionOfID = positionOfID
         self.deepestCardScan = deepest
@@ -143,7 +157,7 @@ struct CardSelection {
             return rules.enabled && answer >= rules.delay && !coolingDown.contains(card) && !fired.contains(card)
         }
         func secondaryAllows(_ card: Int, isMentioned: (Int) -> Bool) -> Bool {
-            let lists = index.secondaryStart[card]..<index.secondaryStart[card + 1]
+            let lists = index.secondaryLists[index.secondaryStart[card]..<index.secondaryStart[card + 1]]
             guard !lists.isEmpty else { return true }
             switch cards[card].rules.secondaryLogic {
             case .andAny: return lists.contains(where: isMentioned)
