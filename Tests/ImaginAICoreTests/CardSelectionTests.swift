@@ -343,3 +343,21 @@ private func moment(_ answer: Int, activated: [(Int, [String])] = []) -> PromptM
     disabled[0].rules.enabled = false
     #expect(try assemble(disabled, action: "Snow", moment: moment(4, activated: [(3, ["c-rain"])])).firedCards.map(\.name) == ["Snow"])
 }
+
+@Test func aSecondaryKeySharedByManyCardsCountsForEachOfThem() throws {
+    let cards = [
+        card("Ann", rules: PromptCardRules(secondaryKeys: ["rain"], secondaryLogic: .andAny)),
+        card("Bo", rules: PromptCardRules(secondaryKeys: ["rain"], secondaryLogic: .notAny)),
+        card("Cy", rules: PromptCardRules(secondaryKeys: ["rain", "wind"], secondaryLogic: .andAll)),
+    ]
+    #expect(Set(included(try assemble(cards, action: "Ann, Bo and Cy in the rain"))) == ["Ann"])
+    #expect(Set(included(try assemble(cards, action: "Ann, Bo and Cy in the wind and rain"))) == ["Ann", "Cy"])
+    #expect(Set(included(try assemble(cards, action: "Ann, Bo and Cy"))) == ["Bo"])
+}
+
+@Test func regexKeysAreJudgedByTheTurnTheyAreIn() throws {
+    let ann = card("Ann", keys: ["/an+e?/i"], rules: PromptCardRules(scanDepth: 1))
+    #expect(try assemble([ann], history: ["ANNE", "x", "y"], action: "").firedCards.isEmpty)
+    #expect(included(try assemble([ann], history: ["x", "y", "ANNE"], action: "")) == ["Ann"])
+    #expect(try assemble([ann], history: ["x", "ANNE", "y"], action: "").firedCards.isEmpty)
+}
