@@ -177,6 +177,20 @@ public final class TriggerMatcher: Sendable {
     /// Appends `text` folded; white space at its start joins a space already at the end of `out`.
     static func fold(_ text: String, into out: inout [UInt32]) {
         var inSpace = out.last == 0x20
+        // ASCII, most of any English story, is its own canonical composition and lowercases byte by
+        // byte: no Foundation normalisation or Unicode property lookups for it.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in text.utf8 {
+                if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                    if !inSpace { out.append(0x20) }
+                    inSpace = true
+                } else {
+                    out.append(UInt32((0x41...0x5A).contains(byte) ? byte | 0x20 : byte))
+                    inSpace = false
+                }
+            }
+            return
+        }
         for scalar in text.precomposedStringWithCanonicalMapping.lowercased().unicodeScalars {
             if scalar.properties.isWhitespace {
                 if !inSpace { out.append(0x20) }
