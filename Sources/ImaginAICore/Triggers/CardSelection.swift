@@ -8,7 +8,8 @@
 /// however many cards use it.
 public final class CardIndex: Sendable {
     let matcher: TriggerMatcher
-    let cardCount: Int
+    /// How many cards it was built from.
+    public let cardCount: Int
     /// Card i's secondary keys are the lists `secondaryLists[secondaryStart[i] ..< secondaryStart[i + 1]]`.
     let secondaryStart: [Int]
     let secondaryLists: [Int]

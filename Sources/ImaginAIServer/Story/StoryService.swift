@@ -423,7 +423,8 @@ final class MatcherCache: Sendable {
             hasher.combine(card.rules.cooldown)
         }
         let signature = hasher.finalize()
-        if let cached = cache.withLock({ $0[adventure.id] }), cached.signature == signature {
+        // The count guards against a hash collision handing over an index of another card set.
+        if let cached = cache.withLock({ $0[adventure.id] }), cached.signature == signature, cached.index.cardCount == cards.count {
             return cached.index
         }
         let index = CardIndex(cards: cards)
