@@ -9,18 +9,43 @@ public struct SectionTokens: Codable, Hashable, Sendable {
     public var instructions: Int
     public var plotEssentials: Int
     public var authorsNotes: Int
+    /// Cards placed before the history.
     public var cards: Int
+    /// The history, with the cards placed at a depth inside it.
     public var history: Int
+    /// Cards placed after the history.
+    public var cardsAfterHistory: Int
     public var action: Int
 
-    public init(system: Int = 0, instructions: Int = 0, plotEssentials: Int = 0, authorsNotes: Int = 0, cards: Int = 0, history: Int = 0, action: Int = 0) {
+    public init(
+        system: Int = 0, instructions: Int = 0, plotEssentials: Int = 0, authorsNotes: Int = 0, cards: Int = 0, history: Int = 0,
+        cardsAfterHistory: Int = 0, action: Int = 0
+    ) {
         self.system = system
         self.instructions = instructions
         self.plotEssentials = plotEssentials
         self.authorsNotes = authorsNotes
         self.cards = cards
         self.history = history
+        self.cardsAfterHistory = cardsAfterHistory
         self.action = action
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case system, instructions, plotEssentials, authorsNotes, cards, history, cardsAfterHistory, action
+    }
+
+    /// Usage stored before cards could be placed after the history has no `cardsAfterHistory`: 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        system = try c.decode(Int.self, forKey: .system)
+        instructions = try c.decode(Int.self, forKey: .instructions)
+        plotEssentials = try c.decode(Int.self, forKey: .plotEssentials)
+        authorsNotes = try c.decode(Int.self, forKey: .authorsNotes)
+        cards = try c.decode(Int.self, forKey: .cards)
+        history = try c.decode(Int.self, forKey: .history)
+        cardsAfterHistory = try c.decodeIfPresent(Int.self, forKey: .cardsAfterHistory) ?? 0
+        action = try c.decode(Int.self, forKey: .action)
     }
 }
 
@@ -184,7 +209,7 @@ public struct StoryPreviewRequest: RequestType {
 }
 
 public struct PreviewSection: Codable, Hashable, Sendable {
-    /// system, instructions, plotEssentials, cards, history, authorsNotes or action.
+    /// system, instructions, plotEssentials, cards, history, cardsAfterHistory, authorsNotes or action.
     public var name: String
     public var text: String
     public var tokens: Int
@@ -195,18 +220,63 @@ public struct PreviewSection: Codable, Hashable, Sendable {
     }
 }
 
+/// What fired a card.
+public enum CardTrigger: String, Codable, Hashable, Sendable, CaseIterable {
+    /// A key in the recent story (history turns or the action).
+    case story
+    /// A key in the text of another included card (recursion).
+    case card
+    /// The card is always on.
+    case constant
+    /// Still included after an earlier activation.
+    case sticky
+}
+
+/// Why a card that fired is not in the prompt.
+public enum CardLeftOut: String, Codable, Hashable, Sendable, CaseIterable {
+    /// It did not fit the card budget.
+    case budget
+    /// A card of the same group with a higher order was included.
+    case group
+    /// It lost its probability roll.
+    case probability
+}
+
 public struct FiredCardInfo: Codable, Hashable, Sendable {
     public var cardId: String
     public var name: String
-    /// The key whose latest mention fired it.
-    public var key: String
-    /// False when it fired but did not fit the card budget.
+    public var trigger: CardTrigger
+    /// The key whose latest mention fired it; null when no key did (constant, sticky).
+    public var key: String?
+    /// For trigger `card`: the id of the card whose text named it; otherwise null.
+    public var firedBy: String?
+    /// True when it is in the prompt.
     public var included: Bool
-    public init(cardId: String, name: String, key: String, included: Bool) {
+    /// Why it is not in the prompt; null when it is.
+    public var leftOut: CardLeftOut?
+
+    public init(cardId: String, name: String, trigger: CardTrigger, key: String?, firedBy: String? = nil, included: Bool, leftOut: CardLeftOut? = nil) {
         self.cardId = cardId
         self.name = name
+        self.trigger = trigger
         self.key = key
+        self.firedBy = firedBy
         self.included = included
+        self.leftOut = leftOut
+    }
+
+    enum CodingKeys: String, CodingKey { case cardId, name, trigger, key, firedBy, included, leftOut }
+
+    /// Every field written, null ones as null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cardId, forKey: .cardId)
+        try c.encode(name, forKey: .name)
+        try c.encode(trigger, forKey: .trigger)
+        try c.encode(key, forKey: .key)
+        try c.encode(firedBy, forKey: .firedBy)
+        try c.encode(included, forKey: .included)
+        try c.encode(leftOut, forKey: .leftOut)
     }
 }
 

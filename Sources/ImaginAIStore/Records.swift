@@ -436,6 +436,20 @@ enum UsageColumn {
     }
 }
 
+/// `turn.activatedCards`: a JSON array of card ids, NULL for none.
+enum ActivatedCardsColumn {
+    static func encode(_ ids: [String]) -> String? {
+        guard !ids.isEmpty, let data = try? JSONEncoder().encode(ids) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A value that is not an array of strings reads as none: it only ever shortens a timed effect.
+    static func decode(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}
+
 /// The text fields scenarios and adventures share, changed the same way in both.
 protocol StoryTextRecord {
     var name: String { get set }

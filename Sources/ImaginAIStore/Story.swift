@@ -1,5 +1,6 @@
 import FoundationEssentials
 import GRDB
+import ImaginAICore
 import ImaginAIProtocol
 
 /// The writes of story generation, each one transaction: a player turn is committed before the model is
@@ -13,11 +14,34 @@ extension AppDatabase {
         }
     }
 
-    /// Stores a generated turn with what it cost.
-    public func appendAITurn(adventureId: String, text: String, usage: TurnUsage) throws -> Turn {
+    /// Stores a generated turn with what it cost and the ids of the cards with timed effects its prompt
+    /// activated (empty: none, stored as NULL).
+    public func appendAITurn(adventureId: String, text: String, usage: TurnUsage, activatedCards: [String] = []) throws -> Turn {
         try writer.write { db in
             try clearRedo(db, adventureId: adventureId)
-            return try insertTurn(db, adventureId: adventureId, role: .ai, action: nil, text: text, usage: usage)
+            return try insertTurn(
+                db, adventureId: adventureId, role: .ai, action: nil, text: text, usage: usage,
+                activatedCards: ActivatedCardsColumn.encode(activatedCards))
+        }
+    }
+
+    /// The cards each generated turn with an index in `range` activated, oldest first; turns that
+    /// activated none are left out. One range read through the (adventureId, turnIndex) index.
+    public func cardActivations(adventureId: String, turnIndexes range: Range<Int>) throws -> [CardActivation] {
+        guard !range.isEmpty else { return [] }
+        return try read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT turnIndex, activatedCards FROM turn
+                    WHERE adventureId = ? AND turnIndex >= ? AND turnIndex < ? AND activatedCards IS NOT NULL
+                    ORDER BY turnIndex
+                    """,
+                arguments: [adventureId, range.lowerBound, range.upperBound])
+            return rows.compactMap { row in
+                let ids = ActivatedCardsColumn.decode(row["activatedCards"])
+                return ids.isEmpty ? nil : CardActivation(turnIndex: row["turnIndex"], cardIDs: ids)
+            }
         }
     }
 
@@ -30,8 +54,9 @@ extension AppDatabase {
     }
 
     /// A retry's new text becomes the turn's next version and its current text; the earlier ones stay
-    /// listed by `turnVersions`.
-    public func addTurnVersion(turnId: String, text: String, usage: TurnUsage) throws -> Turn {
+    /// listed by `turnVersions`. The cards the retry's prompt activated replace the turn's list: later
+    /// prompts count timed effects from the prompt of the text the story now holds.
+    public func addTurnVersion(turnId: String, text: String, usage: TurnUsage, activatedCards: [String] = []) throws -> Turn {
         try writer.write { db in
             var record = try requireTurn(db, id: turnId)
             let now = clock.now()
@@ -45,6 +70,7 @@ extension AppDatabase {
             record.text = text
             record.usage = usageJSON
             record.currentVersion = version
+            record.activatedCards = ActivatedCardsColumn.encode(activatedCards)
             try record.update(db)
             try touchPlayed(db, adventureId: record.adventureId, now: now)
             return record.turn
@@ -159,7 +185,10 @@ extension AppDatabase {
         }
     }
 
-    func insertTurn(_ db: Database, adventureId: String, role: TurnRole, action: ActionKind?, text: String, usage: TurnUsage?) throws -> Turn {
+    func insertTurn(
+        _ db: Database, adventureId: String, role: TurnRole, action: ActionKind?, text: String, usage: TurnUsage?,
+        activatedCards: String? = nil
+    ) throws -> Turn {
         _ = try requireAdventure(db, id: adventureId)
         let now = clock.now()
         let index = try turnCount(db, adventureId: adventureId)
@@ -167,7 +196,8 @@ extension AppDatabase {
         let record = TurnRecord(
             id: Identifier.make(Identifier.turn), adventureId: adventureId,
             turnIndex: index, role: role.rawValue,
-            action: action?.rawValue, text: text, createdAt: now, usage: UsageColumn.encode(usage))
+            action: action?.rawValue, text: text, createdAt: now, usage: UsageColumn.encode(usage),
+            activatedCards: activatedCards)
         try record.insert(db)
         try touchPlayed(db, adventureId: adventureId, now: now)
         return record.turn

@@ -358,7 +358,7 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         // Story generation.
         let usage = TurnUsage(
             promptTokens: 812, outputTokens: 64, thinkingTokens: 0, source: .estimate,
-            sections: SectionTokens(system: 60, instructions: 5, plotEssentials: 7, authorsNotes: 6, cards: 30, history: 700, action: 4),
+            sections: SectionTokens(system: 60, instructions: 5, plotEssentials: 7, authorsNotes: 6, cards: 30, history: 700, cardsAfterHistory: 12, action: 4),
             model: "offline/storyteller", latencyMs: 1200, firstChunkMs: nil)
         var streamed = usage
         streamed.firstChunkMs = 40
@@ -372,8 +372,17 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         try check(RedoResult(restored: [player, ai], turnCount: 3), method: "story/redo")
         try check(
             PreviewResult(
-                model: "offline/storyteller", sections: [PreviewSection(name: "system", text: "Narrate.", tokens: 2)],
-                firedCards: [FiredCardInfo(cardId: "crd_1", name: "Mirel", key: "Mirel", included: false)],
+                model: "offline/storyteller",
+                sections: [
+                    PreviewSection(name: "system", text: "Narrate.", tokens: 2),
+                    PreviewSection(name: "cardsAfterHistory", text: "[Mirel]", tokens: 2),
+                ],
+                firedCards: [
+                    FiredCardInfo(cardId: "crd_1", name: "Mirel", trigger: .story, key: "Mirel", included: false, leftOut: .budget),
+                    FiredCardInfo(cardId: "crd_2", name: "Lamp", trigger: .card, key: "lamp", firedBy: "crd_1", included: true),
+                    FiredCardInfo(cardId: "crd_3", name: "Fog", trigger: .constant, key: nil, included: false, leftOut: .probability),
+                    FiredCardInfo(cardId: "crd_4", name: "Bell", trigger: .sticky, key: nil, included: false, leftOut: .group),
+                ],
                 includedTurns: [0, 1], droppedTurns: [], olderTurnsOmitted: 0, totalTokens: 2, budgetTokens: 7992),
             method: "story/preview")
         try check(TurnVersionsResult(versions: [TurnVersion(version: 0, text: "a", createdAt: stamp, current: true)]), method: "turn/versions")

@@ -18,7 +18,7 @@ private func assemble(_ turns: [PromptTurn], action: (PlayerActionKind, String)?
     try PromptAssembler.assemble(
         material: material, action: action.map { (kind: $0.0, text: $0.1) },
         limits: PromptLimits(contextTokens: context, maxOutputTokens: 200, scanDepth: scanDepth),
-        matcher: TriggerMatcher(cards: material.cards.map(\.keys))
+        cardIndex: CardIndex(cards: material.cards)
     ) { before, limit in
         let end = before ?? turns.count
         return Array(turns[max(0, end - limit)..<end])
@@ -77,7 +77,7 @@ private func assemble(_ turns: [PromptTurn], action: (PlayerActionKind, String)?
     let prompt = try PromptAssembler.assemble(
         material: material, action: (kind: .do, text: "wait"),
         limits: PromptLimits(contextTokens: 2000, maxOutputTokens: 200),
-        matcher: TriggerMatcher(cards: material.cards.map(\.keys)), pageSize: 64
+        cardIndex: CardIndex(cards: material.cards), pageSize: 64
     ) { before, limit in
         pages += 1
         let end = before ?? turns.count

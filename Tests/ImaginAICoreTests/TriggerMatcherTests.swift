@@ -64,3 +64,12 @@ private func fired(_ cards: [[String]], _ text: String) -> [Int] {
     let hits = matcher.scan("word77 jumps over name5000 alpha, then k9999z but not word1234x or name12 beta")
     #expect(Set(hits.map(\.card)) == [77, 5000, 9999])
 }
+
+@Test func asciiTextFoldsAsTheUnicodePathWouldFoldIt() {
+    // Text with one non-ASCII scalar takes the Unicode path: the ASCII fast path must agree with it.
+    let samples = ["Hello\t\n  WORLD x", " Leading and trailing \r\n", "K-9_Unit\u{0B}\u{0C}tabs", "MiXeD 123 @#[]{}~", "\u{1F}\u{7F}control"]
+    for sample in samples {
+        let slow = TriggerMatcher.fold(sample + "é")
+        #expect(TriggerMatcher.fold(sample) == Array(slow.dropLast()), "\(sample.debugDescription)")
+    }
+}

@@ -1,14 +1,16 @@
-/// Builds the prompt for one turn: fixed sections first, then the cards the recent text mentions, then as
-/// much history as fits, newest first. Whatever is left out is reported, never silently lost.
+/// Builds the prompt for one turn: fixed sections first, then the cards the recent text mentions (see
+/// `CardSelection` for which), then as much history as fits, newest first. Whatever is left out is
+/// reported, never silently lost.
 public enum PromptAssembler {
     /// `loadHistory(beforeIndex, limit)` returns up to `limit` turns older than `beforeIndex` (nil: the
     /// newest), oldest first. It is called page by page only until the budget is full, so a long
-    /// adventure is never loaded whole.
+    /// adventure is never loaded whole. `cardIndex` must have been built from `material.cards`.
     public static func assemble(
         material: PromptMaterial,
         action: (kind: PlayerActionKind, text: String)?,
         limits: PromptLimits,
-        matcher: TriggerMatcher,
+        cardIndex: CardIndex,
+        moment: PromptMoment = PromptMoment(),
         pageSize: Int = 64,
         loadHistory: (_ beforeIndex: Int?, _ limit: Int) throws -> [PromptTurn]
     ) throws -> AssembledPrompt {
@@ -30,32 +32,47 @@ public enum PromptAssembler {
             throw PromptError.fixedSectionsTooLarge(tokens: fixed, budget: budget)
         }
 
-        // The newest page serves both the card scan window and the start of the history. The window runs
-        // oldest to newest with the current action last, because a later position is a more recent
-        // mention: a key the player just typed outranks one only mentioned in older turns.
-        var page = try loadHistory(nil, pageSize)
-        let scanWindow = (page.suffix(limits.scanDepth).map(\.text) + [action?.text ?? ""]).joined(separator: "\n")
+        // The newest page serves both the card scan window and the start of the history; it reaches as
+        // deep as the deepest card scan. The window runs oldest to newest with the current action last,
+        // because a later position is a more recent mention: a key the player just typed outranks one
+        // only mentioned in older turns.
+        let widest = cardIndex.widestScan(defaultDepth: limits.scanDepth)
+        var page = try loadHistory(nil, max(pageSize, widest))
+        let window = page.suffix(widest).map(\.text) + [action?.text ?? ""]
 
-        var fired: [FiredCard] = []
-        var cardTexts: [String] = []
-        var cardTokens = 0
         let cardBudget = Int(Double(budget - fixed) * limits.cardShare)
-        for hit in matcher.scan(scanWindow) where material.cards.indices.contains(hit.card) {
-            let card = material.cards[hit.card]
-            let text = CardFormatter.format(card)
-            let tokens = TokenEstimator.estimate(text) + 1
-            let fits = cardTokens + tokens <= cardBudget
-            if fits {
-                cardTexts.append(text)
-                cardTokens += tokens
-            }
-            fired.append(FiredCard(cardID: card.id, name: card.name, key: hit.key, included: fits))
-        }
-        if !cardTexts.isEmpty {
-            set(.cards, cardTexts.joined(separator: "\n"))
+        var cardTexts: [Int: String] = [:]
+        let selection = CardSelection(
+            cards: material.cards, index: cardIndex, window: window, defaultScanDepth: limits.scanDepth,
+            recursionDepth: limits.recursionDepth, moment: moment, cardBudget: cardBudget
+        ) { card in
+            let text = CardFormatter.format(material.cards[card])
+            cardTexts[card] = text
+            return TokenEstimator.estimate(text) + 1
         }
 
-        var remaining = budget - sections.values.reduce(0) { $0 + $1.tokens }
+        // Placement, each place in budget order (highest order first).
+        var before: [String] = []
+        var after: [String] = []
+        var atDepth: [Int: [String]] = [:]
+        var atDepthTokens = 0
+        for position in selection.included {
+            let card = selection.candidates[position].card
+            let text = cardTexts[card] ?? CardFormatter.format(material.cards[card])
+            switch material.cards[card].rules.position {
+            case .beforeHistory: before.append(text)
+            case .afterHistory: after.append(text)
+            case .atDepth(let depth):
+                atDepth[max(0, depth), default: []].append(text)
+                atDepthTokens += TokenEstimator.estimate(text) + 1
+            }
+        }
+        set(.cards, before.joined(separator: "\n"))
+        set(.cardsAfterHistory, after.joined(separator: "\n"))
+
+        // Cards placed at a depth go inside the history text but come out of the card budget, so the
+        // history gets what is left after them.
+        var remaining = budget - sections.values.reduce(0) { $0 + $1.tokens } - atDepthTokens
         var included: [PromptTurn] = []
         var dropped: [Int] = []
         var olderOmitted = 0
@@ -85,13 +102,30 @@ public enum PromptAssembler {
             page = try loadHistory(oldest, pageSize)
         }
         included.reverse()
-        if !included.isEmpty {
-            set(.history, included.map(ActionFormatter.historyText).joined(separator: "\n\n"))
+        var paragraphs = included.map(ActionFormatter.historyText)
+        // Shallowest first: each insertion is then behind the places of the deeper ones still to come, so
+        // it does not move them. A depth past the oldest included turn puts the cards at the start.
+        for (depth, texts) in atDepth.sorted(by: { $0.key < $1.key }) {
+            let place = max(0, included.count - depth)
+            paragraphs.insert(texts.joined(separator: "\n"), at: place)
         }
+        set(.history, paragraphs.joined(separator: "\n\n"))
+
+        let firedCards = selection.candidates.map { candidate in
+            let card = material.cards[candidate.card]
+            return FiredCard(
+                cardID: card.id, name: card.name, trigger: candidate.trigger, key: candidate.key,
+                firedBy: candidate.firedBy.map { material.cards[$0].id }, leftOut: candidate.leftOut)
+        }
+        let activated = selection.candidates.filter { candidate in
+            let rules = material.cards[candidate.card].rules
+            return candidate.leftOut == nil && candidate.trigger != .sticky && (rules.sticky > 0 || rules.cooldown > 0)
+        }.map { material.cards[$0.card].id }
 
         return AssembledPrompt(
             sections: PromptSectionKind.allCases.compactMap { sections[$0] },
-            firedCards: fired,
+            firedCards: firedCards,
+            activatedCardIDs: activated,
             includedTurns: included.map(\.index),
             droppedTurns: dropped,
             olderTurnsOmitted: olderOmitted,

@@ -22,13 +22,112 @@ public struct PromptCard: Sendable, Equatable {
     public var name: String
     public var description: String
     public var keys: [String]
+    public var rules: PromptCardRules
 
-    public init(id: String, type: String, name: String, description: String, keys: [String]) {
+    public init(id: String, type: String, name: String, description: String, keys: [String], rules: PromptCardRules = .plain) {
         self.id = id
         self.type = type
         self.name = name
         self.description = description
         self.keys = keys
+        self.rules = rules
+    }
+}
+
+/// When a card goes into the prompt besides its keys: SillyTavern's World Info options, with its
+/// meanings. The defaults make a plain card (fires on a key in the recent text).
+public struct PromptCardRules: Sendable, Equatable, Hashable {
+    public enum SecondaryLogic: String, Sendable, Hashable {
+        /// A primary key and at least one secondary key.
+        case andAny
+        /// A primary key and every secondary key.
+        case andAll
+        /// A primary key and none of the secondary keys.
+        case notAny
+        /// A primary key and not every secondary key.
+        case notAll
+    }
+
+    public enum Position: Sendable, Equatable, Hashable {
+        /// In the cards section, before the history.
+        case beforeHistory
+        /// In a section of its own after the history, before the author's note and the action.
+        case afterHistory
+        /// Inside the history, this many turns before its end (0: after the newest turn).
+        case atDepth(Int)
+    }
+
+    public var secondaryKeys: [String]
+    public var secondaryLogic: SecondaryLogic
+    public var constant: Bool
+    public var enabled: Bool
+    public var order: Int
+    /// 0-100: the chance that the card is included when it fires.
+    public var probability: Int
+    /// Turns searched for its keys; nil: the scan depth of the limits.
+    public var scanDepth: Int?
+    public var excludeRecursion: Bool
+    public var preventRecursion: Bool
+    public var sticky: Int
+    public var cooldown: Int
+    public var delay: Int
+    public var group: String?
+    public var position: Position
+
+    public init(
+        secondaryKeys: [String] = [], secondaryLogic: SecondaryLogic = .andAny, constant: Bool = false, enabled: Bool = true,
+        order: Int = 100, probability: Int = 100, scanDepth: Int? = nil, excludeRecursion: Bool = false,
+        preventRecursion: Bool = false, sticky: Int = 0, cooldown: Int = 0, delay: Int = 0, group: String? = nil,
+        position: Position = .beforeHistory
+    ) {
+        self.secondaryKeys = secondaryKeys
+        self.secondaryLogic = secondaryLogic
+        self.constant = constant
+        self.enabled = enabled
+        self.order = order
+        self.probability = probability
+        self.scanDepth = scanDepth
+        self.excludeRecursion = excludeRecursion
+        self.preventRecursion = preventRecursion
+        self.sticky = sticky
+        self.cooldown = cooldown
+        self.delay = delay
+        self.group = group
+        self.position = position
+    }
+
+    public static let plain = PromptCardRules()
+}
+
+/// The cards a generated turn's prompt freshly activated.
+public struct CardActivation: Sendable, Equatable {
+    public var turnIndex: Int
+    public var cardIDs: [String]
+    public init(turnIndex: Int, cardIDs: [String]) {
+        self.turnIndex = turnIndex
+        self.cardIDs = cardIDs
+    }
+}
+
+/// The turn a prompt is built for, and what earlier prompts activated: what the timed effects and the
+/// probability rolls depend on.
+public struct PromptMoment: Sendable, Equatable {
+    /// The adventure, for reproducible rolls.
+    public var adventureID: String
+    /// The index the answer turn will have (what delay, sticky and cooldown count against).
+    public var answerIndex: Int
+    /// 0 for a first answer; the retry's version number for a retry. Part of the rolls' seed, so each
+    /// retry rolls afresh while the same retry always rolls the same.
+    public var version: Int
+    /// The cards with sticky or cooldown that generated turns' prompts activated, by the ai turn's
+    /// index: at least those within the longest sticky + cooldown span before `answerIndex`.
+    public var activations: [CardActivation]
+
+    public init(adventureID: String = "", answerIndex: Int = 0, version: Int = 0, activations: [CardActivation] = []) {
+        self.adventureID = adventureID
+        self.answerIndex = answerIndex
+        self.version = version
+        self.activations = activations
     }
 }
 
@@ -65,14 +164,17 @@ public struct PromptLimits: Sendable {
     public var maxOutputTokens: Int
     /// How many recent turns (besides the current action) are scanned for card keys.
     public var scanDepth: Int
+    /// Rounds in which included cards' text fires further cards (0: none).
+    public var recursionDepth: Int
     /// The most of the budget that triggered cards may take, as a fraction of what is left after the
     /// fixed sections; history gets the rest.
     public var cardShare: Double
 
-    public init(contextTokens: Int, maxOutputTokens: Int, scanDepth: Int = 4, cardShare: Double = 0.4) {
+    public init(contextTokens: Int, maxOutputTokens: Int, scanDepth: Int = 4, recursionDepth: Int = 2, cardShare: Double = 0.4) {
         self.contextTokens = contextTokens
         self.maxOutputTokens = maxOutputTokens
         self.scanDepth = scanDepth
+        self.recursionDepth = recursionDepth
         self.cardShare = cardShare
     }
 
@@ -81,7 +183,9 @@ public struct PromptLimits: Sendable {
 
 /// The sections of a prompt, in the order they are sent.
 public enum PromptSectionKind: String, Sendable, CaseIterable {
-    case system, instructions, plotEssentials, cards, history, authorsNotes, action
+    /// `cardsAfterHistory` holds the cards placed after the history; cards placed at a depth are inside
+    /// `history`.
+    case system, instructions, plotEssentials, cards, history, cardsAfterHistory, authorsNotes, action
 }
 
 public struct PromptSection: Sendable, Equatable {
@@ -91,18 +195,58 @@ public struct PromptSection: Sendable, Equatable {
 }
 
 public struct FiredCard: Sendable, Equatable {
+    public enum Trigger: String, Sendable {
+        /// A key in the recent story (turns or the action).
+        case story
+        /// A key in the text of another included card (recursion).
+        case card
+        /// Always on.
+        case constant
+        /// Still included after an earlier activation.
+        case sticky
+    }
+
+    /// Why a card that fired is not in the prompt.
+    public enum LeftOut: String, Sendable {
+        /// It did not fit the card budget.
+        case budget
+        /// Another card of its group was included.
+        case group
+        /// It lost its probability roll.
+        case probability
+    }
+
     public var cardID: String
     public var name: String
-    /// The key whose mention fired the card (its latest mention).
-    public var key: String
-    /// False when it fired but did not fit the card budget.
-    public var included: Bool
+    public var trigger: Trigger
+    /// The key whose mention fired the card (its latest mention); nil when no key did (constant, sticky).
+    public var key: String?
+    /// For `card`: the id of the card whose text named it.
+    public var firedBy: String?
+    /// Nil when it is in the prompt.
+    public var leftOut: LeftOut?
+
+    public var included: Bool { leftOut == nil }
+
+    public init(cardID: String, name: String, trigger: Trigger, key: String?, firedBy: String? = nil, leftOut: LeftOut? = nil) {
+        self.cardID = cardID
+        self.name = name
+        self.trigger = trigger
+        self.key = key
+        self.firedBy = firedBy
+        self.leftOut = leftOut
+    }
 }
 
 public struct AssembledPrompt: Sendable {
     /// Non-empty sections in send order.
     public var sections: [PromptSection]
+    /// In firing order: sticky cards, then cards the story named (most recently mentioned first), then
+    /// constant cards, then cards other cards named, round by round.
     public var firedCards: [FiredCard]
+    /// The ids of the cards with sticky or cooldown this prompt freshly activated (fired and included, not
+    /// carried by sticky): what to store with the answer so later prompts can count from it.
+    public var activatedCardIDs: [String]
     /// Indexes of history turns in the prompt, oldest first.
     public var includedTurns: [Int]
     /// Indexes of history turns left out because the budget was full, newest first. Turns older than
@@ -130,7 +274,7 @@ public struct AssembledPrompt: Sendable {
 
     /// The story so far, the author's notes and the action: what the model continues from.
     public var storyText: String {
-        sections.filter { [.history, .authorsNotes, .action].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
+        sections.filter { [.history, .cardsAfterHistory, .authorsNotes, .action].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
     }
 }
 

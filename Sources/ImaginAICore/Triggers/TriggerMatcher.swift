@@ -82,31 +82,83 @@ public final class TriggerMatcher: Sendable {
 
     /// Every card mentioned in `text`, most recently mentioned first, each with the key of its latest mention.
     public func scan(_ text: String) -> [Hit] {
-        var latest: [Int: Hit] = [:]
-        func record(card: Int, key: String, position: Int) {
+        latestMentions(in: [text])
+            .map { Hit(card: $0.key, key: $0.value.key, position: $0.value.position) }
+            .sorted { $0.position != $1.position ? $0.position > $1.position : $0.card < $1.card }
+    }
+
+    /// The latest mention of a card's keys within a text made of segments (turns, oldest first).
+    struct Mention: Sendable {
+        var key: String
+        /// The segment it ends in: what decides whether it lies inside a window of the newest segments.
+        var segment: Int
+        /// Where it ends, in folded scalars from the start of the whole text; a larger value is more recent.
+        var position: Int
+    }
+
+    /// The latest mention of each card (key list) in `segments`, read as one text with a line break
+    /// between segments, in one pass. Each mention says which segment it ends in, so callers can judge
+    /// windows of different depths from this single scan.
+    func latestMentions(in segments: [String]) -> [Int: Mention] {
+        var latest: [Int: Mention] = [:]
+        func record(card: Int, key: String, segment: Int, position: Int) {
             if let existing = latest[card], existing.position >= position { return }
-            latest[card] = Hit(card: card, key: key, position: position)
+            latest[card] = Mention(key: key, segment: segment, position: position)
         }
 
-        let scalars = Self.fold(text)
+        var scalars: [UInt32] = []
+        scalars.reserveCapacity(segments.reduce(segments.count) { $0 + $1.utf8.count })
+        // segmentStarts[i]: where segment i begins in `scalars`; the separator belongs to the segment
+        // before it.
+        var segmentStarts: [Int] = []
+        segmentStarts.reserveCapacity(segments.count)
+        for (index, segment) in segments.enumerated() {
+            if index > 0 && scalars.last != 0x20 { scalars.append(0x20) }
+            segmentStarts.append(scalars.count)
+            Self.fold(segment, into: &scalars)
+        }
+
+        // Matches are reported in increasing end order, so the segment only ever moves forward.
+        var segment = 0
         automaton.scan(scalars) { pattern, end in
+            while segment + 1 < segmentStarts.count && segmentStarts[segment + 1] < end { segment += 1 }
             for owner in owners[Int(pattern)] {
                 let start = end - owner.length
                 if owner.checkStart && start > 0 && Self.isWordScalar(scalars[start - 1]) { continue }
                 if owner.checkEnd && end < scalars.count && Self.isWordScalar(scalars[end]) { continue }
-                record(card: owner.card, key: owner.key, position: end)
+                record(card: owner.card, key: owner.key, segment: segment, position: end)
             }
         }
 
         if !regexKeys.isEmpty {
-            let normalized = text.precomposedStringWithCanonicalMapping
+            // Regexes run on the text as written (only canonically composed), whose scalar offsets differ
+            // from the folded text's: a match is placed by its segment exactly and within the segment by
+            // its offset there, which is close enough to rank it against plain mentions.
+            var normalizedStarts: [Int] = []
+            var normalized = ""
+            var offset = 0
+            for (index, text) in segments.enumerated() {
+                if index > 0 {
+                    normalized += "\n"
+                    offset += 1
+                }
+                normalizedStarts.append(offset)
+                let composed = text.precomposedStringWithCanonicalMapping
+                normalized += composed
+                offset += composed.unicodeScalars.count
+            }
             for key in regexKeys {
                 guard let match = normalized.matches(of: key.regex).last else { continue }
                 let end = normalized.unicodeScalars.distance(from: normalized.unicodeScalars.startIndex, to: match.range.upperBound)
-                record(card: key.card, key: key.key, position: end)
+                // The segment holding the match's last scalar.
+                var segment = normalizedStarts.count - 1
+                while segment > 0 && normalizedStarts[segment] >= end { segment -= 1 }
+                let segmentEnd = segment + 1 < segmentStarts.count ? segmentStarts[segment + 1] : scalars.count
+                let position = min(segmentStarts[segment] + end - normalizedStarts[segment], segmentEnd)
+                record(card: key.card, key: key.key, segment: segment, position: position)
             }
         }
-        return latest.values.sorted { $0.position != $1.position ? $0.position > $1.position : $0.card < $1.card }
+        return latest
     }
 
     // MARK: Text folding and word boundaries
@@ -118,7 +170,27 @@ public final class TriggerMatcher: Sendable {
     static func fold(_ text: String) -> [UInt32] {
         var out: [UInt32] = []
         out.reserveCapacity(text.utf8.count)
-        var inSpace = false
+        fold(text, into: &out)
+        return out
+    }
+
+    /// Appends `text` folded; white space at its start joins a space already at the end of `out`.
+    static func fold(_ text: String, into out: inout [UInt32]) {
+        var inSpace = out.last == 0x20
+        // ASCII, most of any English story, is its own canonical composition and lowercases byte by
+        // byte: no Foundation normalisation or Unicode property lookups for it.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in text.utf8 {
+                if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                    if !inSpace { out.append(0x20) }
+                    inSpace = true
+                } else {
+                    out.append(UInt32((0x41...0x5A).contains(byte) ? byte | 0x20 : byte))
+                    inSpace = false
+                }
+            }
+            return
+        }
         for scalar in text.precomposedStringWithCanonicalMapping.lowercased().unicodeScalars {
             if scalar.properties.isWhitespace {
                 if !inSpace { out.append(0x20) }
@@ -128,7 +200,6 @@ public final class TriggerMatcher: Sendable {
                 inSpace = false
             }
         }
-        return out
     }
 
     static func isWordScalar(_ value: UInt32) -> Bool {

@@ -42,11 +42,18 @@ final class StoryService: Sendable {
         let settings = try database.settings()
         let adventure = try database.adventure(id: adventureId)
         let playerAction = action.map { ($0, text ?? "") } ?? text.map { (ActionKind.do, $0) }
-        let prompt = try assemble(adventure: adventure, settings: settings, action: playerAction, historyBefore: nil)
+        // The answer would follow the player's turn the action stores, or the newest turn.
+        let answerIndex = adventure.turnCount + (playerAction == nil ? 0 : 1)
+        let prompt = try assemble(
+            adventure: adventure, settings: settings, action: playerAction, historyBefore: nil, answerIndex: answerIndex, version: 0)
         return PreviewResult(
             model: settings.model,
             sections: prompt.sections.map { PreviewSection(name: $0.kind.rawValue, text: $0.text, tokens: $0.tokens) },
-            firedCards: prompt.firedCards.map { FiredCardInfo(cardId: $0.cardID, name: $0.name, key: $0.key, included: $0.included) },
+            firedCards: prompt.firedCards.map {
+                FiredCardInfo(
+                    cardId: $0.cardID, name: $0.name, trigger: CardTrigger(rawValue: $0.trigger.rawValue) ?? .story, key: $0.key,
+                    firedBy: $0.firedBy, included: $0.included, leftOut: $0.leftOut.flatMap { CardLeftOut(rawValue: $0.rawValue) })
+            },
             includedTurns: prompt.includedTurns, droppedTurns: prompt.droppedTurns,
             olderTurnsOmitted: prompt.olderTurnsOmitted, totalTokens: prompt.totalTokens, budgetTokens: prompt.budgetTokens)
     }
@@ -108,14 +115,15 @@ final class StoryService: Sendable {
             throw error
         }
 
-        // A stored player turn is the prompt's action, not history; a retry answers the history before
-        // the turn it replaces.
-        let prompt = try assemble(
-            adventure: adventure, settings: settings, action: action, historyBefore: retried?.index ?? playerTurn?.index)
         // Every text the retried turn has had: a retry must not answer with one of them again.
         let earlierAnswers = try retried.map { try database.turnVersions(turnId: $0.id).map(\.text) } ?? []
         let versions = earlierAnswers.count
         let turnIndex = retried?.index ?? (playerTurn.map { $0.index + 1 } ?? adventure.turnCount)
+        // A stored player turn is the prompt's action, not history; a retry answers the history before
+        // the turn it replaces.
+        let prompt = try assemble(
+            adventure: adventure, settings: settings, action: action, historyBefore: retried?.index ?? playerTurn?.index,
+            answerIndex: turnIndex, version: versions)
         let request = GenerationRequest(
             system: prompt.systemText, story: prompt.storyText, action: action?.1,
             mentionedNames: prompt.firedCards.filter(\.included).map(\.name),
@@ -123,7 +131,11 @@ final class StoryService: Sendable {
             seed: Self.seed(settings.storytellerSeed, adventureId, turnIndex, versions),
             cards: Self.firedCards(prompt, of: adventure),
             earlierAnswers: earlierAnswers,
-            knownCards: adventure.cards.map { PromptCard(id: $0.id, type: $0.type, name: $0.name, description: "", keys: $0.keys) },
+            knownCards: adventure.cards.map {
+                var card = Self.promptCard($0)
+                card.description = ""
+                return card
+            },
             stopSequences: StoryCutter.stopSequences)
 
         let started = ContinuousClock.now
@@ -229,11 +241,12 @@ final class StoryService: Sendable {
 
         var aiTurn: Turn?
         if !text.isEmpty || !stopped {
+            let activated = prompt.activatedCardIDs
             aiTurn = try await commit { [database, retried, text] in
                 if let retried {
-                    return try database.addTurnVersion(turnId: retried.id, text: text, usage: usage)
+                    return try database.addTurnVersion(turnId: retried.id, text: text, usage: usage, activatedCards: activated)
                 }
-                return try database.appendAITurn(adventureId: adventureId, text: text, usage: usage)
+                return try database.appendAITurn(adventureId: adventureId, text: text, usage: usage, activatedCards: activated)
             }
         }
         if stopped {
@@ -273,25 +286,34 @@ final class StoryService: Sendable {
 
     // MARK: Helpers
 
-    /// `historyBefore`: only turns with a smaller index are history (nil: all of them).
+    /// `historyBefore`: only turns with a smaller index are history (nil: all of them). `answerIndex`: the
+    /// index the answer turn will have; `version`: the retry's version (0 for a first answer).
     private func assemble(
-        adventure: Adventure, settings: Settings, action: (ActionKind, String)?, historyBefore ceiling: Int?
+        adventure: Adventure, settings: Settings, action: (ActionKind, String)?, historyBefore ceiling: Int?,
+        answerIndex: Int, version: Int
     ) throws -> AssembledPrompt {
+        let cards = adventure.cards.map(Self.promptCard)
         let material = PromptMaterial(
             baseSystemInstruction: settings.baseSystemInstruction, instructions: adventure.instructions,
-            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes,
-            cards: adventure.cards.map { PromptCard(id: $0.id, type: $0.type, name: $0.name, description: $0.description, keys: $0.keys) })
+            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes, cards: cards)
         let limits = PromptLimits(
             contextTokens: models.contextTokens(of: settings.model), maxOutputTokens: settings.maxOutputTokens,
-            scanDepth: settings.scanDepth)
+            scanDepth: settings.scanDepth, recursionDepth: settings.recursionDepth)
         let database = self.database
         let adventureId = adventure.id
+        let index = matchers.index(for: adventure, cards: cards)
+        // Only a card set with sticky or cooldown reads earlier activations, and only the ai turns within
+        // the longest span that can still matter.
+        let activations = index.timedSpan > 0
+            ? try database.cardActivations(adventureId: adventureId, turnIndexes: max(0, answerIndex - index.timedSpan)..<answerIndex)
+            : []
         do {
             return try PromptAssembler.assemble(
                 material: material,
                 action: action.map { (kind: PlayerActionKind(rawValue: $0.0.rawValue) ?? .do, text: $0.1) },
                 limits: limits,
-                matcher: matchers.matcher(for: adventure)
+                cardIndex: index,
+                moment: PromptMoment(adventureID: adventureId, answerIndex: answerIndex, version: version, activations: activations)
             ) { before, limit in
                 let bound = [before, ceiling].compactMap { $0 }.min()
                 return try database.promptTurns(adventureId: adventureId, limit: limit, beforeIndex: bound)
@@ -301,6 +323,29 @@ final class StoryService: Sendable {
                 code: .tooLarge,
                 message: "The instructions, plot essentials, author's notes and action take \(tokens) tokens, over the model's budget of \(budget); shorten them or lower maxOutputTokens")
         }
+    }
+
+    /// The one place a card's wire rules become the prompt's.
+    static func promptCard(_ card: Card) -> PromptCard {
+        let rules = card.rules
+        let logic: PromptCardRules.SecondaryLogic = switch rules.selectiveLogic {
+        case .andAny: .andAny
+        case .andAll: .andAll
+        case .notAny: .notAny
+        case .notAll: .notAll
+        }
+        let position: PromptCardRules.Position = switch rules.position {
+        case .beforeHistory: .beforeHistory
+        case .afterHistory: .afterHistory
+        case .atDepth: .atDepth(rules.depth)
+        }
+        return PromptCard(
+            id: card.id, type: card.type, name: card.name, description: card.description, keys: card.keys,
+            rules: PromptCardRules(
+                secondaryKeys: rules.secondaryKeys, secondaryLogic: logic, constant: rules.constant, enabled: rules.enabled,
+                order: rules.order, probability: rules.probability, scanDepth: rules.scanDepth,
+                excludeRecursion: rules.excludeRecursion, preventRecursion: rules.preventRecursion, sticky: rules.sticky,
+                cooldown: rules.cooldown, delay: rules.delay, group: rules.group, position: position))
     }
 
     /// Asks the model to restate an over-long answer within the limit (responseHandling: summarize).
@@ -334,7 +379,7 @@ final class StoryService: Sendable {
     static func firedCards(_ prompt: AssembledPrompt, of adventure: Adventure) -> [PromptCard] {
         let byId = Dictionary(adventure.cards.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return prompt.firedCards.filter(\.included).compactMap { fired in
-            byId[fired.cardID].map { PromptCard(id: $0.id, type: $0.type, name: $0.name, description: $0.description, keys: $0.keys) }
+            byId[fired.cardID].map(promptCard)
         }
     }
 
@@ -342,7 +387,8 @@ final class StoryService: Sendable {
         SectionTokens(
             system: prompt.tokens(of: .system), instructions: prompt.tokens(of: .instructions),
             plotEssentials: prompt.tokens(of: .plotEssentials), authorsNotes: prompt.tokens(of: .authorsNotes),
-            cards: prompt.tokens(of: .cards), history: prompt.tokens(of: .history), action: prompt.tokens(of: .action))
+            cards: prompt.tokens(of: .cards), history: prompt.tokens(of: .history),
+            cardsAfterHistory: prompt.tokens(of: .cardsAfterHistory), action: prompt.tokens(of: .action))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
@@ -359,25 +405,33 @@ final class StoryService: Sendable {
     }
 }
 
-/// Trigger matchers are built once per card set and reused until the cards change.
+/// Card indexes are built once per card set and reused until what they hold changes.
 final class MatcherCache: Sendable {
-    private let cache = Mutex([String: (signature: Int, matcher: TriggerMatcher)]())
+    private let cache = Mutex([String: (signature: Int, index: CardIndex)]())
 
-    func matcher(for adventure: Adventure) -> TriggerMatcher {
+    /// `cards`: the adventure's cards as the prompt sees them.
+    func index(for adventure: Adventure, cards: [PromptCard]) -> CardIndex {
         var hasher = Hasher()
-        for card in adventure.cards {
+        for card in cards {
             hasher.combine(card.id)
             hasher.combine(card.keys)
+            // Only what the index holds: the other rules, names and texts are read at each selection.
+            hasher.combine(card.rules.secondaryKeys)
+            hasher.combine(card.rules.constant)
+            hasher.combine(card.rules.scanDepth)
+            hasher.combine(card.rules.sticky)
+            hasher.combine(card.rules.cooldown)
         }
         let signature = hasher.finalize()
-        if let cached = cache.withLock({ $0[adventure.id] }), cached.signature == signature {
-            return cached.matcher
+        // The count guards against a hash collision handing over an index of another card set.
+        if let cached = cache.withLock({ $0[adventure.id] }), cached.signature == signature, cached.index.cardCount == cards.count {
+            return cached.index
         }
-        let matcher = TriggerMatcher(cards: adventure.cards.map(\.keys))
+        let index = CardIndex(cards: cards)
         cache.withLock { cache in
             if cache.count > 64 { cache.removeAll() }
-            cache[adventure.id] = (signature, matcher)
+            cache[adventure.id] = (signature, index)
         }
-        return matcher
+        return index
     }
 }

@@ -373,8 +373,21 @@ final class PlaySession {
             console.line("  cards fired: none")
         } else {
             console.line("  cards fired:")
+            let names = Dictionary(preview.firedCards.map { ($0.cardId, $0.name) }, uniquingKeysWith: { first, _ in first })
             for card in preview.firedCards {
-                console.line("    \(card.name) (key \"\(card.key)\")" + (card.included ? "" : " — did not fit the card budget"))
+                let cause = switch card.trigger {
+                case .story: "key \"\(card.key ?? "")\""
+                case .card: "key \"\(card.key ?? "")\" in \(card.firedBy.flatMap { names[$0] } ?? "another card")"
+                case .constant: "always on"
+                case .sticky: "sticky"
+                }
+                let outcome = switch card.leftOut {
+                case nil: ""
+                case .budget: " — did not fit the card budget"
+                case .group: " — another card of its group won"
+                case .probability: " — lost its probability roll"
+                }
+                console.line("    \(card.name) (\(cause))" + outcome)
             }
         }
         let dropped = preview.droppedTurns.count + preview.olderTurnsOmitted
