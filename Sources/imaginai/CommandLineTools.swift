@@ -49,6 +49,15 @@ struct Import: AsyncParsableCommand {
             let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
             print("\(imported.scenarios.count > 1 ? "  " : "")Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
         }
+        // Entries are counted from 1 here, as a person counts them; the protocol's indexes start at 0.
+        if !imported.skipped.isEmpty {
+            print("Not imported (\(imported.skipped.count)):")
+            for entry in imported.skipped { print("  entry \(entry.index + 1): \(entry.reason)") }
+        }
+        if !imported.warnings.isEmpty {
+            print("Imported, but worth a look (\(imported.warnings.count)):")
+            for warning in imported.warnings { print("  entry \(warning.index + 1): \(warning.message)") }
+        }
     }
 }
 
