@@ -16,11 +16,18 @@ struct ForeignFields {
     /// The first of `paths` (`scanDepth`, `extensions.scan_depth`) present with a value other than null.
     func value(_ paths: [String]) -> (value: JSONValue, path: String)? {
         for path in paths {
-            var current: JSONValue? = entry
-            for part in path.split(separator: ".") { current = current?[String(part)] }
-            if let current, current != .null { return (current, path) }
+            if let found = Self.lookup(path, in: entry), found != .null { return (found, path) }
         }
         return nil
+    }
+
+    /// `a.b` is `b` inside `a`; paths have at most one dot. Read through the UTF-8 view: a book holds
+    /// thousands of entries, each asked for some thirty paths.
+    private static func lookup(_ path: String, in entry: JSONValue) -> JSONValue? {
+        guard case .object(let members) = entry else { return nil }
+        guard let dot = path.utf8.firstIndex(of: UInt8(ascii: ".")) else { return members[path] }
+        guard case .object(let inner)? = members[String(path[..<dot])] else { return nil }
+        return inner[String(path[path.utf8.index(after: dot)...])]
     }
 
     mutating func flag(_ paths: String...) -> Bool? {
@@ -69,12 +76,8 @@ struct ForeignFields {
 
     /// Keys as a list or a comma-separated string, from the first of `paths` present.
     func keys(_ paths: String...) -> [String] {
-        guard let (_, path) = value(paths) else { return [] }
-        // keyList reads one level; a nested path is read through its parent.
-        let parts = path.split(separator: ".").map(String.init)
-        var parent: JSONValue? = entry
-        for part in parts.dropLast() { parent = parent?[part] }
-        return parent?.keyList(parts.last ?? path) ?? []
+        guard let (value, _) = value(paths) else { return [] }
+        return JSONValue.keyList(value)
     }
 
     static func describe(_ value: JSONValue) -> String {

@@ -530,3 +530,55 @@ public struct SettingsUpdateRequest: RequestType {
     public var changes: SettingsChanges
     public init(changes: SettingsChanges) { self.changes = changes }
 }
+
+// MARK: Hand-written JSON for the import results, which carry every imported card (twice for a scenario)
+
+// Keys in byte order, as `JSONCoding.encode` writes them; WireShapeTests checks the bytes are the same.
+
+extension SkippedEntry: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"index":"#); out.int(index)
+        out.raw(#","reason":"#); out.string(reason)
+        out.raw("}")
+    }
+}
+
+extension ImportWarning: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"index":"#); out.int(index)
+        out.raw(#","message":"#); out.string(message)
+        out.raw("}")
+    }
+}
+
+extension CardsImportResult: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"cards":"#); out.array(cards)
+        out.raw(#","format":"#); out.string(format)
+        out.raw(#","imported":"#); out.int(imported)
+        out.raw(#","skipped":"#); out.array(skipped)
+        out.raw(#","warnings":"#); out.array(warnings)
+        out.raw("}")
+    }
+}
+
+extension ScenarioImportResult: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"authorsNotes":"#); out.string(first.authorsNotes)
+        out.raw(#","cards":"#); out.array(first.cards)
+        out.raw(#","createdAt":"#); out.string(first.createdAt)
+        out.raw(#","id":"#); out.string(first.id)
+        out.raw(#","instructions":"#); out.string(first.instructions)
+        out.raw(#","name":"#); out.string(first.name)
+        out.raw(#","openingScene":"#); out.string(first.openingScene)
+        out.raw(#","playerDescription":"#); out.string(first.playerDescription)
+        out.raw(#","plotEssentials":"#); out.string(first.plotEssentials)
+        out.raw(#","scenarios":"#); out.array(scenarios)
+        out.raw(#","skipped":"#); out.array(skipped)
+        out.raw(#","tags":"#); out.strings(first.tags)
+        out.raw(#","updatedAt":"#); out.string(first.updatedAt)
+        out.raw(#","visibility":"#); out.string(first.visibility.rawValue)
+        out.raw(#","warnings":"#); out.array(warnings)
+        out.raw("}")
+    }
+}
