@@ -64,7 +64,8 @@ public enum ScenarioFiles {
     public static func readAll(_ data: JSONValue, format: ScenarioFileFormat?, fileName: String? = nil) throws(FormatError) -> [ScenarioImport] {
         let json = try FileInput.json(data)
         if case .string = data, case .string = json {
-            throw FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file", kind: .unknownFormat)
+            // No format is a lone string, so naming one would not help: this is not an unknown format.
+            throw FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file")
         }
         if format == nil || format == .aidungeon, AIDungeonScenarios.matches(json) {
             return try AIDungeonScenarios.read(json, fileName: fileName)
