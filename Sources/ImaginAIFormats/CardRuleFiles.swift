@@ -6,27 +6,32 @@ import ImaginAIProtocol
 /// take (a number out of range, a string where a number belongs). The entry still imports; the field
 /// takes its default or the nearest allowed value, and a warning says what happened so the user sees it.
 struct ForeignFields {
-    let entry: JSONValue
+    let members: [String: JSONValue]
+    /// SillyTavern keeps its options of a character book's entry here; looked up once, not per path.
+    let extensions: [String: JSONValue]?
     var warnings: [String] = []
 
     init(_ entry: JSONValue) {
-        self.entry = entry
+        members = entry.objectValue ?? [:]
+        extensions = members["extensions"]?.objectValue
     }
 
     /// The first of `paths` (`scanDepth`, `extensions.scan_depth`) present with a value other than null.
     func value(_ paths: [String]) -> (value: JSONValue, path: String)? {
         for path in paths {
-            if let found = Self.lookup(path, in: entry), found != .null { return (found, path) }
+            if let found = lookup(path), found != .null { return (found, path) }
         }
         return nil
     }
 
     /// `a.b` is `b` inside `a`; paths have at most one dot. Read through the UTF-8 view: a book holds
     /// thousands of entries, each asked for some thirty paths.
-    private static func lookup(_ path: String, in entry: JSONValue) -> JSONValue? {
-        guard case .object(let members) = entry else { return nil }
+    private func lookup(_ path: String) -> JSONValue? {
         guard let dot = path.utf8.firstIndex(of: UInt8(ascii: ".")) else { return members[path] }
-        guard case .object(let inner)? = members[String(path[..<dot])] else { return nil }
+        let head = path[..<dot]
+        let inner: [String: JSONValue]?
+        if head == "extensions" { inner = extensions } else { inner = members[String(head)]?.objectValue }
+        guard let inner else { return nil }
         return inner[String(path[path.utf8.index(after: dot)...])]
     }
 

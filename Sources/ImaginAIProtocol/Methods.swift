@@ -551,8 +551,21 @@ extension ImportWarning: JSONWritable {
     }
 }
 
+/// About how many bytes `cards` take as JSON, to reserve the room at once: an import answers with
+/// thousands of cards, and growing the buffer by doubling copied the whole answer a dozen times.
+private func estimatedJSONSize(of cards: [Card]) -> Int {
+    // The field names and fixed values of a card take about 330 bytes; its texts the rest.
+    var bytes = 0
+    for card in cards {
+        bytes += 400 + card.description.utf8.count + card.name.utf8.count + card.rules.notes.utf8.count
+            + card.keys.reduce(0) { $0 + $1.utf8.count + 3 }
+    }
+    return bytes
+}
+
 extension CardsImportResult: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
+        out.bytes.reserveCapacity(out.bytes.count + estimatedJSONSize(of: cards))
         out.raw(#"{"cards":"#); out.array(cards)
         out.raw(#","format":"#); out.string(format)
         out.raw(#","imported":"#); out.int(imported)
@@ -564,6 +577,9 @@ extension CardsImportResult: JSONWritable {
 
 extension ScenarioImportResult: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
+        // The first scenario's cards are written twice: at the top level and in `scenarios`.
+        let size = scenarios.reduce(estimatedJSONSize(of: first.cards)) { $0 + estimatedJSONSize(of: $1.cards) }
+        out.bytes.reserveCapacity(out.bytes.count + size)
         out.raw(#"{"authorsNotes":"#); out.string(first.authorsNotes)
         out.raw(#","cards":"#); out.array(first.cards)
         out.raw(#","createdAt":"#); out.string(first.createdAt)
