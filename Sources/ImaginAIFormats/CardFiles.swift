@@ -159,7 +159,8 @@ enum CardEntries {
         case .sillytavern:
             guard let entries = json["entries"]?.objectValue else { return nil }
             // Object keys are numbers in file order; sort numerically so indexes follow the file.
-            found = entries.sorted { (Int($0.key) ?? .max, $0.key) < (Int($1.key) ?? .max, $1.key) }
+            found = entries.map { (number: Int($0.key) ?? .max, key: $0.key, value: $0.value) }
+                .sorted { ($0.number, $0.key) < ($1.number, $1.key) }
                 .map { Located(path: "entries.\($0.key)", value: $0.value) }
             looksLikeEntry = { $0["content"] != nil && ($0["key"] != nil || $0["keys"] != nil) }
             if found?.isEmpty == true { return [] }
@@ -334,7 +335,8 @@ enum CardEntries {
         keys = TextNormalization.keys(keys)
         // The text is kept byte for byte (leading spaces and line breaks can be the author's layout);
         // only a text of nothing but white space counts as empty.
-        guard !description.trimmingWhitespace().isEmpty else {
+        // Stops at the first visible character: no copy of the text, which can be long.
+        guard description.contains(where: { !$0.isWhitespace }) else {
             return .failure(Reason(text: "no text: the entry's content is empty"))
         }
         // An always-on card needs no keys, and a disabled one is kept as the user left it.
@@ -361,7 +363,15 @@ enum CardEntries {
 
     /// Names from other tools may hold line breaks ("Edit to enable \nAuto-Cards"): fold them to spaces.
     static func foldedName(_ name: String) -> String {
-        name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        // Most names are plain ASCII words with single spaces: kept as they are without splitting.
+        var previousWasSpace = true
+        let plain = name.utf8.allSatisfy { byte in
+            let space = byte == UInt8(ascii: " ")
+            defer { previousWasSpace = space }
+            return byte > 0x20 && byte < 0x80 || space && !previousWasSpace
+        }
+        if plain && !previousWasSpace { return name }
+        return name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// A readable name from a key: plain keys as written; for a regex key, its first literal alternative.

@@ -276,3 +276,12 @@ private func same(_ back: CardDraft, _ card: Card, in fields: [PartialKeyPath<Ca
     rest.notes = CardRules.default.notes
     #expect(rest == .default)
 }
+
+@Test(arguments: [
+    ("Mira", "Mira"), ("Old Tom", "Old Tom"), ("", ""), ("  ", ""), (" Vex", "Vex"), ("Cuervo ", "Cuervo"),
+    ("Edit to enable \nAuto-Cards", "Edit to enable Auto-Cards"), ("Two  spaces", "Two spaces"), ("Zoë  Ærø", "Zoë Ærø"),
+    ("tab\there", "tab here"), ("Zoë", "Zoë"),
+])
+func namesFromOtherToolsAreFoldedToOneLine(name: String, folded: String) {
+    #expect(CardEntries.foldedName(name) == folded)
+}
