@@ -18,10 +18,14 @@ public struct CardImport: Sendable {
 public struct CardOrigin: Sendable, Equatable {
     public var name: String
     public var description: String
+    /// The entry the card was read from (`entries.12`), for the rules put together from its fields
+    /// (notes, group); "" when the card is not one entry of the file.
+    public var entry: String
 
-    public init(name: String, description: String) {
+    public init(name: String, description: String, entry: String = "") {
         self.name = name
         self.description = description
+        self.entry = entry
     }
 
     /// `path` under `prefix`: `entries.3` under `data` is `data.entries.3`; `[3]` is `data[3]`.
@@ -231,7 +235,7 @@ enum CardEntries {
         var warnings: [String]
 
         func origin(at path: String) -> CardOrigin {
-            CardOrigin(name: CardOrigin.join(path, nameField), description: CardOrigin.join(path, descriptionField))
+            CardOrigin(name: CardOrigin.join(path, nameField), description: CardOrigin.join(path, descriptionField), entry: path)
         }
     }
 

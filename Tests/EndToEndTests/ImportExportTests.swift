@@ -206,6 +206,23 @@ struct ImportExportTests {
         #expect(first?["type"] == "character" && first?["notes"] == "Ask the author about her brother.")
     }
 
+    /// Notes read from a file are held to the same limit as card texts, and the entry is named.
+    @Test func overLongNotesFromAFileAreRefusedNamingTheEntry() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let cards: JSONValue = [
+            ["title": "Vex", "keys": "Vex", "value": "A thief.", "type": "character", "description": ""],
+            ["title": "Ash", "keys": "Ash", "value": "A town.", "type": "location", "description": .string(String(repeating: "n", count: 100_001))],
+        ]
+        let refused = try await daemon.request("cards/import", ["scenarioId": scenario["id"]!, "data": cards])
+        #expect(refused["error"]?["code"] == .int(-31004))
+        #expect(refused["error"]?["data"] == ["field": "data[1]", "limit": 100_000])
+        #expect(refused["error"]?["message"]?.stringValue?.contains("the notes of the card read from 'data[1]'") == true, "\(refused)")
+        let stored = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        #expect(stored["cards"] == [], "nothing stored")
+    }
+
     /// Texts from other tools are stored byte for byte: the white space around them is the author's.
     @Test(arguments: [
         #"{"entries": {"0": {"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}}}"#,

@@ -66,7 +66,7 @@ let novelAIStory = #"""
         #expect(result.cards.first?.description == "\n Mirel Vantas, the last lantern keeper.\n")
         #expect(result.cards.first?.keys == ["Mirel", "lantern keeper"])
         #expect(result.skipped.isEmpty)
-        #expect(result.origins.first == CardOrigin(name: "content.lorebook.entries[0].displayName", description: "content.lorebook.entries[0].text"))
+        #expect(result.origins.first == CardOrigin(name: "content.lorebook.entries[0].displayName", description: "content.lorebook.entries[0].text", entry: "content.lorebook.entries[0]"))
     }
 }
 
