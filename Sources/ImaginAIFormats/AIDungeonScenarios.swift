@@ -65,17 +65,19 @@ public enum AIDungeonScenarios {
         draft.tags = TextNormalization.tags(json.keyList("tags"))
 
         var skipped: [SkippedEntry] = []
+        var warnings: [ImportWarning] = []
         for (list, format) in [("worldInfo", CardFileFormat.aidungeonWorldInfo), ("storyCards", .aidungeon)] {
             for (index, entry) in (json[list]?.arrayValue ?? []).enumerated() {
                 switch CardEntries.card(from: entry, format: format) {
                 case .success(let card):
                     draft.cards.append(card.draft)
                     origins.cards.append(card.origin(at: CardOrigin.join(path, "\(list)[\(index)]")))
+                    warnings += card.warnings.map { ImportWarning(index: index, message: "\(CardOrigin.join(path, list))[\(index)]: \($0)") }
                 case .failure(let reason):
-                    skipped.append(SkippedEntry(index: index, reason: "\(list)[\(index)]: \(reason.text)"))
+                    skipped.append(SkippedEntry(index: index, reason: "\(CardOrigin.join(path, list))[\(index)]: \(reason.text)"))
                 }
             }
         }
-        return ScenarioImport(format: .aidungeon, scenario: draft, skipped: skipped, origins: origins)
+        return ScenarioImport(format: .aidungeon, scenario: draft, skipped: skipped, warnings: warnings, origins: origins)
     }
 }

@@ -9,6 +9,8 @@ public struct CardImport: Sendable {
     /// Where each card's name and text are in the file, in the order of `cards`.
     public var origins: [CardOrigin]
     public var skipped: [SkippedEntry]
+    /// Settings of imported entries that ImaginAI has no equivalent for or approximates.
+    public var warnings: [ImportWarning]
 }
 
 /// Where a card's name and text came from, as paths from the file's root (`entries.12.content`,
@@ -16,10 +18,14 @@ public struct CardImport: Sendable {
 public struct CardOrigin: Sendable, Equatable {
     public var name: String
     public var description: String
+    /// The entry the card was read from (`entries.12`), for the rules put together from its fields
+    /// (notes, group); "" when the card is not one entry of the file.
+    public var entry: String
 
-    public init(name: String, description: String) {
+    public init(name: String, description: String, entry: String = "") {
         self.name = name
         self.description = description
+        self.entry = entry
     }
 
     /// `path` under `prefix`: `entries.3` under `data` is `data.entries.3`; `[3]` is `data[3]`.
@@ -74,33 +80,14 @@ public enum CardFiles {
                     "value": .string(card.description),
                     "type": .string(card.type),
                     "title": .string(card.name),
-                    "description": .string(""),
+                    "description": .string(card.rules.notes),
                     "useForCharacterCreation": .bool(false),
                 ])
             })
         case .sillytavern:
             var entries: [String: JSONValue] = [:]
             for (index, card) in cards.enumerated() {
-                entries[String(index)] = .object([
-                    "uid": .int(Int64(index)),
-                    "key": .array(card.keys.map(JSONValue.string)),
-                    "keysecondary": .array([]),
-                    "comment": .string(card.name),
-                    "content": .string(card.description),
-                    "constant": .bool(false),
-                    "selective": .bool(true),
-                    "selectiveLogic": .int(0),
-                    "order": .int(100),
-                    "position": .int(0),
-                    "disable": .bool(false),
-                    "addMemo": .bool(true),
-                    "displayIndex": .int(Int64(index)),
-                    "probability": .int(100),
-                    "useProbability": .bool(true),
-                    "depth": .int(4),
-                    "group": .string(""),
-                    "excludeRecursion": .bool(false),
-                ])
+                entries[String(index)] = SillyTavernRules.entry(card, uid: index)
             }
             return .object(["entries": .object(entries)])
         default:
@@ -176,7 +163,8 @@ enum CardEntries {
         case .sillytavern:
             guard let entries = json["entries"]?.objectValue else { return nil }
             // Object keys are numbers in file order; sort numerically so indexes follow the file.
-            found = entries.sorted { (Int($0.key) ?? .max, $0.key) < (Int($1.key) ?? .max, $1.key) }
+            found = entries.map { (number: Int($0.key) ?? .max, key: $0.key, value: $0.value) }
+                .sorted { ($0.number, $0.key) < ($1.number, $1.key) }
                 .map { Located(path: "entries.\($0.key)", value: $0.value) }
             looksLikeEntry = { $0["content"] != nil && ($0["key"] != nil || $0["keys"] != nil) }
             if found?.isEmpty == true { return [] }
@@ -222,16 +210,18 @@ enum CardEntries {
         var cards: [CardDraft] = []
         var origins: [CardOrigin] = []
         var skipped: [SkippedEntry] = []
+        var warnings: [ImportWarning] = []
         let categories = novelAICategories(json)
         for (index, entry) in entries.enumerated() {
             switch card(from: entry.value, format: format, categories: categories) {
             case .success(let card):
                 cards.append(card.draft)
                 origins.append(card.origin(at: entry.path))
+                warnings += card.warnings.map { ImportWarning(index: index, message: $0) }
             case .failure(let reason): skipped.append(SkippedEntry(index: index, reason: reason.text))
             }
         }
-        return CardImport(format: format, cards: cards, origins: origins, skipped: skipped)
+        return CardImport(format: format, cards: cards, origins: origins, skipped: skipped, warnings: warnings)
     }
 
     struct Reason: Error { var text: String }
@@ -241,9 +231,11 @@ enum CardEntries {
         var draft: CardDraft
         var nameField: String
         var descriptionField: String
+        /// What the user should know about settings of the entry that did not carry over exactly.
+        var warnings: [String]
 
         func origin(at path: String) -> CardOrigin {
-            CardOrigin(name: CardOrigin.join(path, nameField), description: CardOrigin.join(path, descriptionField))
+            CardOrigin(name: CardOrigin.join(path, nameField), description: CardOrigin.join(path, descriptionField), entry: path)
         }
     }
 
@@ -259,85 +251,131 @@ enum CardEntries {
         var nameField = ""
         var descriptionField = ""
         var keysField = "keys"
+        var rules = CardRules()
+        var fields = ForeignFields(entry)
         switch format {
         case .imaginai:
             // Our own files are the user's words as written: kept exactly, keyless and empty cards too.
             guard !entry.text("name").trimmingWhitespace().isEmpty else {
                 return .failure(Reason(text: "no name"))
             }
+            let rules: CardRules
+            switch OwnCardRules.read(entry) {
+            case .success(let read): rules = read
+            case .failure(let reason): return .failure(reason)
+            }
             let type = entry.text("type")
             let draft = CardDraft(
                 type: type.isEmpty ? CardDraft.defaultType : type, name: entry.text("name"),
-                description: entry.text("description"), keys: TextNormalization.keys(entry.keyList("keys")))
-            return .success(Converted(draft: draft, nameField: "name", descriptionField: "description"))
+                description: entry.text("description"), keys: TextNormalization.keys(entry.keyList("keys")), rules: rules)
+            return .success(Converted(draft: draft, nameField: "name", descriptionField: "description", warnings: []))
         case .aidungeon:
             (name, nameField) = (entry.text("title"), "title")
             type = entry.text("type")
             (description, descriptionField) = (entry.text("value"), "value")
             keys = entry.keyList("keys")
+            // The card's description is AI Dungeon's note for the author, never sent to the model.
+            rules.notes = entry.text("description")
         case .aidungeonWorldInfo:
             (description, descriptionField) = (entry.text("entry"), "entry")
-            (keys, droppedKeys) = LegacyKeys.convert(entry.keyList("keys"))
+            let raw = entry.keyList("keys")
+            (keys, droppedKeys) = LegacyKeys.convert(raw)
+            fields.warnings += LegacyKeys.attributeWarnings(raw)
             type = "lore"
         case .sillytavern, .characterCard:
-            if entry.isTrue("disable") || entry.isFalse("enabled") {
-                return .failure(Reason(text: "disabled in the source file"))
-            }
             nameField = entry.text("comment").isEmpty ? "name" : "comment"
             name = entry.text(nameField)
             (description, descriptionField) = (entry.text("content"), "content")
             keys = entry.keyList("key") + entry.keyList("keys")
             keysField = entry["key"] != nil ? "key" : "keys"
-            type = "lore"
+            let read = SillyTavernRules.read(&fields)
+            rules = read.rules
+            type = read.type ?? "lore"
         case .novelai:
-            if entry.isFalse("enabled") { return .failure(Reason(text: "disabled in the source file")) }
             (name, nameField) = (entry.text("displayName"), "displayName")
             (description, descriptionField) = (entry.text("text"), "text")
             keys = entry.keyList("keys")
             type = categories[entry.text("category")] ?? "lore"
+            rules.enabled = fields.flag("enabled") ?? true
+            rules.constant = fields.flag("forceActivation") ?? false
+            // Both mean "kept first when the budget is short"; NovelAI's scale (default 400) is kept as is.
+            rules.order = fields.integer("contextConfig.budgetPriority") ?? CardRules.defaultOrder
         case .koboldai:
             (name, nameField) = (entry.text("comment"), "comment")
             (description, descriptionField) = (entry.text("content"), "content")
             // KoboldAI keeps keys as typed; stories carried over from AI Dungeon hold its regex keys.
-            (keys, droppedKeys) = LegacyKeys.convertAIDungeonStyle(entry.keyList("key") + entry.keyList("keysecondary"))
+            let raw = entry.keyList("key")
+            (keys, droppedKeys) = LegacyKeys.convertAIDungeonStyle(raw)
+            fields.warnings += LegacyKeys.attributeWarnings(raw)
             keysField = "key"
             type = "lore"
+            rules.constant = fields.flag("constant") ?? false
+            let rawSecondary = entry.keyList("keysecondary")
+            let (secondary, droppedSecondary) = LegacyKeys.convertAIDungeonStyle(rawSecondary)
+            fields.warnings += LegacyKeys.attributeWarnings(rawSecondary)
+            if !droppedSecondary.isEmpty {
+                fields.warnings.append("secondary keys \(droppedSecondary.joined(separator: ", ")) are not usable patterns and were left out")
+            }
+            let usable = TextNormalization.keys(secondary)
+            if fields.flag("selective") == true {
+                // KoboldAI's selective entries need a key and any one of the secondary keys: AND ANY.
+                rules.secondaryKeys = usable
+            } else if !usable.isEmpty {
+                rules.notes = "Secondary keys (not used: the entry was not selective): " + usable.joined(separator: ", ")
+                fields.warnings.append(
+                    "selective is off, so KoboldAI ignored the secondary keys \(usable.joined(separator: ", ")); they are kept in the card's notes, not as filters")
+            }
         case .agnai:
-            if entry.isFalse("enabled") { return .failure(Reason(text: "disabled in the source file")) }
             (name, nameField) = (entry.text("name"), "name")
             descriptionField = entry.text("entry").isEmpty ? "content" : "entry"
             description = entry.text(descriptionField)
             keys = entry.keyList("keywords") + entry.keyList("keys")
             keysField = entry["keywords"] != nil ? "keywords" : "keys"
             type = "lore"
+            rules.enabled = fields.flag("enabled") ?? true
+            rules.constant = fields.flag("constant") ?? false
+            rules.order = fields.integer("priority", "insertion_order") ?? CardRules.defaultOrder
         }
         keys = TextNormalization.keys(keys)
         // The text is kept byte for byte (leading spaces and line breaks can be the author's layout);
         // only a text of nothing but white space counts as empty.
-        guard !description.trimmingWhitespace().isEmpty else {
+        // Stops at the first visible character: no copy of the text, which can be long.
+        guard description.contains(where: { !$0.isWhitespace }) else {
             return .failure(Reason(text: "no text: the entry's content is empty"))
         }
-        guard !keys.isEmpty else {
+        // An always-on card needs no keys, and a disabled one is kept as the user left it.
+        guard !keys.isEmpty || rules.constant || !rules.enabled else {
             let why = droppedKeys.isEmpty ? "" : " (\(droppedKeys.joined(separator: ", ")) could not be used)"
             return .failure(Reason(text: "no trigger keys\(why): a card without keys would never be sent to the model"))
+        }
+        if !droppedKeys.isEmpty {
+            fields.warnings.append("keys \(droppedKeys.joined(separator: ", ")) are not usable patterns and were left out")
         }
         name = foldedName(name)
         // Numeric names (Agnai's "0", "1") and empty ones say nothing: name the card after its first key.
         if name.isEmpty || name.allSatisfy(\.isNumber) {
-            if let fromKey = displayName(fromKey: keys[0]) {
+            if let key = keys.first, let fromKey = displayName(fromKey: key) {
                 (name, nameField) = (fromKey, keysField)
             } else {
                 (name, nameField) = (foldedName(String(description.trimmingWhitespace().prefix(40))), descriptionField)
             }
         }
         type = type.trimmingWhitespace()
-        let draft = CardDraft(type: type.isEmpty ? CardDraft.defaultType : type, name: name, description: description, keys: keys)
-        return .success(Converted(draft: draft, nameField: nameField, descriptionField: descriptionField))
+        let draft = CardDraft(type: type.isEmpty ? CardDraft.defaultType : type, name: name, description: description, keys: keys, rules: rules)
+        return .success(Converted(draft: draft, nameField: nameField, descriptionField: descriptionField, warnings: fields.warnings))
     }
 
     /// Names from other tools may hold line breaks ("Edit to enable \nAuto-Cards"): fold them to spaces.
     static func foldedName(_ name: String) -> String {
-        name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        // Most names are plain ASCII words with single spaces: kept as they are without splitting.
+        var previousWasSpace = true
+        let plain = name.utf8.allSatisfy { byte in
+            let space = byte == UInt8(ascii: " ")
+            defer { previousWasSpace = space }
+            return byte > 0x20 && byte < 0x80 || space && !previousWasSpace
+        }
+        if plain && !previousWasSpace { return name }
+        return name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// A readable name from a key: plain keys as written; for a regex key, its first literal alternative.
@@ -407,6 +445,25 @@ enum LegacyKeys {
             }
         }
         return (keys, dropped)
+    }
+
+    /// EWIJSON's `#[t=5l=5]` attributes steer that script's own handling of the entry; ImaginAI has none
+    /// of them, so each key that carried some is named with what was dropped.
+    static func attributeWarnings(_ raw: [String]) -> [String] {
+        raw.compactMap { key in
+            guard let start = key.range(of: "#[") else { return nil }
+            let inside = key[start.upperBound...].prefix { $0 != "]" }
+            guard !inside.trimmingWhitespace().isEmpty else { return nil }
+            // `t=5l=5f=2S=2`: each attribute is a letter and `=`, then its value, without separators.
+            let characters = Array(inside.filter { !$0.isWhitespace })
+            var pairs: [String] = []
+            for (offset, character) in characters.enumerated() {
+                let startsPair = character.isLetter && offset + 1 < characters.count && characters[offset + 1] == "="
+                if startsPair || pairs.isEmpty { pairs.append("") }
+                pairs[pairs.count - 1].append(character)
+            }
+            return "key \(key.trimmingWhitespace()): the EWIJSON attributes \(pairs.joined(separator: ", ")) have no meaning in ImaginAI and were dropped"
+        }
     }
 
     /// Like `convert`, for files whose keys are mostly plain words (KoboldAI): only a key written in AI

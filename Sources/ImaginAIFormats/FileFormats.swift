@@ -100,7 +100,11 @@ extension JSONValue {
 
     /// Keys written as an array of strings or as one comma-separated string.
     func keyList(_ key: String) -> [String] {
-        switch self[key] {
+        Self.keyList(self[key])
+    }
+
+    static func keyList(_ value: JSONValue?) -> [String] {
+        switch value {
         case .string(let list)?: return list.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         case .array(let items)?: return items.compactMap(\.stringValue)
         default: return []

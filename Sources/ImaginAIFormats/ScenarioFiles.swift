@@ -6,6 +6,8 @@ public struct ScenarioImport: Sendable {
     public var format: ScenarioFileFormat
     public var scenario: ScenarioDraft
     public var skipped: [SkippedEntry]
+    /// Settings of imported entries that ImaginAI has no equivalent for or approximates.
+    public var warnings: [ImportWarning] = []
     /// Where the draft's texts came from in the file.
     public var origins: ScenarioOrigins
 }
@@ -34,11 +36,15 @@ enum ImaginAIFile {
     static let cardsMarker = "imaginai.cards"
     static let version: Int64 = 1
 
+    /// Every field of the card under its wire name: the file holds all the card is.
     static func cardJSON(_ card: Card) -> JSONValue {
-        .object([
-            "id": .string(card.id), "type": .string(card.type), "name": .string(card.name),
-            "description": .string(card.description), "keys": .array(card.keys.map(JSONValue.string)),
-        ])
+        var fields = OwnCardRules.json(card.rules)
+        fields["id"] = .string(card.id)
+        fields["type"] = .string(card.type)
+        fields["name"] = .string(card.name)
+        fields["description"] = .string(card.description)
+        fields["keys"] = .array(card.keys.map(JSONValue.string))
+        return .object(fields)
     }
 }
 
@@ -58,7 +64,8 @@ public enum ScenarioFiles {
     public static func readAll(_ data: JSONValue, format: ScenarioFileFormat?, fileName: String? = nil) throws(FormatError) -> [ScenarioImport] {
         let json = try FileInput.json(data)
         if case .string = data, case .string = json {
-            throw FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file", kind: .unknownFormat)
+            // No format is a lone string, so naming one would not help: this is not an unknown format.
+            throw FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file")
         }
         if format == nil || format == .aidungeon, AIDungeonScenarios.matches(json) {
             return try AIDungeonScenarios.read(json, fileName: fileName)
@@ -179,24 +186,12 @@ public enum ScenarioFiles {
         return ScenarioImport(format: format, scenario: draft, skipped: skipped, origins: origins)
     }
 
-    /// A card file becomes a scenario holding its cards. Entries sent always in their tool (constant,
-    /// keyless) go into plot essentials, where ImaginAI always sends text.
+    /// A card file becomes a scenario holding its cards; always-on entries are always-on cards.
     static func fromCardFile(_ json: JSONValue, format: ScenarioFileFormat) throws(FormatError) -> ScenarioImport {
         guard let cardFormat = format.cardFormat else { throw FormatError("unreachable") }
         let imported = try CardFiles.read(json, format: cardFormat)
         var plot: [String] = []
-        var skipped: [SkippedEntry] = []
-        let entries = CardEntries.entries(of: json, as: cardFormat) ?? []
-        for entry in imported.skipped {
-            let raw = entries.indices.contains(entry.index) ? entries[entry.index] : .null
-            let text = (raw["content"]?.stringValue ?? raw["text"]?.stringValue ?? "").trimmingWhitespace()
-            let enabled = !(raw.isTrue("disable") || raw.isFalse("enabled"))
-            if raw.isTrue("constant"), enabled, !text.isEmpty {
-                plot.append(text)
-            } else {
-                skipped.append(entry)
-            }
-        }
+        let skipped = imported.skipped
         var draft = ScenarioDraft(name: "", cards: imported.cards)
         var origins = ScenarioOrigins(fields: [:], cards: imported.origins)
         switch format {
@@ -252,7 +247,7 @@ public enum ScenarioFiles {
             ]
         }
         draft.plotEssentials = plot.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: "\n\n")
-        return ScenarioImport(format: format, scenario: draft, skipped: skipped, origins: origins)
+        return ScenarioImport(format: format, scenario: draft, skipped: skipped, warnings: imported.warnings, origins: origins)
     }
 
     private static func labelled(_ label: String, _ text: String) -> String {

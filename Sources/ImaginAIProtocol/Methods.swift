@@ -205,22 +205,32 @@ public struct ExportResult: Codable, Hashable, Sendable {
 public struct ScenarioImportResult: Codable, Hashable, Sendable {
     public var scenarios: [Scenario]
     public var first: Scenario
+    /// Entries of the file that became no card, with why. In a file of several scenarios each reason
+    /// starts with the scenario's place in the file (`[1].worldInfo[3]: …`).
+    public var skipped: [SkippedEntry]
+    /// Entries imported with settings ImaginAI does not have or approximates, placed like `skipped`.
+    public var warnings: [ImportWarning]
 
-    public init(scenarios: [Scenario]) {
+    public init(scenarios: [Scenario], skipped: [SkippedEntry] = [], warnings: [ImportWarning] = []) {
         precondition(!scenarios.isEmpty, "an import that made no scenario is an error, not a result")
         self.scenarios = scenarios
         self.first = scenarios[0]
+        self.skipped = skipped
+        self.warnings = warnings
     }
 
     public subscript<Value>(dynamicMember field: KeyPath<Scenario, Value>) -> Value {
         first[keyPath: field]
     }
 
-    private enum CodingKeys: String, CodingKey { case scenarios }
+    private enum CodingKeys: String, CodingKey { case scenarios, skipped, warnings }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let first = try Scenario(from: decoder)
+        // An older daemon reports neither.
+        skipped = try container.decodeIfPresent([SkippedEntry].self, forKey: .skipped) ?? []
+        warnings = try container.decodeIfPresent([ImportWarning].self, forKey: .warnings) ?? []
         // An older daemon answers the scenario alone.
         let scenarios = try container.decodeIfPresent([Scenario].self, forKey: .scenarios) ?? [first]
         guard !scenarios.isEmpty else {
@@ -234,6 +244,8 @@ public struct ScenarioImportResult: Codable, Hashable, Sendable {
         try first.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(scenarios, forKey: .scenarios)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(warnings, forKey: .warnings)
     }
 }
 
@@ -352,17 +364,32 @@ public struct SkippedEntry: Codable, Hashable, Sendable {
     }
 }
 
+/// Something about an imported entry the user should know: a setting of the source file that ImaginAI
+/// has no equivalent for, or that it had to approximate. The entry itself was imported.
+public struct ImportWarning: Codable, Hashable, Sendable {
+    /// The entry's position in the file, counted as for `SkippedEntry.index`.
+    public var index: Int
+    public var message: String
+    public init(index: Int, message: String) {
+        self.index = index
+        self.message = message
+    }
+}
+
 public struct CardsImportResult: Codable, Hashable, Sendable {
     /// The owner's whole card list after the import.
     public var cards: [Card]
     public var imported: Int
     public var skipped: [SkippedEntry]
+    /// Entries that were imported but carried settings ImaginAI does not have or approximates.
+    public var warnings: [ImportWarning]
     /// The format that was read (the detected one under `auto`).
     public var format: String
-    public init(cards: [Card], imported: Int, skipped: [SkippedEntry], format: String) {
+    public init(cards: [Card], imported: Int, skipped: [SkippedEntry], warnings: [ImportWarning] = [], format: String) {
         self.cards = cards
         self.imported = imported
         self.skipped = skipped
+        self.warnings = warnings
         self.format = format
     }
 }
@@ -502,4 +529,72 @@ public struct SettingsUpdateRequest: RequestType {
     public typealias Response = Settings
     public var changes: SettingsChanges
     public init(changes: SettingsChanges) { self.changes = changes }
+}
+
+// MARK: Hand-written JSON for the import results, which carry every imported card (twice for a scenario)
+
+// Keys in byte order, as `JSONCoding.encode` writes them; WireShapeTests checks the bytes are the same.
+
+extension SkippedEntry: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"index":"#); out.int(index)
+        out.raw(#","reason":"#); out.string(reason)
+        out.raw("}")
+    }
+}
+
+extension ImportWarning: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.raw(#"{"index":"#); out.int(index)
+        out.raw(#","message":"#); out.string(message)
+        out.raw("}")
+    }
+}
+
+/// About how many bytes `cards` take as JSON, to reserve the room at once: an import answers with
+/// thousands of cards, and growing the buffer by doubling copied the whole answer a dozen times.
+private func estimatedJSONSize(of cards: [Card]) -> Int {
+    // The field names and fixed values of a card take about 330 bytes; its texts the rest.
+    var bytes = 0
+    for card in cards {
+        bytes += 400 + card.description.utf8.count + card.name.utf8.count + card.rules.notes.utf8.count
+            + card.keys.reduce(0) { $0 + $1.utf8.count + 3 }
+    }
+    return bytes
+}
+
+extension CardsImportResult: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.bytes.reserveCapacity(out.bytes.count + estimatedJSONSize(of: cards))
+        out.raw(#"{"cards":"#); out.array(cards)
+        out.raw(#","format":"#); out.string(format)
+        out.raw(#","imported":"#); out.int(imported)
+        out.raw(#","skipped":"#); out.array(skipped)
+        out.raw(#","warnings":"#); out.array(warnings)
+        out.raw("}")
+    }
+}
+
+extension ScenarioImportResult: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        // The first scenario's cards are written twice: at the top level and in `scenarios`.
+        let size = scenarios.reduce(estimatedJSONSize(of: first.cards)) { $0 + estimatedJSONSize(of: $1.cards) }
+        out.bytes.reserveCapacity(out.bytes.count + size)
+        out.raw(#"{"authorsNotes":"#); out.string(first.authorsNotes)
+        out.raw(#","cards":"#); out.array(first.cards)
+        out.raw(#","createdAt":"#); out.string(first.createdAt)
+        out.raw(#","id":"#); out.string(first.id)
+        out.raw(#","instructions":"#); out.string(first.instructions)
+        out.raw(#","name":"#); out.string(first.name)
+        out.raw(#","openingScene":"#); out.string(first.openingScene)
+        out.raw(#","playerDescription":"#); out.string(first.playerDescription)
+        out.raw(#","plotEssentials":"#); out.string(first.plotEssentials)
+        out.raw(#","scenarios":"#); out.array(scenarios)
+        out.raw(#","skipped":"#); out.array(skipped)
+        out.raw(#","tags":"#); out.strings(first.tags)
+        out.raw(#","updatedAt":"#); out.string(first.updatedAt)
+        out.raw(#","visibility":"#); out.string(first.visibility.rawValue)
+        out.raw(#","warnings":"#); out.array(warnings)
+        out.raw("}")
+    }
 }

@@ -28,7 +28,9 @@ public struct Library: Sendable {
             try AppDatabase.requireRoom(count: file.scenario.cards.count, field: "data")
             try Validation.imported(file)
         }
-        return ScenarioImportResult(scenarios: try database.createScenarios(imported.map(\.scenario)))
+        return ScenarioImportResult(
+            scenarios: try database.createScenarios(imported.map(\.scenario)),
+            skipped: imported.flatMap(\.skipped), warnings: imported.flatMap(\.warnings))
     }
 
     public func exportScenario(id: String, format: String?) throws -> ExportResult {
@@ -53,7 +55,8 @@ public struct Library: Sendable {
         let imported = try CardFiles.read(json, format: chosen)
         try Validation.imported(imported.cards, origins: imported.origins)
         let cards = try database.importCards(owner: owner, drafts: imported.cards, mode: mode)
-        return CardsImportResult(cards: cards, imported: imported.cards.count, skipped: imported.skipped, format: imported.format.rawValue)
+        return CardsImportResult(cards: cards, imported: imported.cards.count, skipped: imported.skipped, warnings: imported.warnings,
+            format: imported.format.rawValue)
     }
 
     public func exportCards(owner: AppDatabase.CardOwner, format: String) throws -> ExportResult {

@@ -46,6 +46,13 @@ enum Validation {
         for (card, origin) in zip(cards, origins) {
             try length(card.name, maxNameLength, field: CardOrigin.join("data", origin.name))
             try length(card.description, maxTextLength, field: CardOrigin.join("data", origin.description))
+            // Notes and group may be put together from several fields of the entry (AI Dungeon's
+            // description, SillyTavern's secondary keys): the entry is the place named.
+            let entry = CardOrigin.join("data", origin.entry)
+            try length(card.rules.notes, maxTextLength, field: entry, subject: "the notes of the card read from '\(entry)'")
+            if let group = card.rules.group {
+                try length(group, maxNameLength, field: entry, subject: "the group of the card read from '\(entry)'")
+            }
         }
     }
 

@@ -155,11 +155,7 @@ extension AppDatabase {
             createdAt: now, updatedAt: now
         )
         try record.insert(db)
-        for (position, card) in draft.cards.enumerated() {
-            try CardRecord(
-                id: Identifier.make(Identifier.card), owner: .scenario(record.id), position: position, draft: card
-            ).insert(db)
-        }
+        try insertCards(db, owner: .scenario(record.id), drafts: draft.cards, from: 0)
         return record.id
     }
 }

@@ -29,12 +29,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try LogSetup.makeLogger(level: .warning, file: nil)
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw CommandLineError("cannot read \(file): \(error.localizedDescription)")
-        }
+        let text = try CommandLineError.readText(of: file)
         let library = Library(database: try openDatabase(path: database.resolvedPath, logger: logger))
         let imported: ScenarioImportResult
         do {
@@ -49,6 +44,23 @@ struct Import: AsyncParsableCommand {
             let cards = scenario.cards.count == 1 ? "1 card" : "\(scenario.cards.count) cards"
             print("\(imported.scenarios.count > 1 ? "  " : "")Imported \"\(scenario.name)\" as \(scenario.id) with \(cards).")
         }
+        if !imported.skipped.isEmpty {
+            print("Not imported (\(imported.skipped.count)):")
+            for entry in imported.skipped { print("  " + Self.placed(entry.reason, index: entry.index)) }
+        }
+        if !imported.warnings.isEmpty {
+            print("Imported, but worth a look (\(imported.warnings.count)):")
+            for warning in imported.warnings { print("  " + Self.placed(warning.message, index: warning.index)) }
+        }
+    }
+}
+
+extension Import {
+    /// A reason that already names its place in the file (`[1].worldInfo[3]: …`, from a file of several
+    /// scenarios) as it is; any other under the entry's number, counted from 1 as a person counts.
+    static func placed(_ text: String, index: Int) -> String {
+        if let end = text.range(of: "]: "), !text[..<end.lowerBound].contains(" ") { return text }
+        return "entry \(index + 1): \(text)"
     }
 }
 
@@ -155,6 +167,25 @@ struct CommandLineError: Error, CustomStringConvertible {
             problem = "\(error)"
         }
         return CommandLineError("cannot import \(name): \(problem)" + (advice.map { "\n\($0)" } ?? ""))
+    }
+
+    /// The file's text, or why it cannot be had in words a person acts on.
+    static func readText(of file: String) throws -> String {
+        let name = (file as NSString).lastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
+            throw CommandLineError("cannot import \(name): there is no file at \(file)")
+        }
+        if isFolder.boolValue { throw CommandLineError("cannot import \(name): it is a folder; name a file exported by the tool instead") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CommandLineError("cannot import \(name): the file cannot be read (check its permissions)")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw CommandLineError(
+                "cannot import \(name): the file is not UTF-8 text (a picture, an archive, or text in another encoding); "
+                    + "a character card saved as PNG must be exported as JSON first")
+        }
+        return text
     }
 
     /// "Invalid params: 'data.entries.12.content' is ..." becomes "the field entries.12.content is ...":

@@ -86,6 +86,37 @@ struct CommandLineTests {
         }
     }
 
+    /// What did not come over, and what came over approximately, is printed after the summary.
+    @Test func importPrintsSkippedEntriesAndWarnings() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let file = directory.appendingPathComponent("lights.json")
+        try Data(#"{"entries": {"0": {"key": ["lamp"], "content": "A lamp.", "position": 3, "comment": "Lamp"}, "1": {"key": [], "content": "Nothing fires me."}, "2": {"key": ["x"], "content": "Off.", "disable": true}}}"#.utf8).write(to: file)
+        let imported = try await run(["import", file.path, "--db", db])
+        #expect(imported.code == 0, "\(imported.errors)")
+        #expect(imported.output.split(separator: "\n").map(String.init) == [
+            "Imported \"lights\" as \(imported.output.split(separator: " ")[3]) with 2 cards.",
+            "Not imported (1):",
+            "  entry 2: no trigger keys: a card without keys would never be sent to the model",
+            "Imported, but worth a look (1):",
+            "  entry 1: position 3 (after the author's note) became afterHistory: ImaginAI puts the card after the story, just before the author's note",
+        ], "\(imported.output)")
+    }
+
+    /// A path that is no file, or a file that is not text, is named as such.
+    @Test func importSaysWhenThereIsNoTextToRead() async throws {
+        let directory = try temporaryDirectory()
+        let db = directory.appendingPathComponent("cli.sqlite").path
+        let missing = try await run(["import", directory.appendingPathComponent("gone.json").path, "--db", db])
+        #expect(missing.code != 0 && missing.errors.contains("cannot import gone.json: there is no file at "), "\(missing.errors)")
+        let folder = try await run(["import", directory.path, "--db", db])
+        #expect(folder.code != 0 && folder.errors.contains(": it is a folder"), "\(folder.errors)")
+        let picture = directory.appendingPathComponent("card.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0xFF, 0xFE]).write(to: picture)
+        let binary = try await run(["import", picture.path, "--db", db])
+        #expect(binary.code != 0 && binary.errors.contains("cannot import card.png: the file is not UTF-8 text"), "\(binary.errors)")
+    }
+
     /// A bad file gets what is wrong, where, and what to do, in the file's terms, never Swift's.
     @Test func importErrorsNameTheFileThePlaceAndTheFix() async throws {
         let directory = try temporaryDirectory()

@@ -144,6 +144,85 @@ struct ImportExportTests {
         #expect(cards.first?["keys"] == ["Ann", "gardener"])
     }
 
+    /// A SillyTavern book with every World Info option set: each becomes the card's field on the wire,
+    /// the disabled entry and the keyless always-on one included, and what has no equivalent is a warning.
+    @Test func aSillyTavernBooksRulesArriveOnTheWire() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Morrow"]])
+        let book = #"{"entries": {"#
+            + #""0": {"uid": 0, "key": ["lighthouse"], "keysecondary": ["storm"], "comment": "The light", "content": "It burns.\n", "#
+            + #""constant": false, "selective": true, "selectiveLogic": 2, "order": 250, "position": 4, "depth": 1, "disable": true, "#
+            + #""probability": 40, "useProbability": true, "scanDepth": 3, "group": "lights", "groupOverride": true, "excludeRecursion": true, "#
+            + #""preventRecursion": true, "sticky": 2, "cooldown": 3, "delay": 1}, "#
+            + #""1": {"uid": 1, "key": [], "comment": "Weather", "content": "Always foggy.", "constant": true, "position": 3}}}"#
+        let result = try await daemon.call("cards/import", ["scenarioId": scenario["id"]!, "data": .string(book)])
+        #expect(Self.contract.violations(result: result, method: "cards/import").isEmpty)
+        #expect(result["imported"] == 2)
+        #expect(result["skipped"] == [])
+        #expect(result["warnings"] == [["index": 1, "message": "position 3 (after the author's note) became afterHistory: ImaginAI puts the card after the story, just before the author's note"]])
+        let stored = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        let cards = try #require(stored["cards"]?.arrayValue)
+        let light = cards[0]
+        let expected: [String: JSONValue] = [
+            "name": "The light", "description": "It burns.\n", "keys": ["lighthouse"], "type": "lore", "secondaryKeys": ["storm"],
+            "selectiveLogic": "notAny", "constant": false, "enabled": false, "order": 250, "probability": 40, "scanDepth": 3,
+            "excludeRecursion": true, "preventRecursion": true, "sticky": 2, "cooldown": 3, "delay": 1, "group": "lights",
+            "position": "atDepth", "depth": 1, "notes": "",
+        ]
+        for (field, value) in expected { #expect(light[field] == value, "\(field)") }
+        #expect(cards[1]["keys"] == [] && cards[1]["constant"] == true && cards[1]["position"] == "afterHistory")
+    }
+
+    /// Exported as SillyTavern World Info and imported again, a card keeps every field, its type and its
+    /// notes included (SillyTavern keeps an entry's `extensions`, where they travel).
+    @Test func aSillyTavernExportImportsBackWithEveryField() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let cards: [JSONValue] = [
+            ["name": "Ann", "type": "character", "description": "  A gardener.\n", "keys": ["Ann", "/gard(e|i)ner/i"], "secondaryKeys": ["roses"],
+             "selectiveLogic": "andAll", "constant": true, "enabled": false, "order": 7, "probability": 55, "scanDepth": 2,
+             "excludeRecursion": true, "preventRecursion": true, "sticky": 1, "cooldown": 2, "delay": 3, "group": "people",
+             "position": "atDepth", "depth": 0, "notes": "Ask the author about her brother."],
+            ["name": "Market", "type": "location", "description": "Stalls.", "keys": ["market"], "position": "afterHistory"],
+        ]
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Export", "cards": .array(cards)]])
+        let exported = try await daemon.call("cards/export", ["scenarioId": scenario["id"]!, "format": "sillytavern"])
+        let target = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let asText = String(decoding: try JSONCoding.encode(exported["data"]!), as: UTF8.self)
+        let result = try await daemon.call("cards/import", ["scenarioId": target["id"]!, "data": .string(asText)])
+        #expect(result["format"] == "sillytavern")
+        #expect(result["warnings"] == [])
+        let strip: (JSONValue?) -> [JSONValue] = { list in
+            (list?.arrayValue ?? []).map { card in
+                var object = card.objectValue ?? [:]
+                object["id"] = nil
+                return .object(object)
+            }
+        }
+        let original = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        #expect(strip(result["cards"]) == strip(original["cards"]))
+        let first = result["cards"]?.arrayValue?.first
+        #expect(first?["type"] == "character" && first?["notes"] == "Ask the author about her brother.")
+    }
+
+    /// Notes read from a file are held to the same limit as card texts, and the entry is named.
+    @Test func overLongNotesFromAFileAreRefusedNamingTheEntry() async throws {
+        let daemon = try Daemon()
+        _ = try await daemon.initialize()
+        let scenario = try await daemon.call("scenario/create", ["scenario": ["name": "Target"]])
+        let cards: JSONValue = [
+            ["title": "Vex", "keys": "Vex", "value": "A thief.", "type": "character", "description": ""],
+            ["title": "Ash", "keys": "Ash", "value": "A town.", "type": "location", "description": .string(String(repeating: "n", count: 100_001))],
+        ]
+        let refused = try await daemon.request("cards/import", ["scenarioId": scenario["id"]!, "data": cards])
+        #expect(refused["error"]?["code"] == .int(-31004))
+        #expect(refused["error"]?["data"] == ["field": "data[1]", "limit": 100_000])
+        #expect(refused["error"]?["message"]?.stringValue?.contains("the notes of the card read from 'data[1]'") == true, "\(refused)")
+        let stored = try await daemon.call("scenario/get", ["id": scenario["id"]!])
+        #expect(stored["cards"] == [], "nothing stored")
+    }
+
     /// Texts from other tools are stored byte for byte: the white space around them is the author's.
     @Test(arguments: [
         #"{"entries": {"0": {"key": ["Mirel"], "comment": "Mirel", "content": "  \n\tMirel keeps the lantern.\n\n  Indented.  \n"}}}"#,

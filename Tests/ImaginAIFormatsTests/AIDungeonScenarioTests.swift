@@ -77,7 +77,7 @@ struct AIDungeonScenarioTests {
     }
 
     @Test func aFileHoldingOneJSONStringIsNoScenario() {
-        #expect(throws: FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file", kind: .unknownFormat)) {
+        #expect(throws: FormatError("Invalid params: 'data' holds one JSON string, not a scenario or card file")) {
             try ScenarioFiles.readAll(.string(#""just text""#), format: nil)
         }
     }

@@ -60,12 +60,13 @@ let novelAIStory = #"""
     for format in [nil, CardFileFormat.novelai] {
         let result = try CardFiles.read(.string(novelAIStory), format: format)
         #expect(result.format == .novelai)
-        #expect(result.cards.map(\.name) == ["Mirel", "Grey Harrow"])
-        #expect(result.cards.map(\.type) == ["characters", "lore"], "the category comes from the story's lorebook")
+        #expect(result.cards.map(\.name) == ["Mirel", "Grey Harrow", "Draft"])
+        #expect(result.cards.map(\.type) == ["characters", "lore", "lore"], "the category comes from the story's lorebook")
+        #expect(result.cards.map(\.rules.enabled) == [true, true, false], "a disabled entry is kept, disabled")
         #expect(result.cards.first?.description == "\n Mirel Vantas, the last lantern keeper.\n")
         #expect(result.cards.first?.keys == ["Mirel", "lantern keeper"])
-        #expect(result.skipped.map(\.index) == [2])
-        #expect(result.origins.first == CardOrigin(name: "content.lorebook.entries[0].displayName", description: "content.lorebook.entries[0].text"))
+        #expect(result.skipped.isEmpty)
+        #expect(result.origins.first == CardOrigin(name: "content.lorebook.entries[0].displayName", description: "content.lorebook.entries[0].text", entry: "content.lorebook.entries[0]"))
     }
 }
 
@@ -93,9 +94,11 @@ let lorebookV3: JSONValue = [
     for format in [nil, CardFileFormat.characterCard] {
         let result = try CardFiles.read(lorebookV3, format: format)
         #expect(result.format == .characterCard)
-        #expect(result.cards.map(\.name) == ["Mirel"])
+        #expect(result.cards.map(\.name) == ["Mirel", "Harbour"])
         #expect(result.cards.first?.description == "Mirel Vantas, the last lantern keeper.  ")
-        #expect(result.skipped.map(\.reason) == ["disabled in the source file"])
+        #expect(result.cards.map(\.rules.enabled) == [true, false], "a disabled entry is kept, disabled")
+        #expect(result.cards.map(\.rules.order) == [100, 50])
+        #expect(result.skipped.isEmpty)
         #expect(result.origins.first?.description == "data.entries[0].content")
     }
     let empty = try CardFiles.read(["spec": "lorebook_v3", "data": ["name": "Empty", "entries": []]], format: nil)
@@ -131,7 +134,7 @@ let lorebookV3: JSONValue = [
 @Test func aStandaloneBookImportedAsAScenarioHasNoInventedCharacter() throws {
     let imported = try ScenarioFiles.read(lorebookV3, format: nil)
     #expect(imported.format == .characterCard)
-    #expect(imported.scenario.cards.map(\.name) == ["Mirel"], "the book's name is not a character")
+    #expect(imported.scenario.cards.map(\.name) == ["Mirel", "Harbour"], "the book's name is not a character")
     #expect(imported.scenario.plotEssentials.isEmpty)
     #expect(imported.scenario.name == "Grey Harrow", "named from data.name")
     #expect(imported.scenario.playerDescription == "The harbour town's people and places.")

@@ -42,9 +42,9 @@ struct PublishedFile: Sendable, CustomStringConvertible {
     PublishedFile(name: "sillytavern-world-eldoria-2023.json", format: .sillytavern, cards: 4, skipped: 0),
     PublishedFile(name: "sillytavern-world-eldoria-2024.json", format: .sillytavern, cards: 4, skipped: 0),
     PublishedFile(name: "sillytavern-world-harry-potter-canon-chub.json", format: .sillytavern, cards: 1, skipped: 0),
-    PublishedFile(name: "sillytavern-world-honkai-impact-rpg-chub.json", format: .sillytavern, cards: 33, skipped: 1),
+    PublishedFile(name: "sillytavern-world-honkai-impact-rpg-chub.json", format: .sillytavern, cards: 34, skipped: 0),
     PublishedFile(name: "charcard-v3-world-narrator-st-export.json", format: .characterCard, cards: 5, skipped: 0),
-    PublishedFile(name: "charcard-v3-honkai-star-rail-rpg-minimal-book.json", format: .characterCard, cards: 77, skipped: 4),
+    PublishedFile(name: "charcard-v3-honkai-star-rail-rpg-minimal-book.json", format: .characterCard, cards: 81, skipped: 0),
     PublishedFile(name: "novelai-lorebook-v6-alexandria-categories.lorebook", format: .novelai, cards: 2, skipped: 1),
     PublishedFile(name: "novelai-lorebook-v4-new-story-blank-export.lorebook", format: .novelai, cards: 0, skipped: 1),
     PublishedFile(name: "koboldai-story-worldinfo-half-life-2.json", format: .koboldai, cards: 25, skipped: 0),
@@ -59,7 +59,7 @@ func everyPublishedFileIsDetectedAndEveryEntryAccountedFor(file: PublishedFile) 
     for skipped in result.skipped { #expect(!skipped.reason.isEmpty) }
     for card in result.cards {
         #expect(!card.name.isEmpty && !card.name.contains("\n"))
-        #expect(!card.keys.isEmpty)
+        #expect(!card.keys.isEmpty || card.rules.constant, "only an always-on card may have no keys")
         #expect(card.keys.allSatisfy { !$0.isEmpty && $0 == $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         #expect(!card.description.isEmpty)
     }
@@ -91,10 +91,11 @@ func everyPublishedFileIsDetectedAndEveryEntryAccountedFor(file: PublishedFile) 
     #expect(modern.map(\.name).first == "eldoria", "a comment is the name as written")
 }
 
-@Test func honkaiSkipsOnlyTheDisabledTokyoEntry() throws {
+@Test func honkaiKeepsTheDisabledTokyoEntryDisabled() throws {
     let result = try CardFiles.read(try Fixture.json("sillytavern-world-honkai-impact-rpg-chub.json"), format: nil)
-    #expect(result.skipped.map(\.reason) == ["disabled in the source file"])
-    #expect(!result.cards.contains { $0.keys == ["Tokyo"] })
+    #expect(result.skipped.isEmpty)
+    #expect(result.cards.filter { !$0.rules.enabled }.map(\.keys) == [["Tokyo"]])
+    #expect(result.cards.filter(\.rules.constant).count == 1)
 }
 
 @Test func harryPotterDropsTheEmptyKey() throws {
@@ -110,15 +111,19 @@ func everyPublishedFileIsDetectedAndEveryEntryAccountedFor(file: PublishedFile) 
     #expect(keys.contains { $0.contains("gray fox") })
 }
 
-@Test func characterCardPrefersDataAndPutsConstantEntriesInPlotEssentials() throws {
+@Test func characterCardPrefersDataAndKeepsKeylessConstantEntriesAsCards() throws {
     let narrator = try ScenarioFiles.read(try Fixture.json("charcard-v3-world-narrator-st-export.json"), format: nil)
     #expect(narrator.format == .characterCard)
     #expect(narrator.scenario.name == "World_Narrator")
     #expect(!narrator.scenario.openingScene.isEmpty)
     #expect(!narrator.scenario.plotEssentials.contains("Time and Date"), "the root mirror's extra block is not read")
     let rail = try ScenarioFiles.read(.string(try Fixture.text("charcard-v3-honkai-star-rail-rpg-minimal-book.json")), format: nil)
-    #expect(rail.skipped.isEmpty, "the four keyless constant entries went into plot essentials")
-    #expect(rail.scenario.cards.count == 78, "77 book entries and the character itself")
+    #expect(rail.skipped.isEmpty)
+    #expect(rail.scenario.cards.count == 82, "81 book entries and the character itself")
+    let keyless = rail.scenario.cards.filter(\.keys.isEmpty)
+    #expect(keyless.count == 4 && keyless.allSatisfy(\.rules.constant), "the four keyless entries are always-on cards")
+    #expect(rail.scenario.cards.filter(\.rules.constant).count == 11)
+    #expect(!rail.scenario.plotEssentials.contains(keyless[0].description), "not copied into plot essentials as well")
 }
 
 @Test func koboldStoryFillsTheTextFields() throws {

@@ -38,7 +38,12 @@ enum KoboldAIStoryWithAIDungeonKeys {
     #expect(cards.flatMap(\.keys).allSatisfy { !$0.contains("#[") })
     // Keys not in AI Dungeon's style are KoboldAI's plain keys, `?` included.
     #expect(cards[2].keys == ["colou?r guild", "Guildhall"])
-    #expect(cards[3].keys == ["Old Tom", "tom's boat"])
+    // Not selective: KoboldAI ignored the secondary key, so it is kept in the notes, not as a filter.
+    #expect(cards[3].keys == ["Old Tom"])
+    #expect(cards[3].rules.secondaryKeys.isEmpty)
+    #expect(cards[3].rules.notes.contains("tom's boat"))
+    #expect(result.warnings.contains { $0.index == 3 && $0.message.contains("tom's boat") })
+    #expect(result.warnings.contains { $0.index == 1 && $0.message.contains("t=5, l=2") }, "the dropped attributes are named")
 
     let matcher = TriggerMatcher(cards: cards.map(\.keys))
     func fired(_ text: String) -> Set<Int> { Set(matcher.scan(text).map(\.card)) }

@@ -108,29 +108,29 @@ func dataInNoFormatIsRejectedWithAReadableError(data: JSONValue) {
         .object(["keys": ["fallback"], "value": "Named after its key."]),
     ]), format: .aidungeon)
     #expect(aidungeon.origins == [
-        CardOrigin(name: "[0].title", description: "[0].value"), CardOrigin(name: "[2].keys", description: "[2].value"),
+        CardOrigin(name: "[0].title", description: "[0].value", entry: "[0]"), CardOrigin(name: "[2].keys", description: "[2].value", entry: "[2]"),
     ])
     let sillyTavern = try CardFiles.read(.object(["entries": .object([
         "10": .object(["key": ["k"], "content": "Ten.", "comment": "Ten"]),
         "2": .object(["key": ["k"], "content": "Two."]),
     ])]), format: nil)
     #expect(sillyTavern.origins == [
-        CardOrigin(name: "entries.2.key", description: "entries.2.content"), CardOrigin(name: "entries.10.comment", description: "entries.10.content"),
+        CardOrigin(name: "entries.2.key", description: "entries.2.content", entry: "entries.2"), CardOrigin(name: "entries.10.comment", description: "entries.10.content", entry: "entries.10"),
     ])
     let agnai = try CardFiles.read(.object(["kind": "memory", "entries": .array([
         .object(["name": "Gate", "content": "A gate.", "keywords": ["gate"]]),
     ])]), format: .agnai)
-    #expect(agnai.origins == [CardOrigin(name: "entries[0].name", description: "entries[0].content")])
+    #expect(agnai.origins == [CardOrigin(name: "entries[0].name", description: "entries[0].content", entry: "entries[0]")])
 
     let file = try ScenarioFiles.read(try ScenarioFiles.write(scenario, format: .imaginai), format: nil)
     #expect(file.origins.cards == [
-        CardOrigin(name: "scenario.cards[0].name", description: "scenario.cards[0].description"),
-        CardOrigin(name: "scenario.cards[1].name", description: "scenario.cards[1].description"),
+        CardOrigin(name: "scenario.cards[0].name", description: "scenario.cards[0].description", entry: "scenario.cards[0]"),
+        CardOrigin(name: "scenario.cards[1].name", description: "scenario.cards[1].description", entry: "scenario.cards[1]"),
     ])
     #expect(file.origins.fields["openingScene"] == .at("scenario.openingScene"))
     let seed = try ScenarioFiles.read(try ScenarioFiles.write(scenario, format: .seed), format: nil)
     #expect(seed.origins.fields["name"] == .at("name"))
-    #expect(seed.origins.cards.first == CardOrigin(name: "cards[0].name", description: "cards[0].description"))
+    #expect(seed.origins.cards.first == CardOrigin(name: "cards[0].name", description: "cards[0].description", entry: "cards[0]"))
 
     let character = try ScenarioFiles.read(.object([
         "spec": "chara_card_v2",
@@ -142,7 +142,7 @@ func dataInNoFormatIsRejectedWithAReadableError(data: JSONValue) {
     #expect(character.scenario.cards.map(\.name) == ["Vera", "Dock"])
     #expect(character.origins.cards == [
         CardOrigin(name: "data.name", description: "data.description"),
-        CardOrigin(name: "data.character_book.entries[0].keys", description: "data.character_book.entries[0].content"),
+        CardOrigin(name: "data.character_book.entries[0].keys", description: "data.character_book.entries[0].content", entry: "data.character_book.entries[0]"),
     ])
     #expect(character.origins.fields["openingScene"] == .at("data.first_mes"))
     if case .assembled? = character.origins.fields["plotEssentials"] {} else { Issue.record("plot essentials are assembled") }

@@ -71,3 +71,25 @@ private let awkward: [String] = [
         }
     }
 }
+
+@Test func handWrittenImportResultsMatchJSONEncoder() throws {
+    for (index, text) in awkward.enumerated() {
+        var rules = CardRules()
+        rules.group = index % 2 == 0 ? nil : text
+        rules.scanDepth = index % 2 == 0 ? 3 : nil
+        rules.notes = text
+        let cards = (0..<2).map { Card(id: "c\($0)", type: text, name: "N\(index)", description: text, keys: [text], rules: rules) }
+        let scenarios = (0..<2).map {
+            Scenario(
+                id: "s\($0)", name: text, instructions: text, plotEssentials: text, authorsNotes: text, openingScene: text,
+                playerDescription: text, tags: [text], visibility: .public, cards: $0 == 0 ? cards : [],
+                createdAt: "2026-01-01T00:00:00.000Z", updatedAt: text)
+        }
+        let skipped = [SkippedEntry(index: index, reason: text + "r")]
+        let warnings = [ImportWarning(index: index + 1, message: text + "m"), ImportWarning(index: 0, message: "second")]
+        let scenario = ScenarioImportResult(scenarios: scenarios, skipped: skipped, warnings: index == 0 ? [] : warnings)
+        #expect(try JSONCoding.encodeBytes(scenario) == Array(try JSONCoding.encode(scenario)))
+        let cardsResult = CardsImportResult(cards: cards, imported: 2, skipped: skipped, warnings: warnings, format: text)
+        #expect(try JSONCoding.encodeBytes(cardsResult) == Array(try JSONCoding.encode(cardsResult)))
+    }
+}
