@@ -45,7 +45,7 @@ let package = Package(
         // Pure story logic (prompt assembly, triggering, budgeting). No I/O.
         .target(name: "ImaginAICore"),
         // Reading and writing other tools' card and scenario files. Pure, no I/O.
-        .target(name: "ImaginAIFormats", dependencies: ["ImaginAIProtocol", "ImaginAICore"], exclude: ["MAPPINGS.md"]),
+        .target(name: "ImaginAIFormats", dependencies: ["ImaginAIProtocol", "ImaginAICore"]),
         .target(
             name: "ImaginAIStore",
             dependencies: [

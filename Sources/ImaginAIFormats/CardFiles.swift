@@ -37,7 +37,7 @@ public struct CardOrigin: Sendable, Equatable {
 }
 
 /// Reading and writing story-card files of other tools. The mapping of each format is described in
-/// `MAPPINGS.md` beside this file (and in Protocol/PROTOCOL.md).
+/// Protocol/PROTOCOL.md, "Import/export field mappings".
 public enum CardFiles {
     public static let exportFormats: [CardFileFormat] = [.imaginai, .aidungeon, .sillytavern]
 

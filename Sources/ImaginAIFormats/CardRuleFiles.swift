@@ -99,7 +99,7 @@ struct ForeignFields {
 }
 
 /// SillyTavern's World Info entries and the character books of Card V2/V3 (which SillyTavern writes with
-/// its own options under `extensions`). The mapping is in MAPPINGS.md.
+/// its own options under `extensions`). The mapping is in Protocol/PROTOCOL.md, "Import/export field mappings".
 enum SillyTavernRules {
     /// SillyTavern's `position` numbers.
     enum Position {

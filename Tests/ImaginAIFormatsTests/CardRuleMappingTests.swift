@@ -3,7 +3,7 @@ import ImaginAIProtocol
 import Testing
 @testable import ImaginAIFormats
 
-// Every card rule read from and written to each format that carries it (MAPPINGS.md).
+// Every card rule read from and written to each format that carries it (Protocol/PROTOCOL.md, "Import/export field mappings").
 
 /// A SillyTavern World Info entry as SillyTavern 1.12 saves it, with every option set away from its default.
 private let sillyTavernEntry: JSONValue = [
