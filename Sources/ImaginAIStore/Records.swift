@@ -404,6 +404,8 @@ struct TurnVersionRecord: Codable, FetchableRecord, PersistableRecord {
     var text: String
     var usage: String?
     var createdAt: String
+    /// The cards this version's prompt activated (as `turn.activatedCards`).
+    var activatedCards: String? = nil
 }
 
 struct RedoEntryRecord: Codable, FetchableRecord, MutablePersistableRecord {

@@ -133,6 +133,10 @@ extension AppDatabase {
             try db.alter(table: "turn") { t in
                 t.add(column: "activatedCards", .jsonText)
             }
+            // Each retry version keeps its own, so that turn/useVersion brings back the version's.
+            try db.alter(table: "turnVersion") { t in
+                t.add(column: "activatedCards", .jsonText)
+            }
         }
 
         return migrator

@@ -62,15 +62,21 @@ extension AppDatabase {
             let now = clock.now()
             let existing = try TurnVersionRecord.filter(Column("turnId") == turnId).fetchCount(db)
             if existing == 0 {
-                try TurnVersionRecord(turnId: turnId, version: 0, text: record.text, usage: record.usage, createdAt: record.createdAt).insert(db)
+                try TurnVersionRecord(
+                    turnId: turnId, version: 0, text: record.text, usage: record.usage, createdAt: record.createdAt,
+                    activatedCards: record.activatedCards
+                ).insert(db)
             }
             let version = max(existing, 1)
             let usageJSON = UsageColumn.encode(usage)
-            try TurnVersionRecord(turnId: turnId, version: version, text: text, usage: usageJSON, createdAt: now).insert(db)
+            let activated = ActivatedCardsColumn.encode(activatedCards)
+            try TurnVersionRecord(
+                turnId: turnId, version: version, text: text, usage: usageJSON, createdAt: now, activatedCards: activated
+            ).insert(db)
             record.text = text
             record.usage = usageJSON
             record.currentVersion = version
-            record.activatedCards = ActivatedCardsColumn.encode(activatedCards)
+            record.activatedCards = activated
             try record.update(db)
             try touchPlayed(db, adventureId: record.adventureId, now: now)
             return record.turn
@@ -103,6 +109,7 @@ extension AppDatabase {
             record.text = chosen.text
             record.usage = chosen.usage
             record.currentVersion = version
+            record.activatedCards = chosen.activatedCards
             try record.update(db)
             try touchPlayed(db, adventureId: record.adventureId, now: clock.now())
             return record.turn

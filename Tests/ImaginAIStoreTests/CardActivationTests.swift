@@ -35,3 +35,22 @@ private let usage = TurnUsage(
     _ = try db.redo(adventureId: adventure.id)
     #expect(try db.cardActivations(adventureId: adventure.id, turnIndexes: 0..<5) == [CardActivation(turnIndex: 2, cardIDs: ["crd_1", "crd_2"])])
 }
+
+@Test func choosingAVersionBringsBackWhatThatVersionsPromptActivated() throws {
+    let db = try emptyDB()
+    let scenario = try db.createScenario(sampleDraft())
+    let adventure = try db.startAdventure(scenarioId: scenario.id, name: nil)  // turn 0
+    _ = try db.appendPlayerTurn(adventureId: adventure.id, action: .do, text: "a")  // 1
+    let answer = try db.appendAITurn(adventureId: adventure.id, text: "first", usage: usage, activatedCards: ["crd_first"])  // 2
+    _ = try db.addTurnVersion(turnId: answer.id, text: "second", usage: usage, activatedCards: ["crd_second"])
+    _ = try db.addTurnVersion(turnId: answer.id, text: "third", usage: usage, activatedCards: [])
+
+    func activated() throws -> [[String]] { try db.cardActivations(adventureId: adventure.id, turnIndexes: 0..<3).map(\.cardIDs) }
+    #expect(try activated() == [])
+    _ = try db.useTurnVersion(turnId: answer.id, version: 0)
+    #expect(try activated() == [["crd_first"]], "the original version's activations")
+    _ = try db.useTurnVersion(turnId: answer.id, version: 1)
+    #expect(try activated() == [["crd_second"]])
+    _ = try db.useTurnVersion(turnId: answer.id, version: 2)
+    #expect(try activated() == [])
+}
