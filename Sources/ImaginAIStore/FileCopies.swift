@@ -12,8 +12,29 @@ extension AppDatabase {
     /// Reading the schema reads every page of `sqlite_master`, and SQLite checks the page count in the
     /// header against the file's size, so a truncated file fails here too.
     static func inspect(path: String) throws {
+        // A hot rollback journal (a copy made by `backup` is in rollback mode) must be rolled back
+        // before the file can be read, which a read-only connection cannot do: opening the pool does it.
+        if FileManager.default.fileExists(atPath: path + "-journal") { return }
         let hasWAL = FileManager.default.fileExists(atPath: path + "-wal")
-        let uri = "file:" + uriEscaped(path) + (hasWAL ? "?mode=ro" : "?immutable=1")
+        let before = fileStamp(path)
+        do {
+            try inspect(path: path, locking: hasWAL)
+        } catch let problem as StorageProblem where problem.reason == .corrupt && !hasWAL {
+            // Without locks, a file another process was writing meanwhile (a fresh one being set up)
+            // can read as damaged: look again, with locks, if it changed.
+            guard fileStamp(path) != before || FileManager.default.fileExists(atPath: path + "-wal") else { throw problem }
+            try inspect(path: path, locking: true)
+        }
+    }
+
+    /// Size, modification time and file number: what tells that a file was written.
+    static func fileStamp(_ path: String) -> [String] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
+        return [FileAttributeKey.size, .modificationDate, .systemFileNumber].map { "\(attributes[$0] ?? "")" }
+    }
+
+    private static func inspect(path: String, locking: Bool) throws {
+        let uri = "file:" + uriEscaped(path) + (locking ? "?mode=ro" : "?immutable=1")
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
         func failure(_ code: Int32) -> StorageProblem {
