@@ -36,8 +36,9 @@ struct Backup: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let source = database.resolvedPath
-        let destination = to ?? Self.defaultDestination(for: source, at: Date())
+        // Absolute, so that the line printed says where the copy is whatever the working directory.
+        let source = URL(fileURLWithPath: database.resolvedPath).path
+        let destination = URL(fileURLWithPath: to ?? Self.defaultDestination(for: source, at: Date())).path
         let check: String
         do {
             check = try AppDatabase.backup(path: source, to: destination)
@@ -81,11 +82,14 @@ struct Import: AsyncParsableCommand {
         } catch {
             throw CommandLineError("cannot read \(file): \(error.localizedDescription)")
         }
-        let library = Library(database: try openDatabase(path: database.resolvedPath, logger: logger))
+        let store = try openDatabase(path: database.resolvedPath, logger: logger)
+        let library = Library(database: store)
         let imported: ScenarioImportResult
         do {
             imported = try library.importScenario(data: .string(text), format: format, fileName: file)
         } catch {
+            // A full disk or a file gone bad is about the library, not the imported file.
+            if let problem = store.storageProblem(for: error) { throw CommandLineError(problem.message) }
             throw CommandLineError.importFailed(file: file, error)
         }
         if imported.scenarios.count > 1 {
