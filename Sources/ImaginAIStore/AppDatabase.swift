@@ -50,6 +50,7 @@ public final class AppDatabase: Sendable {
             throw StorageProblem.unwritable(path: path, detail: Self.describe(error))
         }
         try inspect(path: path)
+        try checkWritable(path: path)
         var attempt = 0
         while true {
             do {
@@ -66,6 +67,19 @@ public final class AppDatabase: Sendable {
             } catch {
                 throw StorageProblem(error, path: path) ?? StorageProblem.unwritable(path: path, detail: "\(error)")
             }
+        }
+    }
+
+    /// SQLite opens a file it may not write read-only without a word, and creates -wal and -shm files
+    /// before its first write fails: a file, folder or disk that cannot be written is refused first.
+    static func checkWritable(path: String) throws {
+        if access(path, W_OK) != 0 {
+            throw StorageProblem.unwritable(path: path, detail: "the file cannot be written: \(String(cString: strerror(errno)))")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: path + "-wal"), access(folder.isEmpty ? "." : folder, W_OK) != 0 {
+            throw StorageProblem.unwritable(
+                path: path, detail: "its folder \(folder) cannot be written, and SQLite keeps its -wal and -shm files there: \(String(cString: strerror(errno)))")
         }
     }
 

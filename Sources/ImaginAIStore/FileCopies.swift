@@ -38,7 +38,11 @@ extension AppDatabase {
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
         func failure(_ code: Int32) -> StorageProblem {
-            let detail = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            var detail = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            // "unable to open database file" alone does not say why; the system's error does.
+            if let connection, sqlite3_system_errno(connection) != 0 {
+                detail += ": " + String(cString: strerror(sqlite3_system_errno(connection)))
+            }
             let error = DatabaseError(resultCode: ResultCode(rawValue: code), message: detail)
             return StorageProblem(error, path: path) ?? StorageProblem.unwritable(path: path, detail: detail)
         }

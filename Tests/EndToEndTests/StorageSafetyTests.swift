@@ -108,7 +108,29 @@ struct StorageSafetyTests {
             try Self.makeLibrary(at: path)
             #expect(chmod(path, 0) == 0)
             defer { chmod(path, 0o600) }
-            try await expectUnusable(path, in: directory, reason: "unwritable")
+            try await expectUnusable(path, in: directory, reason: "unwritable", messageMentions: "Permission denied")
+        }
+    }
+
+    /// A library that can be read but not written: SQLite would open it read-only and leave -wal and
+    /// -shm files beside it before failing. Root writes any file, so there the disk is read-only.
+    @Test func fileThatCannotBeWrittenIsUnwritable() async throws {
+        let directory = try temporaryDirectory()
+        if getuid() == 0 {
+            let mountPoint = directory.appendingPathComponent("read-only-disk")
+            try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: false)
+            try #require(try Self.shell("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint.path]) == 0)
+            defer { _ = try? Self.shell("/bin/umount", [mountPoint.path]) }
+            let path = mountPoint.appendingPathComponent("library.sqlite").path
+            try Self.makeLibrary(at: path)
+            try #require(try Self.shell("/bin/mount", ["-o", "remount,ro", mountPoint.path]) == 0)
+            try await expectUnusable(path, in: mountPoint, reason: "unwritable", messageMentions: "Read-only file system")
+        } else {
+            let path = directory.appendingPathComponent("read-only.sqlite").path
+            try Self.makeLibrary(at: path)
+            #expect(chmod(path, 0o400) == 0)
+            defer { chmod(path, 0o600) }
+            try await expectUnusable(path, in: directory, reason: "unwritable", messageMentions: "Permission denied")
         }
     }
 
