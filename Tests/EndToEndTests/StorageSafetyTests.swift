@@ -165,7 +165,8 @@ struct StorageSafetyTests {
         let path = directory.appendingPathComponent("library.sqlite").path
         let migrations = AppDatabase.migrator.migrations
         let (previous, newest) = (migrations[migrations.count - 2], migrations[migrations.count - 1])
-        let old = try DatabaseQueue(path: path)
+        // The daemon's own configuration: a migration may rely on the SQL functions it registers.
+        let old = try DatabaseQueue(path: path, configuration: AppDatabase.makeConfiguration())
         try AppDatabase.migrator.migrate(old, upTo: previous)
         try await old.write { db in
             try db.execute(sql: """
@@ -231,7 +232,7 @@ struct StorageSafetyTests {
         let writer = try Daemon(database: path)
         _ = try await writer.initialize()
         let cards: JSONValue = .array((0..<20).map { .object(["name": .string("Card \($0)"), "keys": ["k\($0)"], "description": "A card."]) })
-        let writes = 400
+        let writes = 250
         for w in 0..<writes {
             try writer.sendRequest(id: "w\(w)", method: "scenario/create", params: ["scenario": ["name": .string("Busy \(w)"), "cards": cards]])
         }
