@@ -82,14 +82,13 @@ struct Import: AsyncParsableCommand {
         } catch {
             throw CommandLineError("cannot read \(file): \(error.localizedDescription)")
         }
-        let store = try openDatabase(path: database.resolvedPath, logger: logger)
-        let library = Library(database: store)
+        let library = Library(database: try openDatabase(path: database.resolvedPath, logger: logger))
         let imported: ScenarioImportResult
         do {
             imported = try library.importScenario(data: .string(text), format: format, fileName: file)
         } catch {
             // A full disk or a file gone bad is about the library, not the imported file.
-            if let problem = store.storageProblem(for: error) { throw CommandLineError(problem.message) }
+            if let problem = library.database.storageProblem(for: error) { throw CommandLineError(problem.message) }
             throw CommandLineError.importFailed(file: file, error)
         }
         if imported.scenarios.count > 1 {
