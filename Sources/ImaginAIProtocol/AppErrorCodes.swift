@@ -11,6 +11,9 @@ extension ErrorCode {
     public static let providerFailure = ErrorCode(-31003)
     /// A message, field or collection is over its documented limit.
     public static let tooLarge = ErrorCode(-31004)
+    /// The library file cannot be used, or this write could not be saved: `data: {path, reason}` with
+    /// reason `corrupt`, `unwritable`, `newerSchema` or `diskFull`.
+    public static let storage = ErrorCode(-31005)
 }
 
 extension ResponseError {
@@ -24,6 +27,11 @@ extension ResponseError {
 
     public static func conflict(_ message: String) -> ResponseError {
         ResponseError(code: .conflict, message: message)
+    }
+
+    /// `reason` is one of `corrupt`, `unwritable`, `newerSchema`, `diskFull`; `message` says what to do.
+    public static func storage(_ message: String, path: String, reason: String) -> ResponseError {
+        ResponseError(code: .storage, message: message, data: .object(["path": .string(path), "reason": .string(reason)]))
     }
 
     public static func tooLarge(_ message: String) -> ResponseError {

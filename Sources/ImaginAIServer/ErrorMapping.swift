@@ -6,7 +6,12 @@ import LLM
 
 /// Turns the errors of the layers below into the documented JSON-RPC errors.
 enum ErrorMapping {
-    static func responseError(for error: any Error) -> ResponseError? {
+    /// With `database`, SQLite errors about its file (a full disk, a damaged page, a file that can no
+    /// longer be written) become -31005 naming that file.
+    static func responseError(for error: any Error, database: AppDatabase? = nil) -> ResponseError? {
+        if let problem = database?.storageProblem(for: error) ?? (error as? StorageProblem) {
+            return .storage(problem.message, path: problem.path, reason: problem.reason.rawValue)
+        }
         switch error {
         case let error as StoreError:
             switch error {

@@ -19,7 +19,7 @@ public final class ImaginAIServer: Sendable {
         self.connection = Connection(
             sink: sink,
             configuration: .init(maxMessageBytes: maxMessageBytes, oversizeErrorCode: .tooLarge),
-            errorMapper: ErrorMapping.responseError(for:),
+            errorMapper: { [database] error in ErrorMapping.responseError(for: error, database: database) },
             log: { [logger] level, message in logger.log(level: level.swiftLogLevel, "\(message)") },
             // Every immediate method is a read of the store (see `read`).
             sharingReads: { [database] body in database.sharingReads(body) }

@@ -23,16 +23,34 @@ public final class AppDatabase: Sendable {
     init(writer: any DatabaseWriter, seedSample: Bool = true, clock: StoreClock = .shared) throws {
         self.writer = writer
         self.clock = clock
-        try Self.migrate(writer)
+        // In memory there is nothing to copy before a migration.
+        try Self.migrate(writer, copyingBeforeMigrationFrom: writer.path == ":memory:" ? nil : writer.path)
         if seedSample {
             try seedSampleIfNeeded()
         }
     }
 
     /// Opens (creating if needed) the database at `path`; `":memory:"` gives an in-memory database.
-    public static func open(path: String) throws -> AppDatabase {
-        if path == ":memory:" { return try inMemory() }
-        try prepareFile(at: path)
+    ///
+    /// Throws a `StorageProblem` when the file cannot be used: a folder, a file that cannot be opened,
+    /// one that is not a database or is damaged, or one a newer ImaginAI wrote. Such a file is looked at
+    /// read-only first (see `inspect`) and is left byte for byte as it was. Before a migration is
+    /// applied to a file that holds data, the file is copied beside itself (see `migrate`).
+    public static func open(path given: String) throws -> AppDatabase {
+        if given == ":memory:" { return try inMemory() }
+        // Absolute, so that the path in a -31005 error says which file even to a client elsewhere.
+        let path = absolutePath(given)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw StorageProblem.folder(path: path)
+        }
+        do {
+            try prepareFile(at: path)
+        } catch {
+            throw StorageProblem.unwritable(path: path, detail: Self.describe(error))
+        }
+        try inspect(path: path)
+        try checkWritable(path: path)
         var attempt = 0
         while true {
             do {
@@ -44,8 +62,38 @@ public final class AppDatabase: Sendable {
                 // Switching a fresh file to WAL races with another process doing the same: try again.
                 attempt += 1
                 Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            } catch let problem as StorageProblem {
+                throw problem
+            } catch {
+                throw StorageProblem(error, path: path) ?? StorageProblem.unwritable(path: path, detail: "\(error)")
             }
         }
+    }
+
+    /// SQLite opens a file it may not write read-only without a word, and creates -wal and -shm files
+    /// before its first write fails: a file, folder or disk that cannot be written is refused first.
+    static func checkWritable(path: String) throws {
+        if access(path, W_OK) != 0 {
+            throw StorageProblem.unwritable(path: path, detail: "the file cannot be written: \(String(cString: strerror(errno)))")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: path + "-wal"), access(folder.isEmpty ? "." : folder, W_OK) != 0 {
+            throw StorageProblem.unwritable(
+                path: path, detail: "its folder \(folder) cannot be written, and SQLite keeps its -wal and -shm files there: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    }
+
+    /// The reason in a Foundation or POSIX error, without the type dump.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue))
+        }
+        if let error = error as? POSIXError { return String(cString: strerror(error.code.rawValue)) }
+        return error.localizedDescription
     }
 
     /// A fresh in-memory database (seeded with the sample scenario, like a new file).
@@ -105,8 +153,24 @@ public final class AppDatabase: Sendable {
     /// Applies the migrations. Two processes opening a fresh file at once may both see "v1" as pending;
     /// the loser's migration fails (its tables exist by then): it then checks that the winner completed
     /// the migrations, and carries on.
-    static func migrate(_ writer: any DatabaseWriter) throws {
+    ///
+    /// A file with a migration this version does not know was written by a newer ImaginAI: it is not
+    /// migrated (`StorageProblem.newerSchema`). With `copyPath`, a file that holds data and has a
+    /// migration pending is first copied to `NAME.before-MIGRATION.sqlite` beside it.
+    static func migrate(_ writer: any DatabaseWriter, copyingBeforeMigrationFrom copyPath: String? = nil) throws {
         let migrator = self.migrator
+        let known = migrator.migrations
+        let (applied, holdsData) = try writer.read { db in
+            (try migrator.appliedIdentifiers(db),
+             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')") ?? false)
+        }
+        let unknown = applied.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw StorageProblem.newerSchema(path: writer.path, unknownMigrations: unknown)
+        }
+        if let copyPath, holdsData, let firstPending = known.first(where: { !applied.contains($0) }) {
+            try copyBeforeMigration(writer, path: copyPath, migration: firstPending)
+        }
         var attempt = 0
         while true {
             do {

@@ -124,6 +124,11 @@ public final class Connection: Sendable {
         state.withLock { $0.dispatcher.register(type, immediate: immediate, handler: handler) }
     }
 
+    /// See `Dispatcher.registerFallback`.
+    public func registerFallback(handler: @escaping Handler) {
+        state.withLock { $0.dispatcher.registerFallback(handler: handler) }
+    }
+
     public var registeredMethods: [String] {
         state.withLock { $0.dispatcher.methods }
     }

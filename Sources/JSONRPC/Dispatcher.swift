@@ -12,6 +12,8 @@ public struct Dispatcher: Sendable {
     }
 
     private var handlers: [String: Entry] = [:]
+    /// Answers every method without a handler of its own (see `registerFallback`).
+    private var fallback: Entry?
 
     public init() {}
 
@@ -36,7 +38,13 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    public func entry(for method: String) -> Entry? { handlers[method] }
+    /// For a server that answers every request the same way whatever its method (one whose storage is
+    /// unusable answers each with the reason): unknown methods then reach this instead of -32601.
+    public mutating func registerFallback(handler: @escaping Handler) {
+        fallback = Entry(handler: handler, immediate: false)
+    }
+
+    public func entry(for method: String) -> Entry? { handlers[method] ?? fallback }
 
     public var methods: [String] { handlers.keys.sorted() }
 }

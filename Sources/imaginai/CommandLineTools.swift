@@ -9,9 +9,56 @@ import Logging
 func openDatabase(path: String, logger: Logger) throws -> AppDatabase {
     do {
         return try AppDatabase.open(path: path)
+    } catch let problem as StorageProblem {
+        throw CommandLineError(problem.message)
     } catch {
         logger.critical("cannot open database \(path): \(error)")
         throw ExitCode.failure
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the database to a file, consistently, while daemons go on using it.",
+        discussion: """
+            The copy is made with SQLite's backup API inside one read transaction: it holds the library as it \
+            was when the copy began, and daemons writing meanwhile are not held up. It is one file (no -wal), \
+            readable by you only, and is checked with PRAGMA quick_check. An existing file is never overwritten.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Where to write the copy. Default: beside the database, as NAME.backup-YYYYMMDD-HHMMSS.sqlite (UTC).", completion: .file())
+    var to: String?
+
+    func validate() throws {
+        if database.db == ":memory:" { throw ValidationError("an in-memory database (--db :memory:) has nothing to copy") }
+    }
+
+    func run() async throws {
+        // Absolute, so that the line printed says where the copy is whatever the working directory.
+        let source = URL(fileURLWithPath: database.resolvedPath).path
+        let destination = URL(fileURLWithPath: to ?? Self.defaultDestination(for: source, at: Date())).path
+        let check: String
+        do {
+            check = try AppDatabase.backup(path: source, to: destination)
+        } catch let problem as StorageProblem {
+            throw CommandLineError(problem.message)
+        }
+        guard check == "ok" else {
+            throw CommandLineError("copied \(source) to \(destination), but the copy fails SQLite's check: \(check)")
+        }
+        print("Copied \(source) to \(destination) (integrity check: ok).")
+    }
+
+    static func defaultDestination(for path: String, at date: Date) -> String {
+        let stamp = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.omitted)
+            .time(includingFractionalSeconds: false).timeSeparator(.omitted).dateTimeSeparator(.standard)
+            .format(date).replacingOccurrences(of: "T", with: "-").replacingOccurrences(of: "Z", with: "")
+        let url = URL(fileURLWithPath: path)
+        var stem = url.deletingPathExtension().lastPathComponent
+        if stem.isEmpty { stem = url.lastPathComponent }
+        return url.deletingLastPathComponent().appendingPathComponent("\(stem).backup-\(stamp).sqlite").path
     }
 }
 
@@ -35,6 +82,8 @@ struct Import: AsyncParsableCommand {
         do {
             imported = try library.importScenario(data: .string(text), format: format, fileName: file)
         } catch {
+            // A full disk or a file gone bad is about the library, not the imported file.
+            if let problem = library.database.storageProblem(for: error) { throw CommandLineError(problem.message) }
             throw CommandLineError.importFailed(file: file, error)
         }
         if imported.scenarios.count > 1 {

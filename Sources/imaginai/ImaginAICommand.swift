@@ -2,6 +2,7 @@ import ImaginAIProtocol
 import ArgumentParser
 import Foundation
 import ImaginAIServer
+import ImaginAIStore
 import JSONRPC
 import Logging
 
@@ -11,7 +12,7 @@ struct ImaginAICommand: AsyncParsableCommand {
         commandName: "imaginai",
         abstract: "An interactive-fiction daemon: JSON-RPC 2.0 over stdio with LSP framing.",
         version: ServerVersion.version,
-        subcommands: [Serve.self, Play.self, Import.self, Export.self, List.self],
+        subcommands: [Serve.self, Play.self, Import.self, Export.self, List.self, Backup.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -51,7 +52,18 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let logger = try LogSetup.makeLogger(level: logLevel, file: logFile)
         let path = database.resolvedPath
-        let appDatabase = try openDatabase(path: path, logger: logger)
+        let appDatabase: AppDatabase
+        do {
+            appDatabase = try AppDatabase.open(path: path)
+        } catch let problem as StorageProblem {
+            // Still served, so that the editor that started the daemon can show why nothing works.
+            logger.critical("cannot use database \(path): \(problem.message)")
+            let server = UnusableLibraryServer(
+                problem: problem, sink: FileDescriptorSink(descriptor: 1), maxMessageBytes: maxMessageBytes, logger: logger)
+            let code = await server.run(readingFrom: 0)
+            logger.info("exiting with code \(code)")
+            throw ExitCode(code)
+        }
         logger.info("serving on stdio with database \(path)")
         let server = ImaginAIServer(
             database: appDatabase,
