@@ -66,6 +66,7 @@ public final class AppDatabase: Sendable {
         config.prepareDatabase { db in
             db.add(function: foldFunction)
             db.add(function: newIdFunction)
+            db.add(function: recallTextFunction)
         }
         return config
     }
@@ -74,6 +75,13 @@ public final class AppDatabase: Sendable {
     static let foldFunction = DatabaseFunction("imaginai_fold", argumentCount: 1, pure: true) { values in
         guard let string = String.fromDatabaseValue(values[0]) else { return nil }
         return string.lowercased()
+    }
+
+    /// `imaginai_recall_text(text)`: a turn's text as the recall index holds it (the triggers of
+    /// migration v4-recall call it on every write of a turn).
+    static let recallTextFunction = DatabaseFunction("imaginai_recall_text", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+        return RecallText.indexed(text)
     }
 
     /// `imaginai_new_id(prefix)`: a fresh random id, for copying many rows in one SQL statement.
