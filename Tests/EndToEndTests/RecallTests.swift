@@ -97,6 +97,8 @@ struct RecallTests {
         // The generated answer's usage counts the memories section.
         let answer = try await daemon.call("story/act", Self.question(copy["id"]!))
         #expect((answer["usage"]?["sections"]?["memories"]?.intValue ?? 0) > 0, "\(answer)")
+        // The offline storyteller answers the question with what it was told long ago.
+        #expect(answer["aiTurn"]?["text"]?.stringValue?.contains("the password is heliotrope") == true, "\(answer)")
     }
 
     @Test func contextTokensCapsTheBudgetAndNullGivesTheModelsWindowBack() async throws {

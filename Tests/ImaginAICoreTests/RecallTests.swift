@@ -106,7 +106,7 @@ private func assemble(_ turns: [PromptTurn], action: String, context: Int, recal
     let prompt = try assemble(turns, action: "What was the password?", context: 400, recall: fake)
     #expect(prompt.sections.map(\.kind) == [.system, .memories, .history, .action])
     #expect(prompt.text(of: .memories) == "[Turn 2] The password is heliotrope.")
-    #expect(prompt.recalledTurns == [RecalledTurn(turnID: "turn-2", index: 2)])
+    #expect(prompt.recalledTurns == [RecalledTurn(turnID: "turn-2", index: 2, text: "The password is heliotrope.")])
     #expect(fake.requests.first?.query.terms.first == "password")
     // Nothing recalled is in the history, and the whole prompt keeps to the budget.
     let oldest = try #require(prompt.includedTurns.first)

@@ -134,7 +134,7 @@ public enum PromptAssembler {
             includedTurns: included.map(\.index),
             droppedTurns: dropped,
             olderTurnsOmitted: olderOmitted,
-            recalledTurns: recalled.map { RecalledTurn(turnID: $0.turnID, index: $0.turn.index) },
+            recalledTurns: recalled.map { RecalledTurn(turnID: $0.turnID, index: $0.turn.index, text: $0.turn.text) },
             budgetTokens: budget
         )
     }

@@ -296,10 +296,13 @@ public struct AssembledPrompt: Sendable {
 public struct RecalledTurn: Sendable, Equatable {
     public var turnID: String
     public var index: Int
+    /// As stored (a player turn as typed).
+    public var text: String
 
-    public init(turnID: String, index: Int) {
+    public init(turnID: String, index: Int, text: String) {
         self.turnID = turnID
         self.index = index
+        self.text = text
     }
 }
 

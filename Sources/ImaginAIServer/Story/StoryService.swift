@@ -136,7 +136,8 @@ final class StoryService: Sendable {
                 card.description = ""
                 return card
             },
-            stopSequences: StoryCutter.stopSequences)
+            stopSequences: StoryCutter.stopSequences,
+            memories: prompt.recalledTurns.map(\.text))
 
         let started = ContinuousClock.now
         // Filled by the sink on the model's reading thread (the HTTP thread for a provider), which
