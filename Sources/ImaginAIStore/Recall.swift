@@ -25,7 +25,7 @@ extension AppDatabase {
             var hits: [RecallHit] = []
             var found = Set<String>()
             for group in [request.query.terms, request.query.contextTerms] where hits.count < request.limit {
-                let terms = try Self.rarestTerms(db, group, matchBudget: matchBudget)
+                let terms = try rarestTerms(db, group, matchBudget: matchBudget)
                 guard let expression = RecallQuery.matchExpression(terms) else { continue }
                 let rows = try Row.fetchAll(
                     db, sql: Self.recallSQL, arguments: [expression, adventureId, request.beforeIndex, request.limit])
@@ -55,16 +55,36 @@ extension AppDatabase {
         ORDER BY turnRecall.rank LIMIT ?
         """
 
+    /// A term in at least this many turns is common: its count is kept between recalls.
+    static let commonTermDocuments = 256
+
     /// The terms to search with: rarest first while their document counts fit `matchBudget`, in the
     /// query's order of priority among equals.
-    static func rarestTerms(_ db: Database, _ terms: [String], matchBudget: Int) throws -> [String] {
+    ///
+    /// The vocabulary counts a term's turns by reading its whole posting list, which for a word in half
+    /// of 100,000 turns takes milliseconds. So the counts of common terms are kept (a few thousand turns
+    /// more or less do not change that such a term is too common to search with), and only the rarer
+    /// terms, cheap to count and the ones whose count decides, are counted afresh at every recall.
+    func rarestTerms(_ db: Database, _ terms: [String], matchBudget: Int) throws -> [String] {
         let statement = try db.cachedStatement(sql: "SELECT doc FROM turnRecallVocabulary WHERE term = ?")
         var counts: [String: Int] = [:]
+        let common = commonTermCounts.withLock { $0 }
+        var newlyCommon: [String: Int] = [:]
         func documents(_ token: String) throws -> Int? {
-            if let known = counts[token] { return known }
+            if let known = counts[token] ?? common[token] { return known }
             let count = try Int.fetchOne(statement, arguments: [token])
             counts[token] = count ?? 0
+            if let count, count >= Self.commonTermDocuments { newlyCommon[token] = count }
             return count
+        }
+        defer {
+            if !newlyCommon.isEmpty {
+                commonTermCounts.withLock { cache in
+                    // Bounded: a library's common words are a few thousand at most.
+                    if cache.count > 20_000 { cache.removeAll() }
+                    cache.merge(newlyCommon) { _, new in new }
+                }
+            }
         }
         var costed: [(term: String, cost: Int)] = []
         for term in terms {
