@@ -14,8 +14,10 @@ public enum RecallText {
     /// (checked on the UTF-8 bytes, as the index is built for every turn written).
     public static func indexed(_ text: String) -> String {
         // Every script without spaces lies above U+0E00, so its UTF-8 takes three bytes or more, led by
-        // a byte of 0xE0 or above.
-        guard text.utf8.contains(where: { $0 >= 0xE0 }) else { return text }
+        // a byte of 0xE0 or above; prose with dashes and curly quotes has such bytes too, so the scalars
+        // are checked before the (slower) walk by grapheme.
+        guard text.utf8.contains(where: { $0 >= 0xE0 }), text.unicodeScalars.contains(where: { isSpaceless($0.value) })
+        else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count + text.utf8.count / 2)
         var apart = false
