@@ -87,8 +87,10 @@ public struct RecallQuery: Sendable, Equatable {
 
     public var isEmpty: Bool { terms.isEmpty && contextTerms.isEmpty }
 
-    /// The most terms a query keeps, both kinds together; the store narrows them further to the rarer ones.
-    public static let maxTerms = 64
+    /// The most terms a query keeps, both kinds together; the store narrows them further to the rarer
+    /// ones. Each term costs the store a look-up of its count (about 50-100 µs on a 100,000-turn index),
+    /// and 32 already reach back over the three or four newest turns.
+    public static let maxTerms = 32
 
     /// `recentTexts` oldest first (the newest counts most).
     public static func build(action: String?, cardNames: [String], recentTexts: [String], maxTerms: Int = maxTerms) -> RecallQuery {
