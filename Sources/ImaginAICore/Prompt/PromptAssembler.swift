@@ -154,7 +154,7 @@ struct HistoryPages {
     }
 
     private mutating func append(_ page: [PromptTurn]) {
-        // A page ends at index 0 or holds fewer turns than asked for only at the start of the story.
+        // The story starts at index 0: a page that reaches it, or an empty one, is the last.
         if page.isEmpty || page[0].index == 0 { exhausted = true }
         for turn in page.reversed() {
             loaded.append(turn)
