@@ -84,10 +84,11 @@ let package = Package(
         ),
         // Measures the daemon as a child process beside /bin/cat baselines; see bench/README.md.
         // GRDB: the long-adventure row writes a 100,000-turn history into the file between two daemons.
+        // ImaginAIStore: the recall rows time the store's recall and prompt reads in-process.
         .executableTarget(
             name: "imaginai-bench",
             dependencies: [
-                "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "LLM", "ProviderTestSupport",
+                "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "ImaginAIStore", "LLM", "ProviderTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         // libFuzzer target over framing and request decoding; a corpus replayer in a normal build. See scripts/fuzz.

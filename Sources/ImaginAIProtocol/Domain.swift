@@ -508,8 +508,13 @@ public struct Settings: Codable, Hashable, Sendable {
     public var storytellerDelayMs: Int
     /// The offline storyteller's seed: the same seed and the same story so far give the same text.
     public var storytellerSeed: Int
+    /// A cap on the prompt's context window below the model's (a smaller, faster or cheaper prompt);
+    /// nil: the model's whole window.
+    public var contextTokens: Int?
 
     public static let maxOutputTokensRange = 50...800
+    /// Below 256 tokens not even a short instruction and an action fit; 2,000,000 is past every model's window.
+    public static let contextTokensRange = 256...2_000_000
     public static let scanDepthRange = 0...100
     public static let recursionDepthRange = 0...10
     public static let storytellerDelayRange = 0...5000
@@ -517,7 +522,7 @@ public struct Settings: Codable, Hashable, Sendable {
     public init(
         model: String, responseHandling: ResponseHandling, allowThinking: Bool, maxOutputTokens: Int,
         baseSystemInstruction: String, scanDepth: Int = 4, recursionDepth: Int = 2, storytellerDelayMs: Int = 35,
-        storytellerSeed: Int = 0
+        storytellerSeed: Int = 0, contextTokens: Int? = nil
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -528,6 +533,27 @@ public struct Settings: Codable, Hashable, Sendable {
         self.recursionDepth = recursionDepth
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
+        self.contextTokens = contextTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
+        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+    }
+
+    /// Every setting written, `contextTokens` as null when unset: a client sees every setting there is.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(responseHandling, forKey: .responseHandling)
+        try c.encode(allowThinking, forKey: .allowThinking)
+        try c.encode(maxOutputTokens, forKey: .maxOutputTokens)
+        try c.encode(baseSystemInstruction, forKey: .baseSystemInstruction)
+        try c.encode(scanDepth, forKey: .scanDepth)
+        try c.encode(recursionDepth, forKey: .recursionDepth)
+        try c.encode(storytellerDelayMs, forKey: .storytellerDelayMs)
+        try c.encode(storytellerSeed, forKey: .storytellerSeed)
+        try c.encode(contextTokens, forKey: .contextTokens)
     }
 
     public static let defaults = Settings(
@@ -555,11 +581,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
     public var recursionDepth: Int?
     public var storytellerDelayMs: Int?
     public var storytellerSeed: Int?
+    /// nil: unchanged; `.some(nil)` (null on the wire): back to the model's whole window.
+    public var contextTokens: Int??
 
     public init(
         model: String? = nil, responseHandling: ResponseHandling? = nil, allowThinking: Bool? = nil,
         maxOutputTokens: Int? = nil, baseSystemInstruction: String? = nil, scanDepth: Int? = nil,
-        recursionDepth: Int? = nil, storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil
+        recursionDepth: Int? = nil, storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil,
+        contextTokens: Int?? = nil
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -570,11 +599,27 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         self.recursionDepth = recursionDepth
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
+        self.contextTokens = contextTokens
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
-        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed
+        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+    }
+
+    /// Only the changed settings; a cleared `contextTokens` as null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(model, forKey: .model)
+        try c.encodeIfPresent(responseHandling, forKey: .responseHandling)
+        try c.encodeIfPresent(allowThinking, forKey: .allowThinking)
+        try c.encodeIfPresent(maxOutputTokens, forKey: .maxOutputTokens)
+        try c.encodeIfPresent(baseSystemInstruction, forKey: .baseSystemInstruction)
+        try c.encodeIfPresent(scanDepth, forKey: .scanDepth)
+        try c.encodeIfPresent(recursionDepth, forKey: .recursionDepth)
+        try c.encodeIfPresent(storytellerDelayMs, forKey: .storytellerDelayMs)
+        try c.encodeIfPresent(storytellerSeed, forKey: .storytellerSeed)
+        if let contextTokens { try c.encode(contextTokens, forKey: .contextTokens) }
     }
 
     /// The setting names a change set may hold, in the order the protocol lists them.
@@ -599,6 +644,12 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         recursionDepth = try c.decodePresent(Int.self, forKey: .recursionDepth)
         storytellerDelayMs = try c.decodePresent(Int.self, forKey: .storytellerDelayMs)
         storytellerSeed = try c.decodePresent(Int.self, forKey: .storytellerSeed)
+        // The one setting whose null means something: no cap of our own.
+        if c.contains(.contextTokens) {
+            contextTokens = .some(try c.decodeNil(forKey: .contextTokens) ? nil : try c.decode(Int.self, forKey: .contextTokens))
+        } else {
+            contextTokens = nil
+        }
     }
 }
 

@@ -11,6 +11,8 @@ public struct SectionTokens: Codable, Hashable, Sendable {
     public var authorsNotes: Int
     /// Cards placed before the history.
     public var cards: Int
+    /// Older turns recall brought back.
+    public var memories: Int
     /// The history, with the cards placed at a depth inside it.
     public var history: Int
     /// Cards placed after the history.
@@ -19,8 +21,9 @@ public struct SectionTokens: Codable, Hashable, Sendable {
 
     public init(
         system: Int = 0, instructions: Int = 0, plotEssentials: Int = 0, authorsNotes: Int = 0, cards: Int = 0, history: Int = 0,
-        cardsAfterHistory: Int = 0, action: Int = 0
+        cardsAfterHistory: Int = 0, action: Int = 0, memories: Int = 0
     ) {
+        self.memories = memories
         self.system = system
         self.instructions = instructions
         self.plotEssentials = plotEssentials
@@ -32,10 +35,11 @@ public struct SectionTokens: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case system, instructions, plotEssentials, authorsNotes, cards, history, cardsAfterHistory, action
+        case system, instructions, plotEssentials, authorsNotes, cards, memories, history, cardsAfterHistory, action
     }
 
-    /// Usage stored before cards could be placed after the history has no `cardsAfterHistory`: 0.
+    /// Usage stored before cards could be placed after the history has no `cardsAfterHistory`, and
+    /// before recall none has `memories`: 0.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         system = try c.decode(Int.self, forKey: .system)
@@ -43,6 +47,7 @@ public struct SectionTokens: Codable, Hashable, Sendable {
         plotEssentials = try c.decode(Int.self, forKey: .plotEssentials)
         authorsNotes = try c.decode(Int.self, forKey: .authorsNotes)
         cards = try c.decode(Int.self, forKey: .cards)
+        memories = try c.decodeIfPresent(Int.self, forKey: .memories) ?? 0
         history = try c.decode(Int.self, forKey: .history)
         cardsAfterHistory = try c.decodeIfPresent(Int.self, forKey: .cardsAfterHistory) ?? 0
         action = try c.decode(Int.self, forKey: .action)
@@ -209,7 +214,7 @@ public struct StoryPreviewRequest: RequestType {
 }
 
 public struct PreviewSection: Codable, Hashable, Sendable {
-    /// system, instructions, plotEssentials, cards, history, cardsAfterHistory, authorsNotes or action.
+    /// system, instructions, plotEssentials, cards, memories, history, cardsAfterHistory, authorsNotes or action.
     public var name: String
     public var text: String
     public var tokens: Int
@@ -291,12 +296,15 @@ public struct PreviewResult: Codable, Hashable, Sendable {
     public var droppedTurns: [Int]
     /// Older turns not looked at because the budget was already full (all dropped too).
     public var olderTurnsOmitted: Int
+    /// The ids of the turns recall put in the `memories` section, oldest first.
+    public var recalledTurns: [String]
     public var totalTokens: Int
     public var budgetTokens: Int
     public init(
         model: String, sections: [PreviewSection], firedCards: [FiredCardInfo], includedTurns: [Int],
-        droppedTurns: [Int], olderTurnsOmitted: Int, totalTokens: Int, budgetTokens: Int
+        droppedTurns: [Int], olderTurnsOmitted: Int, recalledTurns: [String] = [], totalTokens: Int, budgetTokens: Int
     ) {
+        self.recalledTurns = recalledTurns
         self.model = model
         self.sections = sections
         self.firedCards = firedCards

@@ -162,6 +162,12 @@ enum Validation {
         try range(changes.scanDepth, Settings.scanDepthRange, field: "changes.scanDepth")
         try range(changes.recursionDepth, Settings.recursionDepthRange, field: "changes.recursionDepth")
         try range(changes.storytellerDelayMs, Settings.storytellerDelayRange, field: "changes.storytellerDelayMs")
+        if case .some(.some(let tokens)) = changes.contextTokens, !Settings.contextTokensRange.contains(tokens) {
+            let range = Settings.contextTokensRange
+            throw ResponseError.invalidParams(
+                "Invalid params: 'changes.contextTokens' must be between \(range.lowerBound) and \(range.upperBound), or null for the model's whole context window; got \(tokens)",
+                field: "changes.contextTokens")
+        }
         if let model = changes.model {
             let parts = model.split(separator: "/", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {

@@ -19,6 +19,8 @@ public final class AppDatabase: Sendable {
     let clock: StoreClock
     /// Set while `sharingReads` runs (see there).
     let sharedRead = Mutex<SharedRead?>(nil)
+    /// Recall's document counts of common terms (see `rarestTerms`).
+    let commonTermCounts = Mutex<[String: Int]>([:])
 
     init(writer: any DatabaseWriter, seedSample: Bool = true, clock: StoreClock = .shared) throws {
         self.writer = writer
@@ -114,6 +116,7 @@ public final class AppDatabase: Sendable {
         config.prepareDatabase { db in
             db.add(function: foldFunction)
             db.add(function: newIdFunction)
+            db.add(function: recallTextFunction)
         }
         return config
     }
@@ -122,6 +125,13 @@ public final class AppDatabase: Sendable {
     static let foldFunction = DatabaseFunction("imaginai_fold", argumentCount: 1, pure: true) { values in
         guard let string = String.fromDatabaseValue(values[0]) else { return nil }
         return string.lowercased()
+    }
+
+    /// `imaginai_recall_text(text)`: a turn's text as the recall index holds it (the triggers of
+    /// migration v4-recall call it on every write of a turn).
+    static let recallTextFunction = DatabaseFunction("imaginai_recall_text", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+        return RecallText.indexed(text)
     }
 
     /// `imaginai_new_id(prefix)`: a fresh random id, for copying many rows in one SQL statement.

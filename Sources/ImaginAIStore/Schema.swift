@@ -139,6 +139,36 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v4-recall") { db in
+            // Recall's full-text index of every turn's current text, keyed by the turn's rowid. Contentless:
+            // the text is read from the turn itself, so the index adds no second copy of every turn. What it
+            // indexes is `imaginai_recall_text(text)` (RecallText.indexed: characters of scripts without
+            // spaces set apart), with unicode61 folding case and diacritics and keeping combining marks in
+            // their tokens (Thai vowels). Triggers keep it exact whatever changes a turn's text or removes
+            // the turn (edits, retries and version switches, deletes, undo, cascades from the adventure);
+            // a contentless index forgets a row only when told the very text it indexed, which the
+            // triggers hand it from `old.text`. The turns already there are indexed in bulk, which leaves
+            // the index in many segments; `optimize` merges them into one, which halves the time of a
+            // term's look-up and of a match on a large library for the price of writing the index twice.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE turnRecall USING fts5(
+                  body, content = '', tokenize = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'");
+                CREATE VIRTUAL TABLE turnRecallVocabulary USING fts5vocab(turnRecall, 'row');
+                CREATE TRIGGER turnRecallOnInsert AFTER INSERT ON turn BEGIN
+                  INSERT INTO turnRecall (rowid, body) VALUES (new.rowid, imaginai_recall_text(new.text));
+                END;
+                CREATE TRIGGER turnRecallOnDelete AFTER DELETE ON turn BEGIN
+                  INSERT INTO turnRecall (turnRecall, rowid, body) VALUES ('delete', old.rowid, imaginai_recall_text(old.text));
+                END;
+                CREATE TRIGGER turnRecallOnUpdate AFTER UPDATE OF text ON turn WHEN old.text IS NOT new.text BEGIN
+                  INSERT INTO turnRecall (turnRecall, rowid, body) VALUES ('delete', old.rowid, imaginai_recall_text(old.text));
+                  INSERT INTO turnRecall (rowid, body) VALUES (new.rowid, imaginai_recall_text(new.text));
+                END;
+                INSERT INTO turnRecall (rowid, body) SELECT rowid, imaginai_recall_text(text) FROM turn;
+                INSERT INTO turnRecall (turnRecall) VALUES ('optimize');
+                """)
+        }
+
         return migrator
     }
 }

@@ -30,13 +30,19 @@ extension AppDatabase {
             try store(.recursionDepth, changes.recursionDepth)
             try store(.storytellerDelayMs, changes.storytellerDelayMs)
             try store(.storytellerSeed, changes.storytellerSeed)
+            switch changes.contextTokens {
+            case .none: break
+            // No row is the default: the model's whole window.
+            case .some(.none): try SettingRecord.deleteOne(db, key: SettingKey.contextTokens.rawValue)
+            case .some(.some(let tokens)): try store(.contextTokens, tokens)
+            }
             return try fetchSettings(db)
         }
     }
 
     enum SettingKey: String {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
-        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed
+        case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
     }
 
     func fetchSettings(_ db: Database) throws -> Settings {
@@ -60,7 +66,8 @@ extension AppDatabase {
             scanDepth: value(.scanDepth, defaults.scanDepth),
             recursionDepth: value(.recursionDepth, defaults.recursionDepth),
             storytellerDelayMs: value(.storytellerDelayMs, defaults.storytellerDelayMs),
-            storytellerSeed: value(.storytellerSeed, defaults.storytellerSeed)
+            storytellerSeed: value(.storytellerSeed, defaults.storytellerSeed),
+            contextTokens: value(.contextTokens, defaults.contextTokens)
         )
     }
 }

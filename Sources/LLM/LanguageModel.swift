@@ -22,6 +22,9 @@ public struct GenerationRequest: Sendable {
     /// Every card of the adventure by name, type and keys (descriptions left out): what the offline
     /// storyteller knows of places and people that did not fire this turn.
     public var knownCards: [PromptCard]
+    /// The older turns recall brought back (their texts as stored, oldest first): a model reads them in
+    /// the system text; the offline storyteller reminds the player of the one the action asks about.
+    public var memories: [String]
     /// Where the answer ends: providers that take stop sequences stop there (each caps how many it
     /// takes; the story service cuts the stream itself as well, as servers may ignore them).
     public var stopSequences: [String]
@@ -29,8 +32,10 @@ public struct GenerationRequest: Sendable {
     public init(
         system: String, story: String, action: String? = nil, mentionedNames: [String] = [],
         maxOutputTokens: Int, allowThinking: Bool = false, seed: UInt64 = 0, cards: [PromptCard] = [],
-        earlierAnswers: [String] = [], knownCards: [PromptCard] = [], stopSequences: [String] = []
+        earlierAnswers: [String] = [], knownCards: [PromptCard] = [], stopSequences: [String] = [],
+        memories: [String] = []
     ) {
+        self.memories = memories
         self.knownCards = knownCards
         self.cards = cards
         self.earlierAnswers = earlierAnswers

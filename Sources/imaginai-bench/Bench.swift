@@ -21,7 +21,7 @@ struct Options {
     var batch = 250
     /// Measures to run (`--only`); empty runs them all.
     var only: Set<String> = []
-    static let measures = ["cold", "roundtrip", "memory", "import", "story", "provider", "long-adventure"]
+    static let measures = ["cold", "roundtrip", "memory", "import", "story", "provider", "long-adventure", "recall"]
     /// Whole-run limit: the watchdog kills the children and exits after this many seconds.
     var budget: Double = 900
     /// Seconds to wait for an `initialize` response before calling the start failed.
@@ -44,7 +44,9 @@ struct Options {
           --only LIST        Run only these measures, comma-separated: cold, roundtrip, memory,
                              import, story (scans, assembly, chunk overheads), provider (stream
                              overhead per chunk, daemon CPU while streaming), long-adventure
-                             (story/act on a 100,000-turn adventure); e.g. `--only roundtrip`
+                             (story/act on a 100,000-turn adventure), recall (recall and
+                             assembly at 100,000 turns, index size, insert cost, first open
+                             after the migration); e.g. `--only roundtrip`
           -h, --help         Show this help
         """
 

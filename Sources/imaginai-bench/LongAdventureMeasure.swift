@@ -127,7 +127,8 @@ extension Runner {
     /// with the daemon stopped. Returns how many rows were written.
     static func fillHistory(database: String, adventureID: JSONValue, samples: [SeedTurn], upTo total: Int) throws -> Int {
         guard let id = adventureID.stringValue else { throw BenchError("adventure id is not a string") }
-        let queue = try DatabaseQueue(path: database)
+        // The recall index's triggers call the daemon's SQL function on every turn written.
+        let queue = try DatabaseQueue(path: database, configuration: recallConfiguration())
         return try queue.write { db in
             let start = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(turnIndex) + 1, 0) FROM turn WHERE adventureId = ?", arguments: [id]) ?? 0
             let createdAt = try String.fetchOne(db, sql: "SELECT createdAt FROM adventure WHERE id = ?", arguments: [id]) ?? "2026-01-01T00:00:00.000Z"

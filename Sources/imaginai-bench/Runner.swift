@@ -42,6 +42,7 @@ struct Runner {
         if wanted("import") { importFile() }
         if wanted("story") { story() }
         if wanted("long-adventure") { longAdventure() }
+        if wanted("recall") { recall() }
         if wanted("provider") {
             providerOverhead()
             providerCPU()

@@ -289,3 +289,32 @@ func everyRuleOfTheGrammarIsAWholeSentence(object: String) {
         #expect(Prose.contains(needle, in: haystack) == haystack.contains(needle))
     }
 }
+
+// MARK: Memories
+
+private let memories = ["Brannoch rows you across. The guard whispers: the password is heliotrope.", "The tide is low."]
+
+private func withMemories(_ story: String, action: String, earlier: [String] = []) -> GenerationRequest {
+    var request = request(story, action: action, earlier: earlier)
+    request.memories = memories
+    return request
+}
+
+@Test func aRecalledTurnTheActionAsksAboutIsRemembered() async throws {
+    let answer = try await run(withMemories(opening + "\n\n> You say \"What was the password?\"", action: "What was the password?"))
+    #expect(answer.text.hasPrefix("You remember: The guard whispers: the password is heliotrope."), "\(answer.text)")
+    // Nothing in the memories is about the lamp: no recollection.
+    let unrelated = try await run(withMemories(opening + "\n\n> You light the lamp.", action: "light the lamp"))
+    #expect(!unrelated.text.contains("heliotrope"), "\(unrelated.text)")
+}
+
+@Test func aRecollectionIsNeverRepeated() async throws {
+    let story = opening + "\n\n> You say \"What was the password?\""
+    let first = try await run(withMemories(story, action: "What was the password?"))
+    #expect(first.text.contains("heliotrope"))
+    // A retry does not give it again, and neither does asking again once it is in view.
+    let retry = try await run(withMemories(story, action: "What was the password?", earlier: [first.text]))
+    #expect(!retry.text.contains("heliotrope"), "\(retry.text)")
+    let again = try await run(withMemories(story + "\n\n" + first.text + "\n\n> You say \"The password?\"", action: "The password?"))
+    #expect(!again.text.contains("heliotrope"), "\(again.text)")
+}

@@ -5,6 +5,7 @@ public enum PromptAssembler {
     /// `loadHistory(beforeIndex, limit)` returns up to `limit` turns older than `beforeIndex` (nil: the
     /// newest), oldest first. It is called page by page only until the budget is full, so a long
     /// adventure is never loaded whole. `cardIndex` must have been built from `material.cards`.
+    /// `recall` searches the turns older than the history (see `RecallRequest`); nil: no memories.
     public static func assemble(
         material: PromptMaterial,
         action: (kind: PlayerActionKind, text: String)?,
@@ -12,6 +13,7 @@ public enum PromptAssembler {
         cardIndex: CardIndex,
         moment: PromptMoment = PromptMoment(),
         pageSize: Int = 64,
+        recall: ((RecallRequest) throws -> [RecallHit])? = nil,
         loadHistory: (_ beforeIndex: Int?, _ limit: Int) throws -> [PromptTurn]
     ) throws -> AssembledPrompt {
         var sections: [PromptSectionKind: PromptSection] = [:]
@@ -37,7 +39,7 @@ public enum PromptAssembler {
         // because a later position is a more recent mention: a key the player just typed outranks one
         // only mentioned in older turns.
         let widest = cardIndex.widestScan(defaultDepth: limits.scanDepth)
-        var page = try loadHistory(nil, max(pageSize, widest))
+        let page = try loadHistory(nil, max(pageSize, widest))
         let window = page.suffix(widest).map(\.text) + [action?.text ?? ""]
 
         let cardBudget = Int(Double(budget - fixed) * limits.cardShare)
@@ -72,35 +74,38 @@ public enum PromptAssembler {
 
         // Cards placed at a depth go inside the history text but come out of the card budget, so the
         // history gets what is left after them.
-        var remaining = budget - sections.values.reduce(0) { $0 + $1.tokens } - atDepthTokens
-        var included: [PromptTurn] = []
-        var dropped: [Int] = []
-        var olderOmitted = 0
-        var full = false
-        while !page.isEmpty {
-            for turn in page.reversed() {
-                if full {
-                    dropped.append(turn.index)
-                    continue
-                }
-                let tokens = TokenEstimator.estimate(ActionFormatter.historyText(turn)) + 1
-                if tokens <= remaining {
-                    included.append(turn)
-                    remaining -= tokens
-                } else {
-                    full = true
-                    dropped.append(turn.index)
-                }
+        let remaining = budget - sections.values.reduce(0) { $0 + $1.tokens } - atDepthTokens
+        var history = HistoryPages(first: page, pageSize: pageSize)
+        var kept = try history.fill(remaining, load: loadHistory)
+
+        // Recall: only when the history cannot hold every turn. The memories' share comes out of the
+        // history's part first; the turns recall then brings back are older than any the smaller history
+        // holds, so none is in both; what the memories leave unused goes back to the history, which
+        // grows no further back than the newest recalled turn.
+        var recalled: [RecallHit] = []
+        if let recall, limits.memoryShare > 0, history.leavesTurnsOut(kept) {
+            let memoryBudget = min(remaining, Int(Double(budget - fixed) * limits.memoryShare))
+            kept = try history.fill(remaining - memoryBudget, load: loadHistory)
+            let query = RecallQuery.build(
+                action: action?.text,
+                cardNames: selection.candidates.filter { $0.leftOut == nil }.map { material.cards[$0.card].name },
+                recentTexts: page.suffix(max(1, limits.scanDepth)).map(\.text))
+            let hits = query.isEmpty ? [] : try recall(RecallRequest(
+                query: query, beforeIndex: history.oldestIndex(keeping: kept), limit: limits.memoryCandidates))
+            var memoryLeft = memoryBudget
+            for hit in hits {
+                let cost = TokenEstimator.estimate(MemoryFormatter.format(hit.turn)) + 1
+                guard cost <= memoryLeft else { continue }
+                recalled.append(hit)
+                memoryLeft -= cost
             }
-            let oldest = page[0].index
-            if full {
-                // Everything older is dropped too; count it without loading it.
-                olderOmitted = oldest
-                break
-            }
-            guard oldest > 0 else { break }
-            page = try loadHistory(oldest, pageSize)
+            recalled.sort { $0.turn.index < $1.turn.index }
+            set(.memories, recalled.map { MemoryFormatter.format($0.turn) }.joined(separator: "\n"))
+            kept = try history.fill(remaining - (sections[.memories]?.tokens ?? 0), above: recalled.last?.turn.index, load: loadHistory)
         }
+        var included = Array(history.loaded.prefix(kept))
+        let dropped = history.loaded.dropFirst(kept).map(\.index)
+        let olderOmitted = history.leavesTurnsOut(kept) ? (history.loaded.last?.index ?? 0) : 0
         included.reverse()
         var paragraphs = included.map(ActionFormatter.historyText)
         // Shallowest first: each insertion is then behind the places of the deeper ones still to come, so
@@ -129,8 +134,72 @@ public enum PromptAssembler {
             includedTurns: included.map(\.index),
             droppedTurns: dropped,
             olderTurnsOmitted: olderOmitted,
+            recalledTurns: recalled.map { RecalledTurn(turnID: $0.turnID, index: $0.turn.index, text: $0.turn.text) },
             budgetTokens: budget
         )
+    }
+}
+
+/// The history's turns newest first, loaded a page at a time only as far as a fill needs them.
+struct HistoryPages {
+    /// Newest first.
+    private(set) var loaded: [PromptTurn] = []
+    private var costs: [Int] = []
+    private var exhausted = false
+    let pageSize: Int
+
+    init(first page: [PromptTurn], pageSize: Int) {
+        self.pageSize = pageSize
+        append(page)
+    }
+
+    private mutating func append(_ page: [PromptTurn]) {
+        // The story starts at index 0: a page that reaches it, or an empty one, is the last.
+        if page.isEmpty || page[0].index == 0 { exhausted = true }
+        for turn in page.reversed() {
+            loaded.append(turn)
+            costs.append(TokenEstimator.estimate(ActionFormatter.historyText(turn)) + 1)
+        }
+    }
+
+    /// How many of the newest turns fit `budget`, none of them at or below index `floor`. Loads pages as
+    /// far as that takes, and the whole page where it stops (its other turns are reported dropped).
+    mutating func fill(
+        _ budget: Int, above floor: Int? = nil, load: (_ beforeIndex: Int?, _ limit: Int) throws -> [PromptTurn]
+    ) throws -> Int {
+        var left = budget
+        var count = 0
+        while true {
+            if count == loaded.count {
+                guard !exhausted, let oldest = loaded.last?.index else { return count }
+                let before = loaded.count
+                append(try load(oldest, pageSize))
+                if loaded.count == before { return count }
+            }
+            if let floor, loaded[count].index <= floor { return count }
+            guard costs[count] <= left else { return count }
+            left -= costs[count]
+            count += 1
+        }
+    }
+
+    /// Whether keeping the newest `kept` turns leaves any turn of the story out.
+    func leavesTurnsOut(_ kept: Int) -> Bool {
+        kept < loaded.count || !exhausted
+    }
+
+    /// The index below which turns are not in a history of the newest `kept` turns.
+    func oldestIndex(keeping kept: Int) -> Int {
+        if kept > 0 { return loaded[kept - 1].index }
+        return (loaded.first?.index).map { $0 + 1 } ?? 0
+    }
+}
+
+/// How a recalled turn reads in the `memories` section: marked with its turn's index, so the model (and
+/// the player reading the preview) can tell it from the running story.
+enum MemoryFormatter {
+    static func format(_ turn: PromptTurn) -> String {
+        "[Turn \(turn.index)] " + ActionFormatter.historyText(turn)
     }
 }
 

@@ -169,13 +169,24 @@ public struct PromptLimits: Sendable {
     /// The most of the budget that triggered cards may take, as a fraction of what is left after the
     /// fixed sections; history gets the rest.
     public var cardShare: Double
+    /// What recalled turns may take, as a fraction of what is left after the fixed sections, taken from
+    /// the history's part only when the history cannot hold every turn. What they leave goes back to
+    /// the history.
+    public var memoryShare: Double
+    /// The most turns recall looks at (the best `memoryCandidates` matches) to fill its share.
+    public var memoryCandidates: Int
 
-    public init(contextTokens: Int, maxOutputTokens: Int, scanDepth: Int = 4, recursionDepth: Int = 2, cardShare: Double = 0.4) {
+    public init(
+        contextTokens: Int, maxOutputTokens: Int, scanDepth: Int = 4, recursionDepth: Int = 2, cardShare: Double = 0.4,
+        memoryShare: Double = 0.15, memoryCandidates: Int = 16
+    ) {
         self.contextTokens = contextTokens
         self.maxOutputTokens = maxOutputTokens
         self.scanDepth = scanDepth
         self.recursionDepth = recursionDepth
         self.cardShare = cardShare
+        self.memoryShare = memoryShare
+        self.memoryCandidates = memoryCandidates
     }
 
     public var promptBudget: Int { max(0, contextTokens - maxOutputTokens) }
@@ -184,8 +195,8 @@ public struct PromptLimits: Sendable {
 /// The sections of a prompt, in the order they are sent.
 public enum PromptSectionKind: String, Sendable, CaseIterable {
     /// `cardsAfterHistory` holds the cards placed after the history; cards placed at a depth are inside
-    /// `history`.
-    case system, instructions, plotEssentials, cards, history, cardsAfterHistory, authorsNotes, action
+    /// `history`. `memories` holds the older turns recall brought back.
+    case system, instructions, plotEssentials, cards, memories, history, cardsAfterHistory, authorsNotes, action
 }
 
 public struct PromptSection: Sendable, Equatable {
@@ -254,6 +265,8 @@ public struct AssembledPrompt: Sendable {
     public var droppedTurns: [Int]
     /// How many turns older than any listed were not even loaded (the budget was already full).
     public var olderTurnsOmitted: Int
+    /// The turns in the `memories` section, oldest first (they are among the dropped or omitted ones).
+    public var recalledTurns: [RecalledTurn]
     public var budgetTokens: Int
 
     public var totalTokens: Int { sections.reduce(0) { $0 + $1.tokens } }
@@ -267,14 +280,29 @@ public struct AssembledPrompt: Sendable {
         sections.first { $0.kind == kind }?.text
     }
 
-    /// The system message for chat models: everything that frames the story.
+    /// The system message for chat models: everything that frames the story, with the recalled turns
+    /// as background (not as story to continue from).
     public var systemText: String {
-        sections.filter { [.system, .instructions, .plotEssentials, .cards].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
+        sections.filter { [.system, .instructions, .plotEssentials, .cards, .memories].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
     }
 
     /// The story so far, the author's notes and the action: what the model continues from.
     public var storyText: String {
         sections.filter { [.history, .cardsAfterHistory, .authorsNotes, .action].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
+    }
+}
+
+/// A turn in the `memories` section.
+public struct RecalledTurn: Sendable, Equatable {
+    public var turnID: String
+    public var index: Int
+    /// As stored (a player turn as typed).
+    public var text: String
+
+    public init(turnID: String, index: Int, text: String) {
+        self.turnID = turnID
+        self.index = index
+        self.text = text
     }
 }
 

@@ -55,7 +55,7 @@ final class StoryService: Sendable {
                     firedBy: $0.firedBy, included: $0.included, leftOut: $0.leftOut.flatMap { CardLeftOut(rawValue: $0.rawValue) })
             },
             includedTurns: prompt.includedTurns, droppedTurns: prompt.droppedTurns,
-            olderTurnsOmitted: prompt.olderTurnsOmitted, totalTokens: prompt.totalTokens, budgetTokens: prompt.budgetTokens)
+            olderTurnsOmitted: prompt.olderTurnsOmitted, recalledTurns: prompt.recalledTurns.map(\.turnID), totalTokens: prompt.totalTokens, budgetTokens: prompt.budgetTokens)
     }
 
     // MARK: Generation
@@ -136,7 +136,8 @@ final class StoryService: Sendable {
                 card.description = ""
                 return card
             },
-            stopSequences: StoryCutter.stopSequences)
+            stopSequences: StoryCutter.stopSequences,
+            memories: prompt.recalledTurns.map(\.text))
 
         let started = ContinuousClock.now
         // Filled by the sink on the model's reading thread (the HTTP thread for a provider), which
@@ -297,7 +298,8 @@ final class StoryService: Sendable {
             baseSystemInstruction: settings.baseSystemInstruction, instructions: adventure.instructions,
             plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes, cards: cards)
         let limits = PromptLimits(
-            contextTokens: models.contextTokens(of: settings.model), maxOutputTokens: settings.maxOutputTokens,
+            contextTokens: Self.contextTokens(model: models.contextTokens(of: settings.model), cap: settings.contextTokens),
+            maxOutputTokens: settings.maxOutputTokens,
             scanDepth: settings.scanDepth, recursionDepth: settings.recursionDepth)
         let database = self.database
         let adventureId = adventure.id
@@ -313,7 +315,8 @@ final class StoryService: Sendable {
                 action: action.map { (kind: PlayerActionKind(rawValue: $0.0.rawValue) ?? .do, text: $0.1) },
                 limits: limits,
                 cardIndex: index,
-                moment: PromptMoment(adventureID: adventureId, answerIndex: answerIndex, version: version, activations: activations)
+                moment: PromptMoment(adventureID: adventureId, answerIndex: answerIndex, version: version, activations: activations),
+                recall: { request in try database.recall(adventureId: adventureId, request: request) }
             ) { before, limit in
                 let bound = [before, ceiling].compactMap { $0 }.min()
                 return try database.promptTurns(adventureId: adventureId, limit: limit, beforeIndex: bound)
@@ -321,8 +324,13 @@ final class StoryService: Sendable {
         } catch PromptError.fixedSectionsTooLarge(let tokens, let budget) {
             throw ResponseError(
                 code: .tooLarge,
-                message: "The instructions, plot essentials, author's notes and action take \(tokens) tokens, over the model's budget of \(budget); shorten them or lower maxOutputTokens")
+                message: "The instructions, plot essentials, author's notes and action take \(tokens) tokens, over the prompt budget of \(budget) (the context window, capped by the contextTokens setting, less maxOutputTokens); shorten them, lower maxOutputTokens or raise contextTokens")
         }
+    }
+
+    /// The user's cap never raises the window past what the model takes.
+    static func contextTokens(model: Int, cap: Int?) -> Int {
+        cap.map { min($0, model) } ?? model
     }
 
     /// The one place a card's wire rules become the prompt's.
@@ -388,7 +396,8 @@ final class StoryService: Sendable {
             system: prompt.tokens(of: .system), instructions: prompt.tokens(of: .instructions),
             plotEssentials: prompt.tokens(of: .plotEssentials), authorsNotes: prompt.tokens(of: .authorsNotes),
             cards: prompt.tokens(of: .cards), history: prompt.tokens(of: .history),
-            cardsAfterHistory: prompt.tokens(of: .cardsAfterHistory), action: prompt.tokens(of: .action))
+            cardsAfterHistory: prompt.tokens(of: .cardsAfterHistory), action: prompt.tokens(of: .action),
+            memories: prompt.tokens(of: .memories))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -68,13 +68,16 @@ public struct OfflineStoryteller: LanguageModel {
             }
         }
         let random = SeededRandom(seed: request.seed ^ UInt64(truncatingIfNeeded: request.story.utf8.count &* 31))
-        var narrator = Narrator(cards: cards, properNouns: properNouns, state: state, action: action, avoid: avoid, earlierAnswers: request.earlierAnswers, random: random, budget: max(1, request.maxOutputTokens))
+        let remembered = recollection(request, avoid: avoid)
+        let recollectionCost = remembered.map { TokenEstimator.estimate($0) + 1 } ?? 0
+        var narrator = Narrator(cards: cards, properNouns: properNouns, state: state, action: action, avoid: avoid, earlierAnswers: request.earlierAnswers, random: random, budget: max(1, request.maxOutputTokens - recollectionCost))
         narrator.compose()
 
         var pieces: [String] = []
         func say(_ text: String) {
             for word in text.split(separator: " ") { pieces.append((pieces.isEmpty ? "" : " ") + word) }
         }
+        if let remembered { say(remembered) }
         if narrator.told.isEmpty, let sentence = narrator.oversized {
             // Room for part of it only: a model that hits its limit stops mid-sentence.
             var cost = 0
@@ -88,6 +91,36 @@ public struct OfflineStoryteller: LanguageModel {
         }
         for sentence in narrator.told { say(sentence) }
         return (pieces, .stop)
+    }
+
+    /// The sentence of a recalled turn that shares the most words with the player's action (ties: the
+    /// newer turn), told as something the player remembers: how an old fact the story has moved past
+    /// comes back when the player asks about it. None when no memory shares a word with the action, or
+    /// when that sentence was already told in view or in an earlier answer to this turn (a retry then
+    /// gets a different answer, and the memory never repeats itself).
+    static func recollection(_ request: GenerationRequest, avoid: Set<String>) -> String? {
+        guard let action = request.action, !request.memories.isEmpty else { return nil }
+        let wanted = contentWords(action)
+        guard !wanted.isEmpty else { return nil }
+        var best: (sentence: String, shared: Int)?
+        for memory in request.memories {
+            for sentence in Prose.sentences(memory) {
+                let shared = contentWords(sentence).intersection(wanted).count
+                guard shared > 0, shared >= (best?.shared ?? 0) else { continue }
+                let told = "You remember: " + sentence
+                guard !avoid.contains(Prose.key(sentence)), !avoid.contains(Prose.key(told)) else { continue }
+                best = (told, shared)
+            }
+        }
+        guard let sentence = best?.sentence.trimmingWhitespace(), let last = sentence.last else { return nil }
+        return ".!?…\"”".contains(last) ? sentence : sentence + "."
+    }
+
+    /// The words of a text that carry its meaning: lowercased, three letters or more, no function words.
+    static func contentWords(_ text: String) -> Set<String> {
+        Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter {
+            $0.count > 2 && !Lexicon.functionWords.contains($0)
+        })
     }
 
     /// The action the answer answers: the request's, read with the kind the story's last line gives it
