@@ -19,8 +19,8 @@ public final class AppDatabase: Sendable {
     let clock: StoreClock
     /// Set while `sharingReads` runs (see there).
     let sharedRead = Mutex<SharedRead?>(nil)
-    /// Recall's document counts of common terms (see `rarestTerms`).
-    let commonTermCounts = Mutex<[String: Int]>([:])
+    /// Recall's document counts of terms, kept between recalls (see `rarestTerms`).
+    let termCounts = Mutex(RecallTermCounts())
 
     init(writer: any DatabaseWriter, seedSample: Bool = true, clock: StoreClock = .shared) throws {
         self.writer = writer

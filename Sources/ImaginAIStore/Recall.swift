@@ -55,36 +55,25 @@ extension AppDatabase {
         ORDER BY turnRecall.rank LIMIT ?
         """
 
-    /// A term in at least this many turns is common: its count is kept between recalls.
-    static let commonTermDocuments = 256
-
     /// The terms to search with: rarest first while their document counts fit `matchBudget`, in the
     /// query's order of priority among equals.
     ///
-    /// The vocabulary counts a term's turns by reading its whole posting list, which for a word in half
-    /// of 100,000 turns takes milliseconds. So the counts of common terms are kept (a few thousand turns
-    /// more or less do not change that such a term is too common to search with), and only the rarer
-    /// terms, cheap to count and the ones whose count decides, are counted afresh at every recall.
+    /// The vocabulary counts a term's turns by reading its posting list: 50-100 µs a term on a
+    /// 100,000-turn index, milliseconds for a word in half the turns, and a recall asks for up to 32.
+    /// The counts are only used to rank terms by rarity against a soft budget, so a count a few turns
+    /// old serves as well as a fresh one: they are kept between recalls (see `RecallTermCounts`).
     func rarestTerms(_ db: Database, _ terms: [String], matchBudget: Int) throws -> [String] {
         let statement = try db.cachedStatement(sql: "SELECT doc FROM turnRecallVocabulary WHERE term = ?")
-        var counts: [String: Int] = [:]
-        let common = commonTermCounts.withLock { $0 }
-        var newlyCommon: [String: Int] = [:]
+        let known = termCounts.withLock { $0.startRecall() }
+        var counted: [String: Int] = [:]
         func documents(_ token: String) throws -> Int? {
-            if let known = counts[token] ?? common[token] { return known }
-            let count = try Int.fetchOne(statement, arguments: [token])
-            counts[token] = count ?? 0
-            if let count, count >= Self.commonTermDocuments { newlyCommon[token] = count }
+            if let count = counted[token] ?? known[token] { return count }
+            let count = try Int.fetchOne(statement, arguments: [token]) ?? 0
+            counted[token] = count
             return count
         }
         defer {
-            if !newlyCommon.isEmpty {
-                commonTermCounts.withLock { cache in
-                    // Bounded: a library's common words are a few thousand at most.
-                    if cache.count > 20_000 { cache.removeAll() }
-                    cache.merge(newlyCommon) { _, new in new }
-                }
-            }
+            if !counted.isEmpty { termCounts.withLock { $0.remember(counted) } }
         }
         var costed: [(term: String, cost: Int)] = []
         for term in terms {
@@ -112,5 +101,43 @@ extension AppDatabase {
             chosen.append(entry.element.term)
         }
         return chosen
+    }
+}
+
+/// Document counts of recall terms kept between recalls. A common term's count (in at least
+/// `commonDocuments` turns) is kept until the cache is cleared: a few thousand turns more or less do
+/// not make it any less common. A rarer term's count is kept for `rareLifetime` recalls, a few turns'
+/// worth of writing, so that a word that suddenly recurs is soon counted again.
+struct RecallTermCounts: Sendable {
+    static let commonDocuments = 256
+    static let rareLifetime = 8
+    /// Bounded: the counts of a library's words that recall met lately.
+    static let capacity = 20_000
+
+    private var entries: [String: (documents: Int, recall: Int)] = [:]
+    private var recalls = 0
+
+    /// The counts as the recall starting now may use them (a copy that costs nothing until written).
+    mutating func startRecall() -> Snapshot {
+        recalls += 1
+        return Snapshot(entries: entries, recall: recalls)
+    }
+
+    struct Snapshot {
+        fileprivate let entries: [String: (documents: Int, recall: Int)]
+        fileprivate let recall: Int
+
+        /// The term's kept count, unless it is a rare term's count grown too old.
+        subscript(term: String) -> Int? {
+            guard let entry = entries[term],
+                  entry.documents >= RecallTermCounts.commonDocuments || recall - entry.recall <= RecallTermCounts.rareLifetime
+            else { return nil }
+            return entry.documents
+        }
+    }
+
+    mutating func remember(_ counted: [String: Int]) {
+        if entries.count + counted.count > Self.capacity { entries.removeAll() }
+        for (term, documents) in counted { entries[term] = (documents, recalls) }
     }
 }

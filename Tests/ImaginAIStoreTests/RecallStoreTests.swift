@@ -194,3 +194,29 @@ import Testing
         #expect(try recalled(db, "adv_old", "合言葉") == ["turn_b"])
     }
 }
+
+@Test func aCommonTermsCountIsKeptAndARareOnesOnlyForAFewRecalls() {
+    var counts = RecallTermCounts()
+    _ = counts.startRecall()
+    counts.remember(["the": RecallTermCounts.commonDocuments, "heliotrope": 2])
+    for _ in 0..<RecallTermCounts.rareLifetime {
+        let snapshot = counts.startRecall()
+        #expect(snapshot["heliotrope"] == 2 && snapshot["the"] == RecallTermCounts.commonDocuments)
+    }
+    let later = counts.startRecall()
+    #expect(later["heliotrope"] == nil, "a rare count grows old: the word may have come back since")
+    #expect(later["the"] == RecallTermCounts.commonDocuments, "a common one stays")
+    #expect(later["never"] == nil)
+    counts.remember(["heliotrope": 5])
+    #expect(counts.startRecall()["heliotrope"] == 5)
+}
+
+@Test func termCountsAreBounded() {
+    var counts = RecallTermCounts()
+    _ = counts.startRecall()
+    counts.remember(Dictionary(uniqueKeysWithValues: (0..<RecallTermCounts.capacity).map { ("w\($0)", 1000) }))
+    #expect(counts.startRecall()["w0"] == 1000)
+    counts.remember(["fresh": 1000])
+    let snapshot = counts.startRecall()
+    #expect(snapshot["w0"] == nil && snapshot["fresh"] == 1000, "over capacity the old counts go")
+}

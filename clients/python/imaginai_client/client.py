@@ -679,7 +679,9 @@ class Client:
 
         ``file_name`` (the file's name or path) names the scenario when the file has no title of its own.
         A file of several scenarios (an AI Dungeon scenario export) imports them all: the result is the
-        first, and its ``scenarios`` lists every one in file order.
+        first, and its ``scenarios`` lists every one in file order. ``skipped`` (``[{index, reason}]``)
+        lists the file's entries that did not become cards, ``warnings`` (``[{index, message}]``) the
+        settings that could not be kept as written.
         """
         return self.request("scenario/import", _params(data=data, format=format, file_name=file_name))
 
@@ -756,7 +758,7 @@ class Client:
 
     def cards_import(self, data: Any, *, scenario_id: str | None = None, adventure_id: str | None = None,
                      format: str | None = None, mode: str | None = None) -> dict[str, Any]:
-        """``cards/import`` (mode ``append`` or ``replace``) → ``{cards, imported, skipped, format}``."""
+        """``cards/import`` (mode ``append`` or ``replace``) → ``{cards, imported, skipped, warnings, format}``."""
         return self.request("cards/import", _params(scenario_id=scenario_id, adventure_id=adventure_id, data=data,
                                                     format=format, mode=mode))
 
