@@ -700,6 +700,16 @@ local function run()
   check('a card file imported as a scenario is named after the file', wait(function()
     return noted(mark, 'imported scenario "cards"')
   end), notes_since(mark))
+  -- A KoboldAI key's AI Dungeon attributes have no meaning here: the message says they were dropped.
+  local kobold_file = tmp .. '/kobold.json'
+  local kf = io.open(kobold_file, 'w')
+  kf:write('{"worldinfo": [{"key": "Mira#[t=5]", "keysecondary": "", "content": "Mira rows the ferry.", "comment": "Mira"}]}')
+  kf:close()
+  mark = #notes
+  cmd('ImaginAI import cards ' .. kobold_file)
+  check('an import says what it could not keep', wait(function()
+    return noted(mark, 'imported 1 cards %(koboldai%).*1 warning: .*t=5')
+  end), notes_since(mark))
   mark = #notes
   cmd('ImaginAI import ' .. tmp .. '/missing.json')
   check('importing a missing file notifies', noted(mark, 'cannot read', vim.log.levels.ERROR))

@@ -28,6 +28,17 @@ let state = null; // {context, sessionPromise, tree, panels: Map<adventureId, St
 
 // ---------------------------------------------------------------- the daemon
 
+
+/** What an import left out (`skipped`) or could not keep as written (`warnings`), for its message. */
+function importNotes(result) {
+  const parts = [];
+  const skipped = result.skipped || [];
+  const warnings = result.warnings || [];
+  if (skipped.length) parts.push(`skipped ${skipped.length}: ${skipped.map((s) => `#${s.index} ${s.reason}`).join('; ')}`);
+  if (warnings.length) parts.push(`${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'}: ${warnings.map((w) => `#${w.index} ${w.message}`).join('; ')}`);
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
 function config() {
   const c = vscode.workspace.getConfiguration('imaginai');
   return {
@@ -454,7 +465,7 @@ const COMMANDS = {
     if (!uris || !uris.length) return undefined;
     const scenario = await session.importScenario(await readJsonOrText(uris[0]), undefined, uris[0].fsPath);
     refreshTree();
-    vscode.window.showInformationMessage(`Imported "${scenario.name}" with ${scenario.cards.length} cards.`);
+    vscode.window.showInformationMessage(`Imported "${scenario.name}" with ${scenario.cards.length} cards${importNotes(scenario)}.`);
     return scenario;
   },
   'imaginai.importCards': async (node) => {
@@ -474,8 +485,7 @@ const COMMANDS = {
     if (!mode) return undefined;
     const result = await session.importCards(owner, await readJsonOrText(uris[0]), { mode });
     refreshTree();
-    const skipped = result.skipped.length ? `; skipped ${result.skipped.length}: ${result.skipped.map((s) => `#${s.index} ${s.reason}`).join('; ')}` : '';
-    vscode.window.showInformationMessage(`Imported ${result.imported} cards (${result.format})${skipped}.`);
+    vscode.window.showInformationMessage(`Imported ${result.imported} cards (${result.format})${importNotes(result)}.`);
     return result;
   },
   'imaginai.export': async (node) => {

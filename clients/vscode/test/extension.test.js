@@ -118,6 +118,14 @@ test('driven through the fake: tree, start adventure, act in the webview, contex
   assert.equal((await provider.getChildren()).length, 2);
   assert.deepEqual(log.errors, []);
 
+  // an import says what it could not keep as written: AI Dungeon's key attributes have no meaning here
+  const kobold = path.join(require('os').tmpdir(), `imaginai-vscode-kobold-${process.pid}.json`);
+  t.after(() => fs.rmSync(kobold, { force: true }));
+  fs.writeFileSync(kobold, JSON.stringify({ worldinfo: [{ key: 'Mira#[t=5]', keysecondary: '', content: 'Mira rows the ferry.', comment: 'Mira' }] }));
+  log.answers.push([{ fsPath: kobold }]);
+  await log.commands.get('imaginai.importScenario')();
+  assert.match(log.infos[log.infos.length - 1], /with 1 cards; 1 warning: #0 .*t=5/);
+
   // a scenario id that does not exist is a readable error message
   await log.commands.get('imaginai.resumeAdventure')('adv_nope');
   assert.match(log.errors[0], /No adventure with id adv_nope/);

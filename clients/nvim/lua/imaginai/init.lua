@@ -736,6 +736,19 @@ local function card_owner(cb)
   end
 end
 
+-- What an import left out or could not keep as written, for the message after it (first of each).
+local function import_notes(res)
+  local parts = {}
+  if res.skipped and #res.skipped > 0 then
+    table.insert(parts, 'skipped ' .. #res.skipped .. ': ' .. res.skipped[1].reason)
+  end
+  if res.warnings and #res.warnings > 0 then
+    local count = #res.warnings == 1 and '1 warning' or (#res.warnings .. ' warnings')
+    table.insert(parts, count .. ': ' .. res.warnings[1].message)
+  end
+  return #parts > 0 and ('; ' .. table.concat(parts, '; ')) or ''
+end
+
 function M.import(args)
   local target, format, path = parse_io_args(args)
   if not path then
@@ -752,18 +765,14 @@ function M.import(args)
   if target == 'scenario' then
     M.request('scenario/import', { data = text, format = format, fileName = path }, function(scn)
       M.scenario_id = scn.id
-      ui.notify('imported scenario "' .. scn.name .. '" with ' .. #scn.cards .. ' cards')
+      ui.notify('imported scenario "' .. scn.name .. '" with ' .. #scn.cards .. ' cards' .. import_notes(scn))
       fire('ImaginAIImported')
     end)
   else
     card_owner(function(owner, label)
       local params = vim.tbl_extend('force', owner, { data = text, format = format })
       M.request('cards/import', params, function(res)
-        local msg = 'imported ' .. res.imported .. ' cards (' .. res.format .. ') into ' .. label
-        if #res.skipped > 0 then
-          msg = msg .. '; skipped ' .. #res.skipped .. ': ' .. res.skipped[1].reason
-        end
-        ui.notify(msg)
+        ui.notify('imported ' .. res.imported .. ' cards (' .. res.format .. ') into ' .. label .. import_notes(res))
         fire('ImaginAIImported')
       end)
     end)
