@@ -312,11 +312,14 @@ public struct Adventure: Codable, Hashable, Sendable {
     public var updatedAt: String
     public var lastPlayedAt: String
     public var turnCount: Int
+    /// What happened so far, sent as the prompt's `summary` section (none when empty).
+    public var summary: String
 
     public init(
         id: String, scenarioId: String?, scenarioName: String, name: String, instructions: String,
         plotEssentials: String, authorsNotes: String, openingScene: String, playerDescription: String,
-        tags: [String], cards: [Card], createdAt: String, updatedAt: String, lastPlayedAt: String, turnCount: Int
+        tags: [String], cards: [Card], createdAt: String, updatedAt: String, lastPlayedAt: String, turnCount: Int,
+        summary: String = ""
     ) {
         self.id = id
         self.scenarioId = scenarioId
@@ -333,11 +336,33 @@ public struct Adventure: Codable, Hashable, Sendable {
         self.updatedAt = updatedAt
         self.lastPlayedAt = lastPlayedAt
         self.turnCount = turnCount
+        self.summary = summary
     }
 
     enum CodingKeys: String, CodingKey {
         case id, scenarioId, scenarioName, name, instructions, plotEssentials, authorsNotes, openingScene
-        case playerDescription, tags, cards, createdAt, updatedAt, lastPlayedAt, turnCount
+        case playerDescription, tags, cards, createdAt, updatedAt, lastPlayedAt, turnCount, summary
+    }
+
+    /// An adventure written before summaries (a client's saved copy) reads with an empty one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        scenarioId = try c.decodeIfPresent(String.self, forKey: .scenarioId)
+        scenarioName = try c.decode(String.self, forKey: .scenarioName)
+        name = try c.decode(String.self, forKey: .name)
+        instructions = try c.decode(String.self, forKey: .instructions)
+        plotEssentials = try c.decode(String.self, forKey: .plotEssentials)
+        authorsNotes = try c.decode(String.self, forKey: .authorsNotes)
+        openingScene = try c.decode(String.self, forKey: .openingScene)
+        playerDescription = try c.decode(String.self, forKey: .playerDescription)
+        tags = try c.decode([String].self, forKey: .tags)
+        cards = try c.decode([Card].self, forKey: .cards)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        updatedAt = try c.decode(String.self, forKey: .updatedAt)
+        lastPlayedAt = try c.decode(String.self, forKey: .lastPlayedAt)
+        turnCount = try c.decode(Int.self, forKey: .turnCount)
+        summary = try c.decodeIfPresent(String.self, forKey: .summary) ?? ""
     }
 
     // Spelled out so a missing scenario is sent as `"scenarioId": null`, never left out.
@@ -358,6 +383,32 @@ public struct Adventure: Codable, Hashable, Sendable {
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encode(lastPlayedAt, forKey: .lastPlayedAt)
         try c.encode(turnCount, forKey: .turnCount)
+        try c.encode(summary, forKey: .summary)
+    }
+}
+
+/// Who wrote a version of an adventure's summary.
+public enum SummarySource: String, Codable, Sendable, CaseIterable {
+    /// The user, through `adventure/update`.
+    case user
+    /// The storyteller's rewrite after `summaryEveryTurns` turns (`settings.autoSummary`).
+    case auto
+}
+
+/// One text an adventure's summary has had; `current` is the one the prompt uses (the latest).
+public struct SummaryVersion: Codable, Hashable, Sendable {
+    public var version: Int
+    public var text: String
+    public var createdAt: String
+    public var source: SummarySource
+    public var current: Bool
+
+    public init(version: Int, text: String, createdAt: String, source: SummarySource, current: Bool) {
+        self.version = version
+        self.text = text
+        self.createdAt = createdAt
+        self.source = source
+        self.current = current
     }
 }
 
@@ -415,11 +466,13 @@ public struct AdventureChanges: Codable, Hashable, Sendable {
     public var openingScene: String?
     public var playerDescription: String?
     public var tags: [String]?
+    /// A new version of the summary (an earlier version's text takes a bad rewrite back).
+    public var summary: String?
 
     public init(
         name: String? = nil, instructions: String? = nil, plotEssentials: String? = nil,
         authorsNotes: String? = nil, openingScene: String? = nil, playerDescription: String? = nil,
-        tags: [String]? = nil
+        tags: [String]? = nil, summary: String? = nil
     ) {
         self.name = name
         self.instructions = instructions
@@ -428,10 +481,11 @@ public struct AdventureChanges: Codable, Hashable, Sendable {
         self.openingScene = openingScene
         self.playerDescription = playerDescription
         self.tags = tags
+        self.summary = summary
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, instructions, plotEssentials, authorsNotes, openingScene, playerDescription, tags
+        case name, instructions, plotEssentials, authorsNotes, openingScene, playerDescription, tags, summary
     }
 
     public init(from decoder: any Decoder) throws {
@@ -443,6 +497,7 @@ public struct AdventureChanges: Codable, Hashable, Sendable {
         openingScene = try c.decodePresent(String.self, forKey: .openingScene)
         playerDescription = try c.decodePresent(String.self, forKey: .playerDescription)
         tags = try c.decodePresent([String].self, forKey: .tags)
+        summary = try c.decodePresent(String.self, forKey: .summary)
     }
 }
 

@@ -195,7 +195,11 @@ public final class ImaginAIServer: Sendable {
             try Validation.sections(
                 "changes", instructions: c.instructions, plotEssentials: c.plotEssentials, authorsNotes: c.authorsNotes,
                 openingScene: c.openingScene, playerDescription: c.playerDescription)
+            try Validation.text(c.summary, field: "changes.summary")
             return try await store { try $0.updateAdventure(id: request.id, changes: request.changes) }
+        }
+        c.register(AdventureSummaryVersionsRequest.self, immediate: true) { [self] request, _ in
+            try await read { SummaryVersionsResult(versions: try $0.summaryVersions(adventureId: request.adventureId)) }
         }
         c.register(AdventureDuplicateRequest.self) { [self] request, _ in
             try Validation.name(request.name, field: "name")

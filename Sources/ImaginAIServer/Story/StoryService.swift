@@ -296,7 +296,8 @@ final class StoryService: Sendable {
         let cards = adventure.cards.map(Self.promptCard)
         let material = PromptMaterial(
             baseSystemInstruction: settings.baseSystemInstruction, instructions: adventure.instructions,
-            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes, cards: cards)
+            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes, cards: cards,
+            summary: adventure.summary)
         let limits = PromptLimits(
             contextTokens: Self.contextTokens(model: models.contextTokens(of: settings.model), cap: settings.contextTokens),
             maxOutputTokens: settings.maxOutputTokens,
@@ -397,7 +398,7 @@ final class StoryService: Sendable {
             plotEssentials: prompt.tokens(of: .plotEssentials), authorsNotes: prompt.tokens(of: .authorsNotes),
             cards: prompt.tokens(of: .cards), history: prompt.tokens(of: .history),
             cardsAfterHistory: prompt.tokens(of: .cardsAfterHistory), action: prompt.tokens(of: .action),
-            memories: prompt.tokens(of: .memories))
+            memories: prompt.tokens(of: .memories), summary: prompt.tokens(of: .summary))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
