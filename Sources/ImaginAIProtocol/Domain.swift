@@ -566,6 +566,10 @@ public struct Settings: Codable, Hashable, Sendable {
     /// A cap on the prompt's context window below the model's (a smaller, faster or cheaper prompt);
     /// nil: the model's whole window.
     public var contextTokens: Int?
+    /// Whether the storyteller rewrites the adventure's summary every `summaryEveryTurns` turns.
+    public var autoSummary: Bool
+    /// How many stored turns since the last automatic rewrite bring the next one.
+    public var summaryEveryTurns: Int
 
     public static let maxOutputTokensRange = 50...800
     /// Below 256 tokens not even a short instruction and an action fit; 2,000,000 is past every model's window.
@@ -573,11 +577,13 @@ public struct Settings: Codable, Hashable, Sendable {
     public static let scanDepthRange = 0...100
     public static let recursionDepthRange = 0...10
     public static let storytellerDelayRange = 0...5000
+    /// A rewrite needs at least an action and its answer to summarize; past 1,000 it would never come.
+    public static let summaryEveryTurnsRange = 2...1000
 
     public init(
         model: String, responseHandling: ResponseHandling, allowThinking: Bool, maxOutputTokens: Int,
         baseSystemInstruction: String, scanDepth: Int = 4, recursionDepth: Int = 2, storytellerDelayMs: Int = 35,
-        storytellerSeed: Int = 0, contextTokens: Int? = nil
+        storytellerSeed: Int = 0, contextTokens: Int? = nil, autoSummary: Bool = false, summaryEveryTurns: Int = 10
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -589,11 +595,31 @@ public struct Settings: Codable, Hashable, Sendable {
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
         self.contextTokens = contextTokens
+        self.autoSummary = autoSummary
+        self.summaryEveryTurns = summaryEveryTurns
     }
 
     enum CodingKeys: String, CodingKey {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
         case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+        case autoSummary, summaryEveryTurns
+    }
+
+    /// Settings a client saved before summaries read with their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        responseHandling = try c.decode(ResponseHandling.self, forKey: .responseHandling)
+        allowThinking = try c.decode(Bool.self, forKey: .allowThinking)
+        maxOutputTokens = try c.decode(Int.self, forKey: .maxOutputTokens)
+        baseSystemInstruction = try c.decode(String.self, forKey: .baseSystemInstruction)
+        scanDepth = try c.decodeIfPresent(Int.self, forKey: .scanDepth) ?? 4
+        recursionDepth = try c.decodeIfPresent(Int.self, forKey: .recursionDepth) ?? 2
+        storytellerDelayMs = try c.decodeIfPresent(Int.self, forKey: .storytellerDelayMs) ?? 35
+        storytellerSeed = try c.decodeIfPresent(Int.self, forKey: .storytellerSeed) ?? 0
+        contextTokens = try c.decodeIfPresent(Int.self, forKey: .contextTokens)
+        autoSummary = try c.decodeIfPresent(Bool.self, forKey: .autoSummary) ?? false
+        summaryEveryTurns = try c.decodeIfPresent(Int.self, forKey: .summaryEveryTurns) ?? 10
     }
 
     /// Every setting written, `contextTokens` as null when unset: a client sees every setting there is.
@@ -609,6 +635,8 @@ public struct Settings: Codable, Hashable, Sendable {
         try c.encode(storytellerDelayMs, forKey: .storytellerDelayMs)
         try c.encode(storytellerSeed, forKey: .storytellerSeed)
         try c.encode(contextTokens, forKey: .contextTokens)
+        try c.encode(autoSummary, forKey: .autoSummary)
+        try c.encode(summaryEveryTurns, forKey: .summaryEveryTurns)
     }
 
     public static let defaults = Settings(
@@ -638,12 +666,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
     public var storytellerSeed: Int?
     /// nil: unchanged; `.some(nil)` (null on the wire): back to the model's whole window.
     public var contextTokens: Int??
+    public var autoSummary: Bool?
+    public var summaryEveryTurns: Int?
 
     public init(
         model: String? = nil, responseHandling: ResponseHandling? = nil, allowThinking: Bool? = nil,
         maxOutputTokens: Int? = nil, baseSystemInstruction: String? = nil, scanDepth: Int? = nil,
         recursionDepth: Int? = nil, storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil,
-        contextTokens: Int?? = nil
+        contextTokens: Int?? = nil, autoSummary: Bool? = nil, summaryEveryTurns: Int? = nil
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -655,11 +685,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
         self.contextTokens = contextTokens
+        self.autoSummary = autoSummary
+        self.summaryEveryTurns = summaryEveryTurns
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
         case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+        case autoSummary, summaryEveryTurns
     }
 
     /// Only the changed settings; a cleared `contextTokens` as null.
@@ -675,6 +708,8 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         try c.encodeIfPresent(storytellerDelayMs, forKey: .storytellerDelayMs)
         try c.encodeIfPresent(storytellerSeed, forKey: .storytellerSeed)
         if let contextTokens { try c.encode(contextTokens, forKey: .contextTokens) }
+        try c.encodeIfPresent(autoSummary, forKey: .autoSummary)
+        try c.encodeIfPresent(summaryEveryTurns, forKey: .summaryEveryTurns)
     }
 
     /// The setting names a change set may hold, in the order the protocol lists them.
@@ -705,6 +740,8 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         } else {
             contextTokens = nil
         }
+        autoSummary = try c.decodePresent(Bool.self, forKey: .autoSummary)
+        summaryEveryTurns = try c.decodePresent(Int.self, forKey: .summaryEveryTurns)
     }
 }
 

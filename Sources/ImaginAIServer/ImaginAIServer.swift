@@ -239,10 +239,14 @@ public final class ImaginAIServer: Sendable {
                 throw ResponseError.invalidParams("Invalid params: 'text' must not be empty", field: "text")
             }
             try Validation.text(request.text, field: "text")
-            return try await story.generate(.act(request.action, text), adventureId: request.adventureId, context: context)
+            let result = try await story.generate(.act(request.action, text), adventureId: request.adventureId, context: context)
+            story.summaryRewriteAfterAnswer(adventureId: request.adventureId, context: context)
+            return result
         }
         c.register(StoryContinueRequest.self) { [self] request, context in
-            try await story.generate(.continue, adventureId: request.adventureId, context: context)
+            let result = try await story.generate(.continue, adventureId: request.adventureId, context: context)
+            story.summaryRewriteAfterAnswer(adventureId: request.adventureId, context: context)
+            return result
         }
         c.register(StoryRetryRequest.self) { [self] request, context in
             try await story.generate(.retry, adventureId: request.adventureId, context: context)

@@ -249,7 +249,7 @@ public enum ActionFormatter {
         }
     }
 
-    static func historyText(_ turn: PromptTurn) -> String {
+    public static func historyText(_ turn: PromptTurn) -> String {
         switch turn.speaker {
         case .ai: return turn.text.trimmingWhitespace()
         case .player(let kind): return format(kind ?? .do, turn.text)

@@ -23,11 +23,19 @@ final class StoryService: Sendable {
     private let matchers = MatcherCache()
 
     private let logger: Logger?
+    private let summaries: SummaryRewriter
 
     init(database: AppDatabase, models: ModelRegistry? = nil, logger: Logger? = nil) {
         self.database = database
         self.models = models ?? ModelRegistry(logger: logger)
         self.logger = logger
+        self.summaries = SummaryRewriter(database: database, models: self.models, logger: logger)
+    }
+
+    /// After an answer has been sent: rewrites the adventure's summary in the background when
+    /// `settings.autoSummary` is on and `summaryEveryTurns` turns have come since the last rewrite.
+    func summaryRewriteAfterAnswer(adventureId: String, context: RequestContext) {
+        context.afterResponse { [summaries] in summaries.schedule(adventureId: adventureId) }
     }
 
     func configure(initializationOptions: JSONValue?) {
