@@ -613,13 +613,14 @@ public struct Settings: Codable, Hashable, Sendable {
         allowThinking = try c.decode(Bool.self, forKey: .allowThinking)
         maxOutputTokens = try c.decode(Int.self, forKey: .maxOutputTokens)
         baseSystemInstruction = try c.decode(String.self, forKey: .baseSystemInstruction)
-        scanDepth = try c.decodeIfPresent(Int.self, forKey: .scanDepth) ?? 4
-        recursionDepth = try c.decodeIfPresent(Int.self, forKey: .recursionDepth) ?? 2
-        storytellerDelayMs = try c.decodeIfPresent(Int.self, forKey: .storytellerDelayMs) ?? 35
-        storytellerSeed = try c.decodeIfPresent(Int.self, forKey: .storytellerSeed) ?? 0
+        let defaults = Self.defaults
+        scanDepth = try c.decodeIfPresent(Int.self, forKey: .scanDepth) ?? defaults.scanDepth
+        recursionDepth = try c.decodeIfPresent(Int.self, forKey: .recursionDepth) ?? defaults.recursionDepth
+        storytellerDelayMs = try c.decodeIfPresent(Int.self, forKey: .storytellerDelayMs) ?? defaults.storytellerDelayMs
+        storytellerSeed = try c.decodeIfPresent(Int.self, forKey: .storytellerSeed) ?? defaults.storytellerSeed
         contextTokens = try c.decodeIfPresent(Int.self, forKey: .contextTokens)
-        autoSummary = try c.decodeIfPresent(Bool.self, forKey: .autoSummary) ?? false
-        summaryEveryTurns = try c.decodeIfPresent(Int.self, forKey: .summaryEveryTurns) ?? 10
+        autoSummary = try c.decodeIfPresent(Bool.self, forKey: .autoSummary) ?? defaults.autoSummary
+        summaryEveryTurns = try c.decodeIfPresent(Int.self, forKey: .summaryEveryTurns) ?? defaults.summaryEveryTurns
     }
 
     /// Every setting written, `contextTokens` as null when unset: a client sees every setting there is.

@@ -75,6 +75,9 @@ final class SummaryRewriter: Sendable {
             if !stored {
                 logger?.info("The summary of \(adventureId) was edited during its rewrite; the edit is kept")
             }
+        } catch StoreError.notFound(kind: "adventure", _) {
+            // Deleted since its answer: nothing is left to summarize.
+            logger?.debug("The summary rewrite of \(adventureId) was dropped: the adventure is gone")
         } catch {
             logger?.error("The summary rewrite of \(adventureId) failed; the summary is unchanged: \(error)")
         }
