@@ -312,11 +312,14 @@ public struct Adventure: Codable, Hashable, Sendable {
     public var updatedAt: String
     public var lastPlayedAt: String
     public var turnCount: Int
+    /// What happened so far, sent as the prompt's `summary` section (none when empty).
+    public var summary: String
 
     public init(
         id: String, scenarioId: String?, scenarioName: String, name: String, instructions: String,
         plotEssentials: String, authorsNotes: String, openingScene: String, playerDescription: String,
-        tags: [String], cards: [Card], createdAt: String, updatedAt: String, lastPlayedAt: String, turnCount: Int
+        tags: [String], cards: [Card], createdAt: String, updatedAt: String, lastPlayedAt: String, turnCount: Int,
+        summary: String = ""
     ) {
         self.id = id
         self.scenarioId = scenarioId
@@ -333,11 +336,33 @@ public struct Adventure: Codable, Hashable, Sendable {
         self.updatedAt = updatedAt
         self.lastPlayedAt = lastPlayedAt
         self.turnCount = turnCount
+        self.summary = summary
     }
 
     enum CodingKeys: String, CodingKey {
         case id, scenarioId, scenarioName, name, instructions, plotEssentials, authorsNotes, openingScene
-        case playerDescription, tags, cards, createdAt, updatedAt, lastPlayedAt, turnCount
+        case playerDescription, tags, cards, createdAt, updatedAt, lastPlayedAt, turnCount, summary
+    }
+
+    /// An adventure written before summaries (a client's saved copy) reads with an empty one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        scenarioId = try c.decodeIfPresent(String.self, forKey: .scenarioId)
+        scenarioName = try c.decode(String.self, forKey: .scenarioName)
+        name = try c.decode(String.self, forKey: .name)
+        instructions = try c.decode(String.self, forKey: .instructions)
+        plotEssentials = try c.decode(String.self, forKey: .plotEssentials)
+        authorsNotes = try c.decode(String.self, forKey: .authorsNotes)
+        openingScene = try c.decode(String.self, forKey: .openingScene)
+        playerDescription = try c.decode(String.self, forKey: .playerDescription)
+        tags = try c.decode([String].self, forKey: .tags)
+        cards = try c.decode([Card].self, forKey: .cards)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        updatedAt = try c.decode(String.self, forKey: .updatedAt)
+        lastPlayedAt = try c.decode(String.self, forKey: .lastPlayedAt)
+        turnCount = try c.decode(Int.self, forKey: .turnCount)
+        summary = try c.decodeIfPresent(String.self, forKey: .summary) ?? ""
     }
 
     // Spelled out so a missing scenario is sent as `"scenarioId": null`, never left out.
@@ -358,6 +383,32 @@ public struct Adventure: Codable, Hashable, Sendable {
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encode(lastPlayedAt, forKey: .lastPlayedAt)
         try c.encode(turnCount, forKey: .turnCount)
+        try c.encode(summary, forKey: .summary)
+    }
+}
+
+/// Who wrote a version of an adventure's summary.
+public enum SummarySource: String, Codable, Sendable, CaseIterable {
+    /// The user, through `adventure/update`.
+    case user
+    /// The storyteller's rewrite after `summaryEveryTurns` turns (`settings.autoSummary`).
+    case auto
+}
+
+/// One text an adventure's summary has had; `current` is the one the prompt uses (the latest).
+public struct SummaryVersion: Codable, Hashable, Sendable {
+    public var version: Int
+    public var text: String
+    public var createdAt: String
+    public var source: SummarySource
+    public var current: Bool
+
+    public init(version: Int, text: String, createdAt: String, source: SummarySource, current: Bool) {
+        self.version = version
+        self.text = text
+        self.createdAt = createdAt
+        self.source = source
+        self.current = current
     }
 }
 
@@ -415,11 +466,13 @@ public struct AdventureChanges: Codable, Hashable, Sendable {
     public var openingScene: String?
     public var playerDescription: String?
     public var tags: [String]?
+    /// A new version of the summary (an earlier version's text takes a bad rewrite back).
+    public var summary: String?
 
     public init(
         name: String? = nil, instructions: String? = nil, plotEssentials: String? = nil,
         authorsNotes: String? = nil, openingScene: String? = nil, playerDescription: String? = nil,
-        tags: [String]? = nil
+        tags: [String]? = nil, summary: String? = nil
     ) {
         self.name = name
         self.instructions = instructions
@@ -428,10 +481,11 @@ public struct AdventureChanges: Codable, Hashable, Sendable {
         self.openingScene = openingScene
         self.playerDescription = playerDescription
         self.tags = tags
+        self.summary = summary
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, instructions, plotEssentials, authorsNotes, openingScene, playerDescription, tags
+        case name, instructions, plotEssentials, authorsNotes, openingScene, playerDescription, tags, summary
     }
 
     public init(from decoder: any Decoder) throws {
@@ -443,6 +497,7 @@ public struct AdventureChanges: Codable, Hashable, Sendable {
         openingScene = try c.decodePresent(String.self, forKey: .openingScene)
         playerDescription = try c.decodePresent(String.self, forKey: .playerDescription)
         tags = try c.decodePresent([String].self, forKey: .tags)
+        summary = try c.decodePresent(String.self, forKey: .summary)
     }
 }
 
@@ -511,6 +566,10 @@ public struct Settings: Codable, Hashable, Sendable {
     /// A cap on the prompt's context window below the model's (a smaller, faster or cheaper prompt);
     /// nil: the model's whole window.
     public var contextTokens: Int?
+    /// Whether the storyteller rewrites the adventure's summary every `summaryEveryTurns` turns.
+    public var autoSummary: Bool
+    /// How many stored turns since the last automatic rewrite bring the next one.
+    public var summaryEveryTurns: Int
 
     public static let maxOutputTokensRange = 50...800
     /// Below 256 tokens not even a short instruction and an action fit; 2,000,000 is past every model's window.
@@ -518,11 +577,13 @@ public struct Settings: Codable, Hashable, Sendable {
     public static let scanDepthRange = 0...100
     public static let recursionDepthRange = 0...10
     public static let storytellerDelayRange = 0...5000
+    /// A rewrite needs at least an action and its answer to summarize; past 1,000 it would never come.
+    public static let summaryEveryTurnsRange = 2...1000
 
     public init(
         model: String, responseHandling: ResponseHandling, allowThinking: Bool, maxOutputTokens: Int,
         baseSystemInstruction: String, scanDepth: Int = 4, recursionDepth: Int = 2, storytellerDelayMs: Int = 35,
-        storytellerSeed: Int = 0, contextTokens: Int? = nil
+        storytellerSeed: Int = 0, contextTokens: Int? = nil, autoSummary: Bool = false, summaryEveryTurns: Int = 10
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -534,11 +595,32 @@ public struct Settings: Codable, Hashable, Sendable {
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
         self.contextTokens = contextTokens
+        self.autoSummary = autoSummary
+        self.summaryEveryTurns = summaryEveryTurns
     }
 
     enum CodingKeys: String, CodingKey {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
         case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+        case autoSummary, summaryEveryTurns
+    }
+
+    /// Settings a client saved before summaries read with their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        responseHandling = try c.decode(ResponseHandling.self, forKey: .responseHandling)
+        allowThinking = try c.decode(Bool.self, forKey: .allowThinking)
+        maxOutputTokens = try c.decode(Int.self, forKey: .maxOutputTokens)
+        baseSystemInstruction = try c.decode(String.self, forKey: .baseSystemInstruction)
+        let defaults = Self.defaults
+        scanDepth = try c.decodeIfPresent(Int.self, forKey: .scanDepth) ?? defaults.scanDepth
+        recursionDepth = try c.decodeIfPresent(Int.self, forKey: .recursionDepth) ?? defaults.recursionDepth
+        storytellerDelayMs = try c.decodeIfPresent(Int.self, forKey: .storytellerDelayMs) ?? defaults.storytellerDelayMs
+        storytellerSeed = try c.decodeIfPresent(Int.self, forKey: .storytellerSeed) ?? defaults.storytellerSeed
+        contextTokens = try c.decodeIfPresent(Int.self, forKey: .contextTokens)
+        autoSummary = try c.decodeIfPresent(Bool.self, forKey: .autoSummary) ?? defaults.autoSummary
+        summaryEveryTurns = try c.decodeIfPresent(Int.self, forKey: .summaryEveryTurns) ?? defaults.summaryEveryTurns
     }
 
     /// Every setting written, `contextTokens` as null when unset: a client sees every setting there is.
@@ -554,6 +636,8 @@ public struct Settings: Codable, Hashable, Sendable {
         try c.encode(storytellerDelayMs, forKey: .storytellerDelayMs)
         try c.encode(storytellerSeed, forKey: .storytellerSeed)
         try c.encode(contextTokens, forKey: .contextTokens)
+        try c.encode(autoSummary, forKey: .autoSummary)
+        try c.encode(summaryEveryTurns, forKey: .summaryEveryTurns)
     }
 
     public static let defaults = Settings(
@@ -583,12 +667,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
     public var storytellerSeed: Int?
     /// nil: unchanged; `.some(nil)` (null on the wire): back to the model's whole window.
     public var contextTokens: Int??
+    public var autoSummary: Bool?
+    public var summaryEveryTurns: Int?
 
     public init(
         model: String? = nil, responseHandling: ResponseHandling? = nil, allowThinking: Bool? = nil,
         maxOutputTokens: Int? = nil, baseSystemInstruction: String? = nil, scanDepth: Int? = nil,
         recursionDepth: Int? = nil, storytellerDelayMs: Int? = nil, storytellerSeed: Int? = nil,
-        contextTokens: Int?? = nil
+        contextTokens: Int?? = nil, autoSummary: Bool? = nil, summaryEveryTurns: Int? = nil
     ) {
         self.model = model
         self.responseHandling = responseHandling
@@ -600,11 +686,14 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         self.storytellerDelayMs = storytellerDelayMs
         self.storytellerSeed = storytellerSeed
         self.contextTokens = contextTokens
+        self.autoSummary = autoSummary
+        self.summaryEveryTurns = summaryEveryTurns
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
         case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+        case autoSummary, summaryEveryTurns
     }
 
     /// Only the changed settings; a cleared `contextTokens` as null.
@@ -620,6 +709,8 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         try c.encodeIfPresent(storytellerDelayMs, forKey: .storytellerDelayMs)
         try c.encodeIfPresent(storytellerSeed, forKey: .storytellerSeed)
         if let contextTokens { try c.encode(contextTokens, forKey: .contextTokens) }
+        try c.encodeIfPresent(autoSummary, forKey: .autoSummary)
+        try c.encodeIfPresent(summaryEveryTurns, forKey: .summaryEveryTurns)
     }
 
     /// The setting names a change set may hold, in the order the protocol lists them.
@@ -650,6 +741,8 @@ public struct SettingsChanges: Codable, Hashable, Sendable {
         } else {
             contextTokens = nil
         }
+        autoSummary = try c.decodePresent(Bool.self, forKey: .autoSummary)
+        summaryEveryTurns = try c.decodePresent(Int.self, forKey: .summaryEveryTurns)
     }
 }
 

@@ -445,6 +445,19 @@ public struct AdventureUpdateRequest: RequestType {
     }
 }
 
+public struct AdventureSummaryVersionsRequest: RequestType {
+    public static let method = "adventure/summaryVersions"
+    public typealias Response = SummaryVersionsResult
+    public var adventureId: String
+    public init(adventureId: String) { self.adventureId = adventureId }
+}
+
+/// Every text the summary has had, oldest first; the last is `current`.
+public struct SummaryVersionsResult: Codable, Hashable, Sendable {
+    public var versions: [SummaryVersion]
+    public init(versions: [SummaryVersion]) { self.versions = versions }
+}
+
 public struct AdventureDuplicateRequest: RequestType {
     public static let method = "adventure/duplicate"
     public typealias Response = Adventure

@@ -13,6 +13,8 @@ public struct SectionTokens: Codable, Hashable, Sendable {
     public var cards: Int
     /// Older turns recall brought back.
     public var memories: Int
+    /// The adventure's summary.
+    public var summary: Int
     /// The history, with the cards placed at a depth inside it.
     public var history: Int
     /// Cards placed after the history.
@@ -21,9 +23,10 @@ public struct SectionTokens: Codable, Hashable, Sendable {
 
     public init(
         system: Int = 0, instructions: Int = 0, plotEssentials: Int = 0, authorsNotes: Int = 0, cards: Int = 0, history: Int = 0,
-        cardsAfterHistory: Int = 0, action: Int = 0, memories: Int = 0
+        cardsAfterHistory: Int = 0, action: Int = 0, memories: Int = 0, summary: Int = 0
     ) {
         self.memories = memories
+        self.summary = summary
         self.system = system
         self.instructions = instructions
         self.plotEssentials = plotEssentials
@@ -35,11 +38,11 @@ public struct SectionTokens: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case system, instructions, plotEssentials, authorsNotes, cards, memories, history, cardsAfterHistory, action
+        case system, instructions, plotEssentials, authorsNotes, cards, memories, summary, history, cardsAfterHistory, action
     }
 
     /// Usage stored before cards could be placed after the history has no `cardsAfterHistory`, and
-    /// before recall none has `memories`: 0.
+    /// before recall none has `memories`, before summaries none has `summary`: 0.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         system = try c.decode(Int.self, forKey: .system)
@@ -48,6 +51,7 @@ public struct SectionTokens: Codable, Hashable, Sendable {
         authorsNotes = try c.decode(Int.self, forKey: .authorsNotes)
         cards = try c.decode(Int.self, forKey: .cards)
         memories = try c.decodeIfPresent(Int.self, forKey: .memories) ?? 0
+        summary = try c.decodeIfPresent(Int.self, forKey: .summary) ?? 0
         history = try c.decode(Int.self, forKey: .history)
         cardsAfterHistory = try c.decodeIfPresent(Int.self, forKey: .cardsAfterHistory) ?? 0
         action = try c.decode(Int.self, forKey: .action)
@@ -214,7 +218,7 @@ public struct StoryPreviewRequest: RequestType {
 }
 
 public struct PreviewSection: Codable, Hashable, Sendable {
-    /// system, instructions, plotEssentials, cards, memories, history, cardsAfterHistory, authorsNotes or action.
+    /// system, instructions, plotEssentials, cards, memories, summary, history, cardsAfterHistory, authorsNotes or action.
     public var name: String
     public var text: String
     public var tokens: Int

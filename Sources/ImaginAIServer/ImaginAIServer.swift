@@ -195,7 +195,11 @@ public final class ImaginAIServer: Sendable {
             try Validation.sections(
                 "changes", instructions: c.instructions, plotEssentials: c.plotEssentials, authorsNotes: c.authorsNotes,
                 openingScene: c.openingScene, playerDescription: c.playerDescription)
+            try Validation.text(c.summary, field: "changes.summary")
             return try await store { try $0.updateAdventure(id: request.id, changes: request.changes) }
+        }
+        c.register(AdventureSummaryVersionsRequest.self, immediate: true) { [self] request, _ in
+            try await read { SummaryVersionsResult(versions: try $0.summaryVersions(adventureId: request.adventureId)) }
         }
         c.register(AdventureDuplicateRequest.self) { [self] request, _ in
             try Validation.name(request.name, field: "name")
@@ -235,10 +239,14 @@ public final class ImaginAIServer: Sendable {
                 throw ResponseError.invalidParams("Invalid params: 'text' must not be empty", field: "text")
             }
             try Validation.text(request.text, field: "text")
-            return try await story.generate(.act(request.action, text), adventureId: request.adventureId, context: context)
+            let result = try await story.generate(.act(request.action, text), adventureId: request.adventureId, context: context)
+            story.summaryRewriteAfterAnswer(adventureId: request.adventureId, context: context)
+            return result
         }
         c.register(StoryContinueRequest.self) { [self] request, context in
-            try await story.generate(.continue, adventureId: request.adventureId, context: context)
+            let result = try await story.generate(.continue, adventureId: request.adventureId, context: context)
+            story.summaryRewriteAfterAnswer(adventureId: request.adventureId, context: context)
+            return result
         }
         c.register(StoryRetryRequest.self) { [self] request, context in
             try await story.generate(.retry, adventureId: request.adventureId, context: context)

@@ -162,6 +162,7 @@ enum Validation {
         try range(changes.scanDepth, Settings.scanDepthRange, field: "changes.scanDepth")
         try range(changes.recursionDepth, Settings.recursionDepthRange, field: "changes.recursionDepth")
         try range(changes.storytellerDelayMs, Settings.storytellerDelayRange, field: "changes.storytellerDelayMs")
+        try range(changes.summaryEveryTurns, Settings.summaryEveryTurnsRange, field: "changes.summaryEveryTurns")
         if case .some(.some(let tokens)) = changes.contextTokens, !Settings.contextTokensRange.contains(tokens) {
             let range = Settings.contextTokensRange
             throw ResponseError.invalidParams(

@@ -60,7 +60,14 @@ extension AppDatabase {
         try writer.write { db in
             var record = try requireAdventure(db, id: id)
             record.apply(StoryTextChanges(changes))
-            record.updatedAt = clock.now()
+            let now = clock.now()
+            record.updatedAt = now
+            // Every change of the summary is a version, even back to an earlier text: that is how a
+            // rewrite is taken back without losing it. Setting the same text again changes nothing.
+            if let summary = changes.summary, summary != record.summary {
+                record.summary = summary
+                try appendSummaryVersion(db, adventureId: id, text: summary, source: .user, now: now)
+            }
             try record.update(db)
             return try fetchAdventure(db, id: id)
         }
@@ -96,6 +103,11 @@ extension AppDatabase {
                 SELECT imaginai_new_id(?), ?, turnIndex, role, action, text, createdAt
                 FROM turn WHERE adventureId = ? AND turnIndex <= ? ORDER BY turnIndex
                 """, arguments: [Identifier.turn, record.id, id, lastIndex])
+            try db.execute(sql: """
+                INSERT INTO summaryVersion (adventureId, version, text, source, turnCount, createdAt)
+                SELECT ?, version, text, source, turnCount, createdAt
+                FROM summaryVersion WHERE adventureId = ? ORDER BY version
+                """, arguments: [record.id, id])
             return try fetchAdventure(db, id: record.id)
         }
     }
@@ -125,6 +137,70 @@ extension AppDatabase {
             try insertOpeningTurn(db, adventure: record, now: now)
             return try fetchAdventure(db, id: id)
         }
+    }
+
+    // MARK: Summary
+
+    /// Every text the adventure's summary has had, oldest first (numbered from 0, like a turn's
+    /// versions); the latest is the current one.
+    public func summaryVersions(adventureId: String) throws -> [SummaryVersion] {
+        try read { db in
+            _ = try requireAdventure(db, id: adventureId)
+            return try summaryVersions(db, adventureId: adventureId)
+        }
+    }
+
+    /// What an automatic rewrite starts from: the current summary, the turn count, and the turns stored
+    /// since the last automatic version (all turns when there is none), oldest first.
+    public func summaryRewriteInput(adventureId: String) throws -> SummaryRewriteInput {
+        try read { db in
+            let record = try requireAdventure(db, id: adventureId)
+            let from = try Int.fetchOne(db, sql: """
+                SELECT turnCount FROM summaryVersion WHERE adventureId = ? AND source = 'auto'
+                ORDER BY version DESC LIMIT 1
+                """, arguments: [adventureId]) ?? 0
+            let turns = try TurnRecord.fetchAll(db, sql: """
+                SELECT * FROM turn WHERE adventureId = ? AND turnIndex >= ? ORDER BY turnIndex
+                """, arguments: [adventureId, from])
+            return SummaryRewriteInput(
+                summary: record.summary, turnCount: try turnCount(db, adventureId: adventureId), turnsSince: turns.map(\.turn))
+        }
+    }
+
+    /// Stores an automatic rewrite as the new current summary, unless the summary changed since it was
+    /// read (`expected`): a user's edit made meanwhile wins and the rewrite is dropped (false).
+    public func storeAutoSummary(adventureId: String, text: String, expected: String, turnCount: Int) throws -> Bool {
+        try writer.write { db in
+            var record = try requireAdventure(db, id: adventureId)
+            guard record.summary == expected else { return false }
+            let now = clock.now()
+            record.summary = text
+            record.updatedAt = now
+            try record.update(db)
+            try appendSummaryVersion(db, adventureId: adventureId, text: text, source: .auto, now: now, turnCount: turnCount)
+            return true
+        }
+    }
+
+    func summaryVersions(_ db: Database, adventureId: String) throws -> [SummaryVersion] {
+        let records = try SummaryVersionRecord.fetchAll(db, sql: """
+            SELECT * FROM summaryVersion WHERE adventureId = ? ORDER BY version
+            """, arguments: [adventureId])
+        return records.enumerated().map { offset, record in
+            SummaryVersion(
+                version: record.version, text: record.text, createdAt: record.createdAt,
+                source: SummarySource(rawValue: record.source) ?? .user, current: offset == records.count - 1)
+        }
+    }
+
+    func appendSummaryVersion(
+        _ db: Database, adventureId: String, text: String, source: SummarySource, now: String, turnCount count: Int? = nil
+    ) throws {
+        let last = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM summaryVersion WHERE adventureId = ?", arguments: [adventureId])
+        try SummaryVersionRecord(
+            adventureId: adventureId, version: last.map { $0 + 1 } ?? 0, text: text, source: source.rawValue,
+            turnCount: try count ?? turnCount(db, adventureId: adventureId), createdAt: now
+        ).insert(db)
     }
 
     // MARK: Helpers
@@ -157,4 +233,12 @@ extension AppDatabase {
             role: TurnRole.ai.rawValue, action: nil, text: adventure.openingScene, createdAt: now
         ).insert(db)
     }
+}
+
+/// The current summary and the turns an automatic rewrite summarizes.
+public struct SummaryRewriteInput: Sendable {
+    public var summary: String
+    /// The adventure's turn count when read: the rewrite's version counts from it.
+    public var turnCount: Int
+    public var turnsSince: [Turn]
 }

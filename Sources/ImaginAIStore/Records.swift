@@ -260,13 +260,15 @@ struct AdventureRecord: Codable, FetchableRecord, PersistableRecord {
     var createdAt: String
     var updatedAt: String
     var lastPlayedAt: String
+    /// The current `summaryVersion`'s text (kept here so a prompt reads it with the adventure).
+    var summary: String = ""
 
     func adventure(cards: [Card], turnCount: Int) -> Adventure {
         Adventure(
             id: id, scenarioId: scenarioId, scenarioName: scenarioName, name: name, instructions: instructions,
             plotEssentials: plotEssentials, authorsNotes: authorsNotes, openingScene: openingScene,
             playerDescription: playerDescription, tags: tags, cards: cards, createdAt: createdAt,
-            updatedAt: updatedAt, lastPlayedAt: lastPlayedAt, turnCount: turnCount
+            updatedAt: updatedAt, lastPlayedAt: lastPlayedAt, turnCount: turnCount, summary: summary
         )
     }
 }
@@ -492,3 +494,15 @@ extension StoryTextRecord {
 
 extension ScenarioRecord: StoryTextRecord {}
 extension AdventureRecord: StoryTextRecord {}
+
+struct SummaryVersionRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "summaryVersion"
+
+    var adventureId: String
+    var version: Int
+    var text: String
+    var source: String
+    /// The adventure's turn count when this version was written.
+    var turnCount: Int
+    var createdAt: String
+}

@@ -169,6 +169,26 @@ extension AppDatabase {
                 """)
         }
 
+        migrator.registerMigration("v5-summary") { db in
+            // The adventure's summary, sent before the history, and every text it has had: a rewrite the
+            // user does not like is taken back by setting an earlier version's text again, so no version
+            // is ever changed or removed while the adventure lives. `source` says who wrote it ("user"
+            // through adventure/update, "auto" by the storyteller's rewrite); `turnCount` is how many
+            // turns the adventure had then, which is where the next automatic rewrite counts from.
+            try db.alter(table: "adventure") { t in
+                t.add(column: "summary", .text).notNull().defaults(to: "")
+            }
+            try db.create(table: "summaryVersion") { t in
+                t.column("adventureId", .text).notNull().references("adventure", onDelete: .cascade)
+                t.column("version", .integer).notNull()
+                t.column("text", .text).notNull()
+                t.column("source", .text).notNull().check(sql: "source IN ('user', 'auto')")
+                t.column("turnCount", .integer).notNull()
+                t.column("createdAt", .text).notNull()
+                t.primaryKey(["adventureId", "version"])
+            }
+        }
+
         return migrator
     }
 }

@@ -30,6 +30,8 @@ extension AppDatabase {
             try store(.recursionDepth, changes.recursionDepth)
             try store(.storytellerDelayMs, changes.storytellerDelayMs)
             try store(.storytellerSeed, changes.storytellerSeed)
+            try store(.autoSummary, changes.autoSummary)
+            try store(.summaryEveryTurns, changes.summaryEveryTurns)
             switch changes.contextTokens {
             case .none: break
             // No row is the default: the model's whole window.
@@ -43,6 +45,7 @@ extension AppDatabase {
     enum SettingKey: String {
         case model, responseHandling, allowThinking, maxOutputTokens, baseSystemInstruction
         case scanDepth, recursionDepth, storytellerDelayMs, storytellerSeed, contextTokens
+        case autoSummary, summaryEveryTurns
     }
 
     func fetchSettings(_ db: Database) throws -> Settings {
@@ -67,7 +70,9 @@ extension AppDatabase {
             recursionDepth: value(.recursionDepth, defaults.recursionDepth),
             storytellerDelayMs: value(.storytellerDelayMs, defaults.storytellerDelayMs),
             storytellerSeed: value(.storytellerSeed, defaults.storytellerSeed),
-            contextTokens: value(.contextTokens, defaults.contextTokens)
+            contextTokens: value(.contextTokens, defaults.contextTokens),
+            autoSummary: value(.autoSummary, defaults.autoSummary),
+            summaryEveryTurns: value(.summaryEveryTurns, defaults.summaryEveryTurns)
         )
     }
 }

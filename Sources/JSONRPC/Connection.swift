@@ -23,6 +23,13 @@ public struct RequestContext: Sendable {
     public let id: RequestID
     public let method: String
     let connection: Connection
+    let afterReply = AfterReply()
+
+    /// Runs `work` once this request's response has been handed to the sink: follow-up work (a summary
+    /// rewrite) that must never delay the answer. It runs whether the request succeeded or failed.
+    public func afterResponse(_ work: @escaping @Sendable () -> Void) {
+        afterReply.add(work)
+    }
 
     /// Sends a notification now: anything a handler sends goes out before that handler's response.
     public func notify<Notification: NotificationType>(_ notification: Notification) {
@@ -32,6 +39,19 @@ public struct RequestContext: Sendable {
     /// The same for a notification that writes its own JSON (`story/chunk`, once per streamed piece).
     public func notify<Notification: NotificationType & JSONWritable>(_ notification: Notification) {
         connection.send(notification)
+    }
+}
+
+/// What a request's handler asked to run after its response (see `RequestContext.afterResponse`).
+final class AfterReply: Sendable {
+    private let actions = Mutex<[@Sendable () -> Void]>([])
+
+    func add(_ work: @escaping @Sendable () -> Void) {
+        actions.withLock { $0.append(work) }
+    }
+
+    func run() {
+        for work in actions.withLock({ actions in defer { actions.removeAll() }; return actions }) { work() }
     }
 }
 
@@ -394,7 +414,11 @@ public final class Connection: Sendable {
             }
         case .run(let id, let serial, let method, let params, let entry):
             let context = RequestContext(id: id, method: method, connection: self)
-            track(id, serial, immediate: inline && entry.immediate, deliver: deliver) { [self] in
+            let deliverThenFollowUp: @Sendable (Reply?) -> Void = { reply in
+                deliver(reply)
+                context.afterReply.run()
+            }
+            track(id, serial, immediate: inline && entry.immediate, deliver: deliverThenFollowUp) { [self] in
                 await execute(entry.handler, params: params, context: context)
             }
         }

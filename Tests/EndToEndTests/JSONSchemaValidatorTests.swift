@@ -187,8 +187,8 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         "scenario/list", "scenario/get", "scenario/create", "scenario/update", "scenario/delete",
         "scenario/duplicate", "scenario/export", "scenario/import",
         "card/create", "card/update", "card/delete", "card/duplicate", "cards/export", "cards/import",
-        "adventure/start", "adventure/list", "adventure/get", "adventure/update", "adventure/duplicate",
-        "adventure/delete", "adventure/restart",
+        "adventure/start", "adventure/list", "adventure/get", "adventure/update", "adventure/summaryVersions",
+        "adventure/duplicate", "adventure/delete", "adventure/restart",
         "turn/list", "turn/edit", "turn/delete",
         "settings/get", "settings/update",
         "story/act", "story/continue", "story/retry", "story/undo", "story/redo", "story/preview",
@@ -323,6 +323,11 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
         try check(DeleteResult(deleted: "scn_1"), method: "scenario/delete")
         try check(VoidResponse(), method: "shutdown")
         try check(Settings.defaults, method: "settings/get")
+        try check(
+            SummaryVersionsResult(versions: [
+                SummaryVersion(version: 0, text: "You found the key.", createdAt: stamp, source: .user, current: false),
+                SummaryVersion(version: 1, text: "You found the key. Mara waits.", createdAt: stamp, source: .auto, current: true),
+            ]), method: "adventure/summaryVersions")
         try check(ExportResult(format: "seed", data: .object(["name": .string("Lantern")])), method: "scenario/export")
         try check(ExportResult(format: "aidungeon", data: .array([])), method: "cards/export")
         try check(
@@ -437,7 +442,8 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
             ("adventure/get", wire(AdventureGetRequest(id: "adv_1"))),
             ("adventure/update", wire(AdventureUpdateRequest(id: "adv_1", changes: AdventureChanges(
                 name: "n", instructions: "i", plotEssentials: "p", authorsNotes: "a", openingScene: "o",
-                playerDescription: "d", tags: ["t"])))),
+                playerDescription: "d", tags: ["t"], summary: "s")))),
+            ("adventure/summaryVersions", wire(AdventureSummaryVersionsRequest(adventureId: "adv_1"))),
             ("adventure/duplicate", wire(AdventureDuplicateRequest(id: "adv_1", name: "Fork", upToTurn: "trn_1"))),
             ("adventure/delete", wire(AdventureDeleteRequest(id: "adv_1"))),
             ("adventure/restart", wire(AdventureRestartRequest(id: "adv_1"))),
@@ -446,7 +452,8 @@ private func changing(_ value: JSONValue, _ key: String, to member: JSONValue?) 
             ("turn/delete", wire(TurnDeleteRequest(id: "trn_1"))),
             ("settings/update", wire(SettingsUpdateRequest(changes: SettingsChanges(
                 model: "offline/storyteller", responseHandling: .summarize, allowThinking: true,
-                maxOutputTokens: 50, baseSystemInstruction: "b", scanDepth: 0, storytellerDelayMs: 5000, storytellerSeed: -3)))),
+                maxOutputTokens: 50, baseSystemInstruction: "b", scanDepth: 0, storytellerDelayMs: 5000, storytellerSeed: -3,
+                autoSummary: true, summaryEveryTurns: 2)))),
             ("story/act", wire(StoryActRequest(adventureId: "adv_1", action: .say, text: "Hello?"))),
             ("story/continue", wire(StoryContinueRequest(adventureId: "adv_1"))),
             ("story/retry", wire(StoryRetryRequest(adventureId: "adv_1"))),

@@ -50,7 +50,7 @@ import ImaginAIProtocol
 @Suite struct SchemaTests {
     @Test func migrationsAreApplied() throws {
         let db = try emptyDB()
-        #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall"])
+        #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
         let names = try db.schemaObjectNames()
         for table in ["scenario", "card", "adventure", "turn", "setting", "appState"] {
             #expect(names.contains(table), "missing table \(table)")

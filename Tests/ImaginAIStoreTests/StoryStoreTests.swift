@@ -91,7 +91,7 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
         }
     }
     let db = try AppDatabase.open(path: path)
-    #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall"])
+    #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
     let turns = try db.turns(adventureId: "adv_old", limit: nil, beforeIndex: nil).turns
     #expect(turns.map(\.text) == ["Once."])
     #expect(turns.first?.usage == nil)

@@ -278,3 +278,44 @@ private func sendGenerically<Notification: NotificationType>(_ notification: Not
     #expect(frames[2] == frames[3])
     #expect(String(decoding: frames[0], as: UTF8.self).hasSuffix(#"{"jsonrpc":"2.0","method":"story/chunk","params":{"adventureId":"adv_1","requestId":7,"seq":0,"text":" word"}}"#))
 }
+
+private struct FollowUpNotification: NotificationType {
+    static let method = "test/followUp"
+    var seen: Int
+}
+
+/// Forwards every frame to the in-memory client and keeps them, to see what was written when.
+private final class ForwardingSink: MessageSink {
+    let client: InMemoryClient
+    let frames = Mutex<[String]>([])
+    init(client: InMemoryClient) { self.client = client }
+    func write(_ frame: [UInt8]) {
+        frames.withLock { $0.append(String(decoding: frame, as: UTF8.self)) }
+        client.write(frame)
+    }
+}
+
+@Test func workAskedToFollowAResponseRunsOnlyOnceTheResponseIsWritten() async {
+    let client = InMemoryClient()
+    let sink = ForwardingSink(client: client)
+    let connection = Connection(sink: sink, configuration: .init(maxMessageBytes: 1000))
+    connection.register(method: "initialize") { _, _ in Array(#"{"ok":true}"#.utf8) }
+    connection.register(method: "test/answerThenFollow") { _, context in
+        context.afterResponse {
+            // Whatever the follow-up sees of the output, the answer is already in it.
+            let written = sink.frames.withLock { $0 }
+            let answered = written.contains { $0.contains(#""id":2"#) && $0.contains(#""answer""#) }
+            connection.send(FollowUpNotification(seen: answered ? 1 : 0))
+        }
+        return Array(#""answer""#.utf8)
+    }
+    let run = Task { await connection.run(input: client.input) }
+    client.send(request("1", "initialize"))
+    _ = await client.response(to: .int(1))
+    client.send(request("2", "test/answerThenFollow"))
+    #expect(await client.response(to: .int(2))["result"] == .string("answer"))
+    let followUp = await client.receive { $0["method"] == "test/followUp" }
+    #expect(followUp["params"]?["seen"] == .int(1))
+    client.closeInput()
+    _ = await run.value
+}

@@ -26,6 +26,7 @@ public enum PromptAssembler {
         set(.instructions, material.instructions)
         set(.plotEssentials, material.plotEssentials)
         set(.authorsNotes, material.authorsNotes.isEmpty ? "" : "[Author's note: \(material.authorsNotes.trimmingWhitespace())]")
+        set(.summary, SummaryFormatter.format(material.summary))
         if let action { set(.action, ActionFormatter.format(action.kind, action.text)) }
 
         let budget = limits.promptBudget
@@ -248,7 +249,7 @@ public enum ActionFormatter {
         }
     }
 
-    static func historyText(_ turn: PromptTurn) -> String {
+    public static func historyText(_ turn: PromptTurn) -> String {
         switch turn.speaker {
         case .ai: return turn.text.trimmingWhitespace()
         case .player(let kind): return format(kind ?? .do, turn.text)
@@ -273,5 +274,14 @@ public enum ActionFormatter {
     private static func endingWithPunctuation(_ text: String) -> String {
         guard let last = text.last else { return text }
         return ".!?…\"”)".contains(last) ? text : text + "."
+    }
+}
+
+/// How the adventure's summary reads in the prompt: labelled, so the model takes it as what happened
+/// before the history, not as text to continue.
+public enum SummaryFormatter {
+    public static func format(_ summary: String) -> String {
+        let trimmed = summary.trimmingWhitespace()
+        return trimmed.isEmpty ? "" : "[Story so far: \(trimmed)]"
     }
 }

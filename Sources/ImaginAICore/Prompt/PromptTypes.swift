@@ -6,13 +6,19 @@ public struct PromptMaterial: Sendable {
     public var plotEssentials: String
     public var authorsNotes: String
     public var cards: [PromptCard]
+    /// The adventure's summary of the story so far ("" for none).
+    public var summary: String
 
-    public init(baseSystemInstruction: String, instructions: String, plotEssentials: String, authorsNotes: String, cards: [PromptCard]) {
+    public init(
+        baseSystemInstruction: String, instructions: String, plotEssentials: String, authorsNotes: String, cards: [PromptCard],
+        summary: String = ""
+    ) {
         self.baseSystemInstruction = baseSystemInstruction
         self.instructions = instructions
         self.plotEssentials = plotEssentials
         self.authorsNotes = authorsNotes
         self.cards = cards
+        self.summary = summary
     }
 }
 
@@ -195,8 +201,8 @@ public struct PromptLimits: Sendable {
 /// The sections of a prompt, in the order they are sent.
 public enum PromptSectionKind: String, Sendable, CaseIterable {
     /// `cardsAfterHistory` holds the cards placed after the history; cards placed at a depth are inside
-    /// `history`. `memories` holds the older turns recall brought back.
-    case system, instructions, plotEssentials, cards, memories, history, cardsAfterHistory, authorsNotes, action
+    /// `history`. `memories` holds the older turns recall brought back; `summary` the adventure's summary.
+    case system, instructions, plotEssentials, cards, memories, summary, history, cardsAfterHistory, authorsNotes, action
 }
 
 public struct PromptSection: Sendable, Equatable {
@@ -281,9 +287,9 @@ public struct AssembledPrompt: Sendable {
     }
 
     /// The system message for chat models: everything that frames the story, with the recalled turns
-    /// as background (not as story to continue from).
+    /// and the summary as background (not as story to continue from).
     public var systemText: String {
-        sections.filter { [.system, .instructions, .plotEssentials, .cards, .memories].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
+        sections.filter { [.system, .instructions, .plotEssentials, .cards, .memories, .summary].contains($0.kind) }.map(\.text).joined(separator: "\n\n")
     }
 
     /// The story so far, the author's notes and the action: what the model continues from.

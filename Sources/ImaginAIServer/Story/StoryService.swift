@@ -23,11 +23,19 @@ final class StoryService: Sendable {
     private let matchers = MatcherCache()
 
     private let logger: Logger?
+    private let summaries: SummaryRewriter
 
     init(database: AppDatabase, models: ModelRegistry? = nil, logger: Logger? = nil) {
         self.database = database
         self.models = models ?? ModelRegistry(logger: logger)
         self.logger = logger
+        self.summaries = SummaryRewriter(database: database, models: self.models, logger: logger)
+    }
+
+    /// After an answer has been sent: rewrites the adventure's summary in the background when
+    /// `settings.autoSummary` is on and `summaryEveryTurns` turns have come since the last rewrite.
+    func summaryRewriteAfterAnswer(adventureId: String, context: RequestContext) {
+        context.afterResponse { [summaries] in summaries.schedule(adventureId: adventureId) }
     }
 
     func configure(initializationOptions: JSONValue?) {
@@ -296,7 +304,8 @@ final class StoryService: Sendable {
         let cards = adventure.cards.map(Self.promptCard)
         let material = PromptMaterial(
             baseSystemInstruction: settings.baseSystemInstruction, instructions: adventure.instructions,
-            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes, cards: cards)
+            plotEssentials: adventure.plotEssentials, authorsNotes: adventure.authorsNotes, cards: cards,
+            summary: adventure.summary)
         let limits = PromptLimits(
             contextTokens: Self.contextTokens(model: models.contextTokens(of: settings.model), cap: settings.contextTokens),
             maxOutputTokens: settings.maxOutputTokens,
@@ -397,7 +406,7 @@ final class StoryService: Sendable {
             plotEssentials: prompt.tokens(of: .plotEssentials), authorsNotes: prompt.tokens(of: .authorsNotes),
             cards: prompt.tokens(of: .cards), history: prompt.tokens(of: .history),
             cardsAfterHistory: prompt.tokens(of: .cardsAfterHistory), action: prompt.tokens(of: .action),
-            memories: prompt.tokens(of: .memories))
+            memories: prompt.tokens(of: .memories), summary: prompt.tokens(of: .summary))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
