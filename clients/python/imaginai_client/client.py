@@ -777,7 +777,11 @@ class Client:
         return self.request("adventure/get", {"id": adventure_id})
 
     def adventure_update(self, adventure_id: str, changes: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-        """``adventure/update``: AdventureChanges → the updated Adventure."""
+        """``adventure/update``: AdventureChanges → the updated Adventure.
+
+        ``summary="…"`` sets the story-so-far summary sent before the history; every change is a new
+        version (see ``adventure_summary_versions``), so setting an earlier version's text takes it back.
+        """
         return self.request("adventure/update", {"id": adventure_id, "changes": _merge(changes, fields)})
 
     def adventure_duplicate(self, adventure_id: str, name: str | None = None, up_to_turn: str | None = None) -> dict[str, Any]:
@@ -791,6 +795,11 @@ class Client:
     def adventure_restart(self, adventure_id: str) -> dict[str, Any]:
         """``adventure/restart``: puts the opening scene back into an adventure with no turns."""
         return self.request("adventure/restart", {"id": adventure_id})
+
+    def adventure_summary_versions(self, adventure_id: str) -> dict[str, Any]:
+        """``adventure/summaryVersions`` → ``{versions: [{version, text, createdAt, source, current}]}``,
+        oldest first; ``source`` is ``"user"`` or ``"auto"`` (an autoSummary rewrite)."""
+        return self.request("adventure/summaryVersions", {"adventureId": adventure_id})
 
     # MARK: turns
 
@@ -894,13 +903,14 @@ class Client:
 #: Protocol method name → Client method name (one per request method the daemon answers).
 METHODS: dict[str, str] = {
     name: name.replace("/", "_").replace("$", "").replace("useVersion", "use_version").replace("cancelRequest", "cancel_request")
+    .replace("summaryVersions", "summary_versions")
     for name in [
         "initialize", "shutdown",
         "scenario/list", "scenario/get", "scenario/create", "scenario/update", "scenario/delete",
         "scenario/duplicate", "scenario/export", "scenario/import",
         "card/create", "card/update", "card/delete", "card/duplicate", "cards/export", "cards/import",
         "adventure/start", "adventure/list", "adventure/get", "adventure/update", "adventure/duplicate",
-        "adventure/delete", "adventure/restart",
+        "adventure/delete", "adventure/restart", "adventure/summaryVersions",
         "turn/list", "turn/edit", "turn/delete", "turn/versions", "turn/useVersion",
         "settings/get", "settings/update",
         "story/act", "story/continue", "story/retry", "story/undo", "story/redo", "story/preview",

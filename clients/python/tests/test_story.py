@@ -94,6 +94,21 @@ class StoryTests(support.DaemonTestCase):
         with self.assertRaises(ConflictError):
             self.client.story_redo(aid)
 
+    def test_a_summary_goes_before_the_history_and_every_change_is_a_version(self):
+        adventure = self.start_adventure()
+        updated = self.client.adventure_update(adventure["id"], summary="You came for the ledger.")
+        self.assertEqual(updated["summary"], "You came for the ledger.")
+        self.client.adventure_update(adventure["id"], summary="The keeper lied about the ledger.")
+        names = [s["name"] for s in self.client.story_preview(adventure["id"])["sections"]]
+        self.assertLess(names.index("summary"), names.index("history"))
+        versions = self.client.adventure_summary_versions(adventure["id"])["versions"]
+        self.assertEqual([(v["text"], v["source"], v["current"]) for v in versions], [
+            ("You came for the ledger.", "user", False), ("The keeper lied about the ledger.", "user", True)])
+        # Taking an earlier version back is setting its text again: a new version, nothing lost.
+        self.client.adventure_update(adventure["id"], summary=versions[0]["text"])
+        again = self.client.adventure_summary_versions(adventure["id"])["versions"]
+        self.assertEqual((len(again), again[-1]["text"], again[-1]["current"]), (3, "You came for the ledger.", True))
+
     def test_preview_shows_what_would_be_sent_and_stores_nothing(self):
         adventure = self.start_adventure()
         preview = self.client.story_preview(adventure["id"], "do", "wave to the harbormaster")
