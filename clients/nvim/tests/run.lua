@@ -591,6 +591,11 @@ local function run()
     and ft:find('history%s+%d+ tokens'), ft)
   check('the context float lists fired cards with their key', ft:find('Fired cards:\n', 1, true) and ft:find('(key "', 1, true), ft)
   check('the context float lists dropped turns', ft:find('Dropped turns: ', 1, true))
+  local preview = rq('story/preview', { adventureId = adventure_id, action = 'do', text = 'ask Brannoch about the bell' })
+  for _, sec in ipairs(preview.sections) do
+    check('the context float lists the ' .. sec.name .. ' section', ft:find('── ' .. sec.name .. ' (', 1, true) ~= nil, ft)
+  end
+  check('the context float counts the recalled turns', ft:find('Recalled turns: ' .. #preview.recalledTurns, 1, true) ~= nil, ft)
   if fw then
     vim.api.nvim_win_close(fw, true)
   end
@@ -606,6 +611,58 @@ local function run()
   if fw then
     vim.api.nvim_win_close(fw, true)
   end
+
+  local with_memories = im.context_lines({ model = 'm', totalTokens = 1, budgetTokens = 2, includedTurns = {},
+    droppedTurns = {}, olderTurnsOmitted = 0, firedCards = {}, recalledTurns = { 't1', 't2' },
+    sections = { { name = 'memories', tokens = 7, text = 'The bell rang twice.' } } })
+  check('the context shows the memories section and how many turns it recalled',
+    vim.tbl_contains(with_memories, 'Recalled turns: 2') and vim.tbl_contains(with_memories, '── memories (7 tokens) ──')
+    and vim.tbl_contains(with_memories, 'The bell rang twice.'), with_memories)
+
+  -- the adventure summary: edit, save only on change, versions, take back
+  check('completion of summary', vim.deep_equal(im.complete('ver', 'ImaginAI summary ver'), { 'versions' }))
+  vim.api.nvim_set_current_buf(st.buf)
+  rq('adventure/update', { id = adventure_id, changes = { summary = 'First:  the bell.\n\n  Tull waits.  ' } })
+  cmd('ImaginAI summary')
+  check('summary opens a buffer', wait(function()
+    return vim.api.nvim_buf_get_name(0):find('imaginai://summary/' .. adventure_id, 1, true) ~= nil
+  end))
+  local sumbuf = vim.api.nvim_get_current_buf()
+  check('the summary buffer shows the text byte for byte', text_of(sumbuf) == 'First:  the bell.\n\n  Tull waits.  ', text_of(sumbuf))
+  local before = #rq('adventure/summaryVersions', { adventureId = adventure_id }).versions
+  mark = #notes
+  cmd('write')
+  check(':w of an unchanged summary stores nothing and says so', wait(function()
+    return noted(mark, 'unchanged')
+  end) and #rq('adventure/summaryVersions', { adventureId = adventure_id }).versions == before, notes_since(mark))
+  vim.api.nvim_buf_set_lines(sumbuf, 0, -1, false, { 'Second: the ferry.', '\tMira rows.' })
+  mark = #notes
+  cmd('write')
+  check(':w saves the summary and names the adventure', wait(function()
+    return noted(mark, 'summary of "' .. vim.pesc(im.adventure.name) .. '" saved')
+  end) and not vim.api.nvim_buf_get_option(sumbuf, 'modified'), notes_since(mark))
+  check('adventure/update stored the summary', rq('adventure/get', { id = adventure_id }).summary == 'Second: the ferry.\n\tMira rows.')
+  cmd('bwipeout!')
+  local shown
+  chooser = function(items, opts)
+    shown = vim.tbl_map(opts.format_item, items)
+    for i, v in ipairs(items) do
+      if v.text == 'First:  the bell.\n\n  Tull waits.  ' then
+        return i
+      end
+    end
+  end
+  mark = #notes
+  vim.api.nvim_set_current_buf(st.buf)
+  cmd('ImaginAI summary versions')
+  check('taking back a version stores its text as the newest', wait(function()
+    return noted(mark, 'taken back')
+  end) and rq('adventure/get', { id = adventure_id }).summary == 'First:  the bell.\n\n  Tull waits.  ', notes_since(mark))
+  chooser = nil
+  local versions = rq('adventure/summaryVersions', { adventureId = adventure_id }).versions
+  check('versions list source, time and first line', shown and #shown == before + 1
+    and shown[#shown]:find('^user  .*  Second: the ferry%.  %(current%)$') ~= nil, shown)
+  check('the take-back is a new version', #versions == before + 2 and versions[#versions].current, versions)
 
   -- fired cards as a daemon with recursion, groups and timed effects reports them; key may be null
   local synthetic = im.context_lines({ model = 'm', totalTokens = 1, budgetTokens = 2, sections = {}, includedTurns = {},

@@ -283,13 +283,35 @@ async function fetchCard(session, owner, cardId) {
   return card;
 }
 
+// An adventure's summary is served by the same file system, so it opens and saves like a card text.
+const SUMMARY_PATH = /^\/summary\/([^/]+)\/.* summary\.md$/;
+
+function summaryPath(adventure) {
+  const title = String(adventure.name).replace(/[\\/]/g, '_');
+  return `/summary/${encodeURIComponent(adventure.id)}/${title} summary.md`;
+}
+
+/** The adventure id of a summary path, or null for any other path. */
+function summaryAdventureId(path) {
+  const m = SUMMARY_PATH.exec(path);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
 async function readCardText(session, path) {
+  const adventureId = summaryAdventureId(path);
+  if (adventureId) return (await session.getAdventure(adventureId)).summary;
   const { owner, cardId, field: name } = parseCardTextPath(path);
   return valueOf(await fetchCard(session, owner, cardId), name);
 }
 
 /** Stores the document's text as the field, exactly; resolves with the updated card. */
 async function writeCardText(session, path, text) {
+  const adventureId = summaryAdventureId(path);
+  if (adventureId) {
+    // Saving an unchanged summary would add an identical version; store only a real change.
+    const adventure = await session.getAdventure(adventureId);
+    return adventure.summary === text ? adventure : session.updateAdventure(adventureId, { summary: text });
+  }
   const { cardId, field: name } = parseCardTextPath(path);
   return session.updateCard(cardId, { [name]: text });
 }
@@ -302,6 +324,8 @@ module.exports = {
   fetchCard,
   readCardText,
   writeCardText,
+  summaryPath,
+  summaryAdventureId,
   CARD_FIELDS,
   field,
   valueOf,

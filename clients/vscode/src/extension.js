@@ -454,6 +454,32 @@ const COMMANDS = {
     const preview = await activeStory().controller.preview();
     return showText(previewToText(preview));
   },
+  'imaginai.editSummary': async () => {
+    const panel = activeStory();
+    const adventure = await (await getSession()).getAdventure(panel.adventure.id);
+    const uri = vscode.Uri.from({ scheme: cards.CARD_TEXT_SCHEME, path: cards.summaryPath(adventure) });
+    const doc = await vscode.workspace.openTextDocument(uri);
+    return vscode.window.showTextDocument(doc, { preview: false });
+  },
+  'imaginai.summaryVersions': async () => {
+    const panel = activeStory();
+    const session = await getSession();
+    const { versions } = await session.summaryVersions(panel.adventure.id);
+    if (versions.length === 0) {
+      vscode.window.showInformationMessage(`"${panel.adventure.name}" has no summary yet.`);
+      return undefined;
+    }
+    const items = versions.map((v) => ({
+      label: `${v.source} · ${v.createdAt}${v.current ? ' (current)' : ''}`,
+      description: v.text.split('\n')[0] || '(empty)',
+      version: v,
+    }));
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Take back which summary? (it becomes the newest version)' });
+    if (!picked) return undefined;
+    const updated = await session.updateAdventure(panel.adventure.id, { summary: picked.version.text });
+    vscode.window.showInformationMessage(`Summary of "${updated.name}" taken back to version ${picked.version.version}.`);
+    return updated;
+  },
   'imaginai.showUsage': async () => {
     const panel = activeStory();
     const usage = await panel.controller.usage();

@@ -129,6 +129,7 @@ class DaemonSession {
   listAdventures(params = {}) { return this.request('adventure/list', params); }
   getAdventure(id) { return this.request('adventure/get', { id }); }
   updateAdventure(id, changes) { return this.request('adventure/update', { id, changes }); }
+  summaryVersions(adventureId) { return this.request('adventure/summaryVersions', { adventureId }); }
   duplicateAdventure(id, options = {}) { return this.request('adventure/duplicate', { id, ...options }); }
   deleteAdventure(id) { return this.request('adventure/delete', { id }); }
   restartAdventure(id) { return this.request('adventure/restart', { id }); }

@@ -66,6 +66,7 @@ function previewToText(p) {
   lines.push(`History: turns ${p.includedTurns.length ? p.includedTurns.join(', ') : '(none)'} included` +
     (p.droppedTurns.length ? `; dropped ${p.droppedTurns.join(', ')}` : '') +
     (p.olderTurnsOmitted ? `; ${p.olderTurnsOmitted} older omitted` : ''));
+  if (p.recalledTurns) lines.push(`Recalled turns: ${p.recalledTurns.length} (in the memories section)`);
   for (const s of p.sections) {
     lines.push('');
     lines.push(`── ${s.name} (${s.tokens} tokens) ──`);

@@ -98,6 +98,42 @@ test('driven through the fake: tree, start adventure, act in the webview, contex
   assert.match(log.documents[log.documents.length - 1].content, /Model: offline\/storyteller/);
   await log.commands.get('imaginai.showUsage')();
   assert.match(log.documents[log.documents.length - 1].content, /Generated turns: 2/);
+
+  // the context text lists every section of the preview and counts the recalled turns
+  await log.commands.get('imaginai.showContext')();
+  const contextText = log.documents[log.documents.length - 1].content;
+  const preview = await session.preview(adventures[0].id);
+  for (const s of preview.sections) assert.ok(contextText.includes(`── ${s.name} (`), s.name);
+  assert.ok(contextText.includes(`Recalled turns: ${preview.recalledTurns.length} (in the memories section)`), contextText);
+
+  // the summary opens as a document; saving stores it exactly, a save without a change stores nothing
+  const summaryFs = log.fileSystems['imaginai-card'];
+  await log.commands.get('imaginai.editSummary')();
+  const summaryDoc = log.documents[log.documents.length - 1];
+  assert.equal(summaryDoc.uri.scheme, 'imaginai-card');
+  assert.equal(summaryDoc.getText(), (await session.getAdventure(adventures[0].id)).summary);
+  const first = '  Lamp room:\n\n\tthe keeper waits. ';
+  await summaryFs.writeFile(summaryDoc.uri, Buffer.from(first, 'utf8'), { create: false, overwrite: true });
+  assert.equal((await session.getAdventure(adventures[0].id)).summary, first);
+  const countAfterFirst = (await session.summaryVersions(adventures[0].id)).versions.length;
+  await summaryFs.writeFile(summaryDoc.uri, Buffer.from(first, 'utf8'), { create: false, overwrite: true });
+  assert.equal((await session.summaryVersions(adventures[0].id)).versions.length, countAfterFirst, 'an unchanged save adds no version');
+  await summaryFs.writeFile(summaryDoc.uri, Buffer.from('Second.', 'utf8'), { create: false, overwrite: true });
+  assert.equal(Buffer.from(await summaryFs.readFile(summaryDoc.uri)).toString('utf8'), 'Second.');
+
+  // summary versions: a quick pick of source, time and first line; choosing one takes it back
+  let shownVersions;
+  log.answers.push((items) => { shownVersions = items; return items.find((i) => i.version.text === first); });
+  await log.commands.get('imaginai.summaryVersions')();
+  assert.equal(shownVersions.length, countAfterFirst + 1);
+  assert.match(shownVersions[shownVersions.length - 1].label, /^user · .+ \(current\)$/);
+  assert.equal(shownVersions[shownVersions.length - 1].description, 'Second.');
+  assert.equal(shownVersions.find((i) => i.version.text === first).description, '  Lamp room:');
+  assert.equal((await session.getAdventure(adventures[0].id)).summary, first);
+  const versionsNow = (await session.summaryVersions(adventures[0].id)).versions;
+  assert.equal(versionsNow.length, countAfterFirst + 2, 'taking back adds a version, losing none');
+  assert.ok(versionsNow[versionsNow.length - 1].current);
+  assert.match(log.infos[log.infos.length - 1], /taken back/);
   await panel.send({ type: 'command', name: 'undo' });
   assert.equal((await session.listTurns(adventures[0].id)).turnCount, 3);
   await log.commands.get('imaginai.redo')();

@@ -176,6 +176,10 @@ test('context preview and usage render as readable text and escaped HTML', async
   assert.match(text, /── cards \(\d+ tokens\) ──\n\[Mirel \(character\): The last <keeper>\.\]/);
   assert.match(text, /── instructions/);
   assert.match(text, /History: turns 0 included/);
+  const withMemories = previewToText({ ...preview, recalledTurns: ['t1', 't2'],
+    sections: [...preview.sections, { name: 'memories', tokens: 6, text: 'The bell rang twice.' }] });
+  assert.match(withMemories, /Recalled turns: 2 \(in the memories section\)/);
+  assert.match(withMemories, /── memories \(6 tokens\) ──\nThe bell rang twice\./);
   const html = previewToHtml(preview);
   assert.ok(html.includes('The last &lt;keeper&gt;.'));
   assert.ok(html.includes('Narrate &amp; be brief.'));

@@ -601,6 +601,66 @@ function M.edit_scenario(field)
 end
 
 ---------------------------------------------------------------------------------------------------
+-- The adventure summary: what the story so far amounts to, sent before the history
+
+--- Opens the playing adventure's summary in a buffer; :w stores it as a new version, but only if
+--- the text changed, so a stray :w does not pile up identical versions.
+function M.edit_summary()
+  if not need_adventure() then
+    return
+  end
+  M.request('adventure/get', { id = M.adventure.id }, function(adv)
+    local original = adv.summary or ''
+    ui.scratch('imaginai://summary/' .. adv.id, ui.split_lines(original), function(lines, done)
+      local text = table.concat(lines, '\n')
+      if text == original then
+        done(true)
+        ui.notify('summary of "' .. adv.name .. '" unchanged')
+        return
+      end
+      M.request('adventure/update', { id = adv.id, changes = { summary = text } }, function(updated)
+        original = updated.summary
+        done(true)
+        ui.notify('summary of "' .. updated.name .. '" saved')
+      end)
+    end, { filetype = 'markdown' })
+  end)
+end
+
+function M.summary_version_label(v)
+  local first = (v.text or ''):match('^[^\n]*')
+  if first == '' then
+    first = '(empty)'
+  end
+  return string.format('%s  %s  %s%s', v.source, v.createdAt, first, v.current and '  (current)' or '')
+end
+
+--- Lists the summary's versions; choosing one takes it back by storing its text as a new version.
+function M.summary_versions()
+  if not need_adventure() then
+    return
+  end
+  local adv = M.adventure
+  M.request('adventure/summaryVersions', { adventureId = adv.id }, function(res)
+    if #res.versions == 0 then
+      ui.notify('"' .. adv.name .. '" has no summary yet')
+      return
+    end
+    vim.ui.select(res.versions, {
+      prompt = 'Take back which summary?',
+      format_item = M.summary_version_label,
+    }, function(choice)
+      if not choice then
+        return
+      end
+      M.request('adventure/update', { id = adv.id, changes = { summary = choice.text } }, function(updated)
+        ui.notify('summary of "' .. updated.name .. '" taken back to version ' .. choice.version)
+      end)
+    end)
+  end)
+end
+
+---------------------------------------------------------------------------------------------------
 -- Floats: context preview and usage
 
 --- What brought a fired card into the context. Daemons before card recursion send only `key`.
@@ -661,6 +721,9 @@ function M.context_lines(p)
     dropped = dropped .. ' (and ' .. p.olderTurnsOmitted .. ' older turns omitted)'
   end
   table.insert(lines, 'Dropped turns: ' .. dropped)
+  if p.recalledTurns then
+    table.insert(lines, 'Recalled turns: ' .. #p.recalledTurns)
+  end
   for _, s in ipairs(p.sections) do
     table.insert(lines, '')
     table.insert(lines, '── ' .. s.name .. ' (' .. s.tokens .. ' tokens) ──')
@@ -867,6 +930,13 @@ M.subcommands = {
   card = function()
     M.card()
   end,
+  summary = function(args)
+    if vim.trim(args or '') == 'versions' then
+      M.summary_versions()
+    else
+      M.edit_summary()
+    end
+  end,
   scenario = function(args)
     M.edit_scenario(vim.trim(args or ''))
   end,
@@ -917,6 +987,9 @@ function M.complete(arglead, cmdline)
   local sub = words[1]
   if sub == 'scenario' and #words == 2 then
     return filter(M.scenario_fields)
+  end
+  if sub == 'summary' and #words == 2 then
+    return filter({ 'versions' })
   end
   if sub == 'import' or sub == 'export' then
     local list = {}
