@@ -181,6 +181,38 @@ struct RealModelTests {
         }
     }
 
+    /// Issue 15's recall through a real model: 60 turns played quickly with the offline storyteller, turn
+    /// 2 saying the password and long out of a 1024-token window; then the real model is asked about it.
+    /// What the daemon decides is asserted (turn 2 recalled, its words in the memories section, that
+    /// section sent and counted); what a 135M model makes of it is not. In one run it answered, without
+    /// the password: "You remember: You say "What was the password again?" and you do not hurry. The
+    /// silence is broken only by your own breathing. You have the feeling that you are being watched."
+    @Test(.enabled(
+        if: baseURL != nil || inCI,
+        "needs a real model server: ./scripts/test starts one and sets IMAGINAI_REAL_MODEL_BASE_URL"))
+    func aFactFromTurnTwoReachesTheRealModelAsAMemory() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let daemon = try realModelDaemon(database: directory.appendingPathComponent("real-model-recall.sqlite"))
+        let (aid, turns) = try await RecallTests().playSixtyTurns(daemon)
+        let factId = turns[2]["id"]!
+        _ = try await daemon.call("settings/update", ["changes": ["model": .string(Self.model), "maxOutputTokens": 60]])
+
+        let question = RecallTests.question(aid)
+        let asked = try await RecallTests().preview(daemon, aid)
+        #expect(asked.recalled.contains(factId), "\(asked.result)")
+        #expect(asked.memories?.contains("heliotrope") == true, "\(asked.result)")
+        let included = asked.result["includedTurns"]?.arrayValue?.compactMap(\.intValue) ?? []
+        #expect(!included.contains(2) && !included.isEmpty, "turn 2 must be out of the history, or recall proves nothing")
+
+        let answer = try await play(daemon, "recall", "story/act", question, adventure: aid)
+        #expect((answer["usage"]?["sections"]?["memories"]?.intValue ?? 0) > 0, "the memories went to the model: \(answer)")
+        let text = answer["aiTurn"]?["text"]?.stringValue ?? ""
+        #expect(!text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        // Recorded, not asserted: a 135M model may or may not repeat the password.
+        print("RealModelTests recall: \(Self.model) answered: \(text)")
+    }
+
     /// A daemon reaching the real model as `openai/smollm2` through OPENAI_BASE_URL. A local server
     /// needs no key: none is passed, and none leaks in from the runner's environment.
     func realModelDaemon(database: URL) throws -> Daemon {
