@@ -4,22 +4,13 @@ import ImaginAIProtocol
 import Testing
 @testable import ImaginAIStore
 
-private let usage = TurnUsage(
-    promptTokens: 100, outputTokens: 20, thinkingTokens: 0, source: .estimate,
-    sections: SectionTokens(system: 10, history: 90), model: "offline/storyteller", latencyMs: 5, firstChunkMs: 1)
-
-private func adventure(_ db: AppDatabase) throws -> Adventure {
-    let scenario = try db.createScenario(sampleDraft())
-    return try db.startAdventure(scenarioId: scenario.id, name: nil)
-}
-
 @Test func generatedTurnsCarryTheirUsage() throws {
     let db = try emptyDB()
-    let adv = try adventure(db)
+    let adv = try sampleAdventure(db)
     let player = try db.appendPlayerTurn(adventureId: adv.id, action: .do, text: "wave")
-    let ai = try db.appendAITurn(adventureId: adv.id, text: "The sea waves back.", usage: usage)
+    let ai = try db.appendAITurn(adventureId: adv.id, text: "The sea waves back.", usage: sampleUsage)
     #expect(player.usage == nil)
-    #expect(ai.usage == usage)
+    #expect(ai.usage == sampleUsage)
     #expect(try db.latestTurn(adventureId: adv.id) == ai)
     let report = try db.usage(adventureId: adv.id)
     #expect(report.totals == UsageTotals(promptTokens: 100, outputTokens: 20, thinkingTokens: 0, turns: 1))
@@ -28,11 +19,11 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
 
 @Test func retriesAddVersionsAndAnyVersionCanBeCurrent() throws {
     let db = try emptyDB()
-    let adv = try adventure(db)
-    let ai = try db.appendAITurn(adventureId: adv.id, text: "First.", usage: usage)
+    let adv = try sampleAdventure(db)
+    let ai = try db.appendAITurn(adventureId: adv.id, text: "First.", usage: sampleUsage)
     #expect(try db.turnVersions(turnId: ai.id).map(\.text) == ["First."])
-    _ = try db.addTurnVersion(turnId: ai.id, text: "Second.", usage: usage)
-    let third = try db.addTurnVersion(turnId: ai.id, text: "Third.", usage: usage)
+    _ = try db.addTurnVersion(turnId: ai.id, text: "Second.", usage: sampleUsage)
+    let third = try db.addTurnVersion(turnId: ai.id, text: "Third.", usage: sampleUsage)
     #expect(third.id == ai.id && third.text == "Third.")
     let versions = try db.turnVersions(turnId: ai.id)
     #expect(versions.map(\.text) == ["First.", "Second.", "Third."])
@@ -47,10 +38,10 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
 
 @Test func undoTakesOutAnExchangeAndRedoBringsItBack() throws {
     let db = try emptyDB()
-    let adv = try adventure(db)
+    let adv = try sampleAdventure(db)
     #expect(storeError { _ = try db.undo(adventureId: adv.id) } != nil, "the opening is never undone")
     let player = try db.appendPlayerTurn(adventureId: adv.id, action: .say, text: "Hello")
-    let ai = try db.appendAITurn(adventureId: adv.id, text: "Hello back.", usage: usage)
+    let ai = try db.appendAITurn(adventureId: adv.id, text: "Hello back.", usage: sampleUsage)
     let undone = try db.undo(adventureId: adv.id)
     #expect(undone.removed.map(\.id) == [player.id, ai.id])
     #expect(undone.turnCount == 1)
@@ -72,24 +63,15 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
 }
 
 @Test func aVersionOneFileUpgradesKeepingEverything() throws {
-    let (directory, path) = temporaryPath()
-    defer { removeTemporary(directory) }
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    do {
-        // A database as the first release left it: schema v1 only, with a turn in it.
-        let queue = try DatabaseQueue(path: path)
-        try AppDatabase.migrator.migrate(queue, upTo: "v1")
-        try queue.write { db in
-            try db.execute(sql: """
+    let (directory, path) = try olderDatabaseFile(upTo: "v1", sql: """
                 INSERT INTO adventure (id, scenarioId, scenarioName, name, instructions, plotEssentials, authorsNotes,
                   openingScene, playerDescription, tags, createdAt, updatedAt, lastPlayedAt)
                 VALUES ('adv_old', NULL, 'Old', 'Old', '', '', '', 'Once.', '', '[]', '2026-01-01T00:00:00.000Z',
                   '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
                 INSERT INTO turn (id, adventureId, turnIndex, role, action, text, createdAt)
                 VALUES ('turn_old', 'adv_old', 0, 'ai', NULL, 'Once.', '2026-01-01T00:00:00.000Z');
-                """)
-        }
-    }
+            """)
+    defer { removeTemporary(directory) }
     let db = try AppDatabase.open(path: path)
     #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
     let turns = try db.turns(adventureId: "adv_old", limit: nil, beforeIndex: nil).turns
@@ -99,21 +81,13 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
 }
 
 @Test func cardsWrittenBeforeTheirRulesExistedReadAsPlainCards() throws {
-    let (directory, path) = temporaryPath()
-    defer { removeTemporary(directory) }
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    do {
-        let queue = try DatabaseQueue(path: path)
-        try AppDatabase.migrator.migrate(queue, upTo: "v2-story")
-        try queue.write { db in
-            try db.execute(sql: """
+    let (directory, path) = try olderDatabaseFile(upTo: "v2-story", sql: """
                 INSERT INTO scenario (id, name, createdAt, updatedAt)
                 VALUES ('scn_old', 'Old', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
                 INSERT INTO card (id, scenarioId, adventureId, position, type, name, description, keys)
                 VALUES ('card_old', 'scn_old', NULL, 0, 'character', 'Ann', ' Kept as written. ', '["Ann","the gardener"]');
-                """)
-        }
-    }
+            """)
+    defer { removeTemporary(directory) }
     let db = try AppDatabase.open(path: path)
     let card = try #require(try db.scenario(id: "scn_old").cards.first)
     #expect(card == Card(id: "card_old", type: "character", name: "Ann", description: " Kept as written. ", keys: ["Ann", "the gardener"]))

@@ -4,18 +4,9 @@ import ImaginAIProtocol
 import Testing
 @testable import ImaginAIStore
 
-private let usage = TurnUsage(
-    promptTokens: 100, outputTokens: 20, thinkingTokens: 0, source: .estimate,
-    sections: SectionTokens(system: 10, history: 90), model: "offline/storyteller", latencyMs: 5, firstChunkMs: 1)
-
-private func adventure(_ db: AppDatabase) throws -> Adventure {
-    let scenario = try db.createScenario(sampleDraft())
-    return try db.startAdventure(scenarioId: scenario.id, name: nil)
-}
-
 @Test func everySummaryChangeIsAVersionAndAnEarlierTextTakesARewriteBack() throws {
     let db = try emptyDB()
-    let adv = try adventure(db)
+    let adv = try sampleAdventure(db)
     #expect(adv.summary == "")
     #expect(try db.summaryVersions(adventureId: adv.id).isEmpty)
 
@@ -41,9 +32,9 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
 
 @Test func aRewriteCountsTurnsFromTheLastAutomaticVersionAndYieldsToAUserEdit() throws {
     let db = try emptyDB()
-    let adv = try adventure(db)
+    let adv = try sampleAdventure(db)
     _ = try db.appendPlayerTurn(adventureId: adv.id, action: .do, text: "open the chest")
-    _ = try db.appendAITurn(adventureId: adv.id, text: "The chest holds a map.", usage: usage)
+    _ = try db.appendAITurn(adventureId: adv.id, text: "The chest holds a map.", usage: sampleUsage)
     let first = try db.summaryRewriteInput(adventureId: adv.id)
     #expect(first.turnCount == 3)
     #expect(first.turnsSince.map(\.index) == [0, 1, 2], "without an automatic version every turn counts")
@@ -63,7 +54,7 @@ private func adventure(_ db: AppDatabase) throws -> Adventure {
 
 @Test func aDuplicateCopiesTheSummaryAndItsVersionsAndDeletingTakesThemAway() throws {
     let db = try emptyDB()
-    let adv = try adventure(db)
+    let adv = try sampleAdventure(db)
     _ = try db.updateAdventure(id: adv.id, changes: AdventureChanges(summary: "One."))
     _ = try db.updateAdventure(id: adv.id, changes: AdventureChanges(summary: "Two."))
     let copy = try db.duplicateAdventure(id: adv.id, name: nil, upToTurn: nil)
