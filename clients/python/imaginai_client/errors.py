@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .models import Turn
+
 __all__ = [
     "PARSE_ERROR", "INVALID_REQUEST", "METHOD_NOT_FOUND", "INVALID_PARAMS", "INTERNAL_ERROR",
     "SERVER_NOT_INITIALIZED", "REQUEST_CANCELLED", "NOT_FOUND", "CONFLICT", "PROVIDER_FAILURE", "TOO_LARGE",
@@ -35,7 +37,7 @@ class ImaginAIError(Exception):
 
     code: int | None
 
-    def __init__(self, code: int, message: str, data: Any = None):
+    def __init__(self, code: int | None, message: str, data: Any = None):
         super().__init__(message if code is None else f"{message} ({code})")
         self.code = code
         self.message = message
@@ -85,16 +87,20 @@ class RequestCancelledError(ImaginAIError):
     """-32800: the request was cancelled while running.
 
     For story generation ``data`` may carry the turns that were stored anyway: ``ai_turn`` (the partial
-    text, when any was produced) and ``player_turn`` (for story/act).
+    text, when any was produced) and ``player_turn`` (for story/act), as :class:`~imaginai_client.models.Turn`.
     """
 
-    @property
-    def ai_turn(self) -> dict[str, Any] | None:
-        return self.data.get("aiTurn") if isinstance(self.data, dict) else None
+    def _turn(self, key: str) -> Turn | None:
+        raw = self.data.get(key) if isinstance(self.data, dict) else None
+        return None if raw is None else Turn.from_wire(raw)
 
     @property
-    def player_turn(self) -> dict[str, Any] | None:
-        return self.data.get("playerTurn") if isinstance(self.data, dict) else None
+    def ai_turn(self) -> Turn | None:
+        return self._turn("aiTurn")
+
+    @property
+    def player_turn(self) -> Turn | None:
+        return self._turn("playerTurn")
 
 
 class NotFoundError(ImaginAIError):
@@ -159,7 +165,7 @@ class ConnectionLostError(ImaginAIError):
     """
 
     def __init__(self, message: str, data: Any = None):
-        super().__init__(None, message, data)  # type: ignore[arg-type]
+        super().__init__(None, message, data)
 
 
 _BY_CODE: dict[int, type[ImaginAIError]] = {

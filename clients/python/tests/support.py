@@ -74,4 +74,4 @@ class DaemonTestCase(unittest.TestCase):
         )
 
     def start_adventure(self) -> dict:
-        return self.client.adventure_start(self.make_scenario()["id"])
+        return self.client.adventure_start(self.make_scenario().id)
