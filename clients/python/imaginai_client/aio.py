@@ -462,12 +462,13 @@ class AsyncClient:
         return self.timeout if timeout is _DEFAULT else timeout
 
     async def request(self, method: str, params: Mapping[str, Any] | None = None, *,
-                      timeout: float | None = _DEFAULT) -> Any:
+                      on_chunk: ChunkCallback | None = None, timeout: float | None = _DEFAULT) -> Any:
         """Sends any request and returns its raw JSON result (raises its :class:`ImaginAIError`).
 
-        Cancel the awaiting task to send ``$/cancelRequest``.
+        ``on_chunk(chunk)`` receives the request's :class:`StoryChunk` s. Cancel the awaiting task to send
+        ``$/cancelRequest``.
         """
-        request_id, future = self._start_request(method, params, None)
+        request_id, future = self._start_request(method, params, None, on_chunk)
         await self._drain()
         return await self._wait(request_id, future, method, self._timeout(timeout))
 
@@ -623,7 +624,8 @@ class AsyncClient:
             except DecodeError as error:
                 log.error("ignoring a story/chunk the client cannot read: %s", error)
             else:
-                pending = self._pending.get(chunk.request_id)  # type: ignore[arg-type]
+                # This client's ids are ints; a chunk naming any other id is not ours.
+                pending = self._pending.get(chunk.request_id) if isinstance(chunk.request_id, int) else None
                 if pending is not None and pending.on_chunk is not None:
                     pending.on_chunk(chunk)
         elif method == "library/changed":

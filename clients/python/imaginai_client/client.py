@@ -16,6 +16,7 @@ client raises ``RuntimeError`` instead). Any thread may send requests.
 from __future__ import annotations
 
 import collections
+import io
 import itertools
 import json
 import logging
@@ -23,6 +24,7 @@ import os
 import queue
 import subprocess
 import threading
+import typing
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from . import __version__
@@ -415,7 +417,8 @@ class Client:
 
     def _drain_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
-        stream = self._process.stderr
+        # Popen(stderr=PIPE) without text mode gives a buffered binary reader, which has read1.
+        stream = typing.cast(io.BufferedReader, self._process.stderr)
         while True:
             try:
                 data = stream.read1(65536)
@@ -518,7 +521,7 @@ class Client:
 
     def _read_loop(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        stdout = self._process.stdout
+        stdout = typing.cast(io.BufferedReader, self._process.stdout)
         try:
             while True:
                 try:
@@ -625,7 +628,8 @@ class Client:
                 log.error("ignoring a story/chunk the client cannot read: %s", error)
             else:
                 with self._lock:
-                    pending = self._pending.get(chunk.request_id)  # type: ignore[call-overload]
+                    # This client's ids are ints; a chunk naming any other id is not ours.
+                    pending = self._pending.get(chunk.request_id) if isinstance(chunk.request_id, int) else None
                 if pending is not None:
                     pending._chunk(chunk)
         elif method == "library/changed":

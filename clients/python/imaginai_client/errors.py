@@ -46,6 +46,14 @@ class ImaginAIError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, data={self.data!r})"
 
+    def _data_str(self, key: str) -> str | None:
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        return value if isinstance(value, str) else None
+
+    def _data_int(self, key: str) -> int | None:
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     @staticmethod
     def from_error(error: dict[str, Any]) -> "ImaginAIError":
         """Builds the matching subclass from a response's ``error`` object."""
@@ -72,7 +80,7 @@ class InvalidParamsError(ImaginAIError):
 
     @property
     def field(self) -> str | None:
-        return self.data.get("field") if isinstance(self.data, dict) else None
+        return self._data_str("field")
 
 
 class InternalError(ImaginAIError):
@@ -108,11 +116,11 @@ class NotFoundError(ImaginAIError):
 
     @property
     def kind(self) -> str | None:
-        return self.data.get("kind") if isinstance(self.data, dict) else None
+        return self._data_str("kind")
 
     @property
     def missing_id(self) -> str | None:
-        return self.data.get("id") if isinstance(self.data, dict) else None
+        return self._data_str("id")
 
 
 class ConflictError(ImaginAIError):
@@ -123,7 +131,7 @@ class ConflictError(ImaginAIError):
 
     @property
     def adventure_id(self) -> str | None:
-        return self.data.get("adventureId") if isinstance(self.data, dict) else None
+        return self._data_str("adventureId")
 
 
 class ProviderFailureError(ImaginAIError):
@@ -133,24 +141,21 @@ class ProviderFailureError(ImaginAIError):
     model or its provider is not available.
     """
 
-    def _get(self, key: str) -> Any:
-        return self.data.get(key) if isinstance(self.data, dict) else None
-
     @property
     def provider(self) -> str | None:
-        return self._get("provider")
+        return self._data_str("provider")
 
     @property
     def kind(self) -> str | None:
-        return self._get("kind")
+        return self._data_str("kind")
 
     @property
     def status(self) -> int | None:
-        return self._get("status")
+        return self._data_int("status")
 
     @property
     def retry_after_ms(self) -> int | None:
-        return self._get("retryAfterMs")
+        return self._data_int("retryAfterMs")
 
 
 class TooLargeError(ImaginAIError):
