@@ -154,10 +154,14 @@ class WireObject:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """The protocol's JSON object: camelCase keys, nested objects as dicts, unknown fields included."""
+        """The protocol's JSON object: camelCase keys, nested objects as dicts, unknown fields included,
+        optional properties that are None left out."""
         wire: dict[str, Any] = {}
         for spec in self._field_specs():
-            wire[spec.wire] = _encode(getattr(self, spec.attribute))
+            value = getattr(self, spec.attribute)
+            if value is None and not spec.required:
+                continue  # an optional property the daemon leaves out when it does not apply
+            wire[spec.wire] = _encode(value)
         wire.update(self.extra)
         return wire
 

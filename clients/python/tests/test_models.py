@@ -210,6 +210,7 @@ class LenientDecodingTests(unittest.TestCase):
         wire = {"id": "m", "name": "M", "contextTokens": 1, "maxOutputTokens": 1, "supportsThinking": False,
                 "available": True, "local": True}
         self.assertIsNone(ModelInfo.from_wire(wire).reason)
+        self.assertEqual(ModelInfo.from_wire(wire).to_wire(), wire, "left out again on the way back")
         self.assertEqual(ModelInfo.from_wire(dict(wire, available=False, reason="no key")).reason, "no key")
 
     def test_a_missing_required_field_or_a_wrong_shape_names_the_place(self):
