@@ -294,7 +294,9 @@ class AsyncLibraryChangedTests(AsyncDaemonTestCase):
 
     async def test_changes_arrive_as_an_async_iterator_and_to_callbacks(self):
         received = []
+        raw = []
         remove = self.client.on_library_changed(received.append)
+        remove_raw = self.client.add_notification_handler("library/changed", raw.append)
         with self.client.library_changes() as changes:
             self.deliver({"kind": "card", "id": "card_1", "change": "updated", "scenarioId": "scn_1"})
             self.deliver({"kind": "settings", "id": "settings", "change": "updated", "since": 3})
@@ -306,11 +308,13 @@ class AsyncLibraryChangedTests(AsyncDaemonTestCase):
             ("card", "card_1", "updated", "scn_1", None), ("settings", "settings", "updated", None, None),
             ("turn", "turn_9", "created", None, "adv_1")])
         self.assertEqual(burst[1].extra, {"since": 3}, "fields of a newer daemon are kept")
+        self.assertEqual(raw, [change.to_wire() for change in burst], "raw handlers get the params as sent")
+        remove_raw()
         self.assertIsInstance(burst[0], LibraryChange)
         self.assertEqual(changes.drain(), [])
         remove()
         self.deliver({"kind": "scenario", "id": "scn_2", "change": "deleted"})
-        self.assertEqual(len(received), 3, "a removed callback is not called")
+        self.assertEqual((len(received), len(raw)), (3, 3), "removed callbacks are not called")
         self.assertEqual(self.client._feeds, [], "a closed feed is not fed")
 
     async def test_an_unreadable_change_is_logged_and_skipped(self):

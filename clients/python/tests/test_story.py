@@ -77,6 +77,11 @@ class StoryTests(support.DaemonTestCase):
         with self.assertRaises(InvalidParamsError) as caught:
             self.client.turn_use_version(ai_turn_id, 7)
         self.assertEqual(caught.exception.field, "version")
+        with self.client.stream_retry(adventure.id) as again:
+            text = "".join(again)
+        self.assertEqual(again.result().ai_turn.id, ai_turn_id)
+        self.assertEqual(text.strip()[:20], again.result().ai_turn.text[:20])
+        self.assertEqual(len(self.client.turn_versions(ai_turn_id).versions), 3)
 
     def test_undo_and_redo(self):
         adventure = self.start_adventure()
