@@ -731,12 +731,12 @@ class Client:
     # MARK: cards
 
     def card_create(self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
-                    adventure_id: str | None = None, name: Any = UNSET, type: Any = UNSET, keys: Any = UNSET,
-                    description: Any = UNSET, secondary_keys: Any = UNSET, selective_logic: Any = UNSET,
-                    constant: Any = UNSET, enabled: Any = UNSET, order: Any = UNSET, probability: Any = UNSET,
-                    scan_depth: Any = UNSET, exclude_recursion: Any = UNSET, prevent_recursion: Any = UNSET,
-                    sticky: Any = UNSET, cooldown: Any = UNSET, delay: Any = UNSET, group: Any = UNSET,
-                    position: Any = UNSET, depth: Any = UNSET, notes: Any = UNSET, **fields: Any) -> Card:
+                    adventure_id: str | None = None, name: str = UNSET, type: str = UNSET, keys: list[str] = UNSET,
+                    description: str = UNSET, secondary_keys: list[str] = UNSET, selective_logic: str = UNSET,
+                    constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET, probability: int = UNSET,
+                    scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET,
+                    sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET,
+                    position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any) -> Card:
         """``card/create`` on a scenario or an adventure (exactly one id): a CardDraft → Card.
 
         The draft is ``card`` (a dict with the protocol's keys) plus these keywords; a field left out takes
@@ -765,12 +765,12 @@ class Client:
         return self._call("card/create", {**params(scenario_id=scenario_id, adventure_id=adventure_id), "card": draft},
                           Card)
 
-    def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: Any = UNSET,
-                    type: Any = UNSET, keys: Any = UNSET, description: Any = UNSET, secondary_keys: Any = UNSET,
-                    selective_logic: Any = UNSET, constant: Any = UNSET, enabled: Any = UNSET, order: Any = UNSET,
-                    probability: Any = UNSET, scan_depth: Any = UNSET, exclude_recursion: Any = UNSET,
-                    prevent_recursion: Any = UNSET, sticky: Any = UNSET, cooldown: Any = UNSET, delay: Any = UNSET,
-                    group: Any = UNSET, position: Any = UNSET, depth: Any = UNSET, notes: Any = UNSET,
+    def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: str = UNSET,
+                    type: str = UNSET, keys: list[str] = UNSET, description: str = UNSET, secondary_keys: list[str] = UNSET,
+                    selective_logic: str = UNSET, constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET,
+                    probability: int = UNSET, scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET,
+                    prevent_recursion: bool = UNSET, sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET,
+                    group: str | None = UNSET, position: str = UNSET, depth: int = UNSET, notes: str = UNSET,
                     **fields: Any) -> Card:
         """``card/update``: CardChanges → the updated Card.
 
