@@ -46,4 +46,9 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    try:
+        sys.exit(asyncio.run(main()))
+    except KeyboardInterrupt:
+        # Ctrl-C mid-turn: the client has cancelled the request; the daemon keeps the text so far.
+        print("\n[stopped]", file=sys.stderr)
+        sys.exit(130)

@@ -47,4 +47,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # Ctrl-C mid-turn: the client has cancelled the request; the daemon keeps the text so far.
+        print("\n[stopped]", file=sys.stderr)
+        sys.exit(130)

@@ -304,6 +304,10 @@ class AsyncClient:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is not None:
+            # Leaving on an error or a cancellation (Ctrl-C under asyncio.run): nobody will read the
+            # requests still running, and shutdown would wait for them to finish, a whole turn's generation.
+            self.cancel_pending()
         try:
             await self.close()
         except Exception:
@@ -337,6 +341,10 @@ class AsyncClient:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE if capture else self._stderr_target,
             env=environment,
+            # Out of the terminal's process group: Ctrl-C reaches only this program, whose client then
+            # cancels the running request and shuts the daemon down cleanly, keeping the partial turn.
+            # The daemon still exits on its own when this process dies, as its stdin closes.
+            start_new_session=True,
         )
         self._reader = asyncio.create_task(self._read_loop(), name="imaginai-reader")
         if capture:
@@ -671,6 +679,12 @@ class AsyncClient:
     async def exit(self) -> None:
         """The ``exit`` notification: the daemon exits (status 0 after shutdown). Prefer :meth:`close`."""
         await self.notify("exit")
+
+    def cancel_pending(self) -> None:
+        """Sends ``$/cancelRequest`` for every request still waiting for its response."""
+        for request_id, request in list(self._pending.items()):
+            if not request.future.done():
+                self._cancel_nowait(request_id)
 
     async def cancel_request(self, request_id: int | str) -> None:
         """``$/cancelRequest``: asks the daemon to stop the request with that id (cancelling the task

@@ -318,6 +318,10 @@ class Client:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is not None:
+            # Leaving on an error (Ctrl-C in a loop over a stream, say): nobody will read the requests
+            # still running, and shutdown would wait for them to finish, a whole turn's generation.
+            self.cancel_pending()
         try:
             self.close()
         except Exception:
@@ -342,6 +346,10 @@ class Client:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if capture else self._stderr_target,
             env=env,
+            # Out of the terminal's process group: Ctrl-C reaches only this program, whose client then
+            # cancels the running request and shuts the daemon down cleanly, keeping the partial turn.
+            # The daemon still exits on its own when this process dies, as its stdin closes.
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read_loop, name="imaginai-reader", daemon=True)
         self._reader.start()
@@ -677,6 +685,13 @@ class Client:
     def exit(self) -> None:
         """The ``exit`` notification: the daemon exits (status 0 after shutdown). Prefer :meth:`close`."""
         self.notify("exit")
+
+    def cancel_pending(self) -> None:
+        """Sends ``$/cancelRequest`` for every request still waiting for its response."""
+        with self._lock:
+            running = list(self._pending.values())
+        for request in running:
+            request.cancel()
 
     def cancel_request(self, request_id: int | str) -> None:
         """``$/cancelRequest``: asks the daemon to stop the request with that id."""

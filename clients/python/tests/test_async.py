@@ -264,6 +264,16 @@ class AsyncStoryTests(AsyncDaemonTestCase):
         with self.assertRaises(RequestCancelledError):
             await other
 
+    async def test_cancel_pending_cancels_every_running_request(self):
+        await self.slow_storyteller()
+        streams = [self.client.stream_continue((await self.start_adventure()).id) for _ in range(2)]
+        for stream in streams:
+            await anext(stream)
+        self.client.cancel_pending()
+        for stream in streams:
+            with self.assertRaises(RequestCancelledError):
+                await stream
+
     async def test_a_timeout_cancels_the_request_at_the_daemon(self):
         await self.slow_storyteller(delay_ms=3000)
         adventure = await self.start_adventure()

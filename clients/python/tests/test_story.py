@@ -166,6 +166,17 @@ class StoryTests(support.DaemonTestCase):
         self.assertIsNone(error.player_turn)
         self.assertTrue(error.ai_turn.text)
 
+    def test_cancel_pending_cancels_every_running_request(self):
+        self.client.settings_update(storyteller_delay_ms=200, max_output_tokens=800)
+        first, second = self.start_adventure(), self.start_adventure()
+        streams = [self.client.stream_continue(first.id), self.client.stream_continue(second.id)]
+        for stream in streams:
+            next(iter(stream))
+        self.client.cancel_pending()
+        for stream in streams:
+            self.assertIsInstance(stream.request.exception(support.TIMEOUT), RequestCancelledError)
+        self.client.cancel_pending()  # nothing running: nothing sent, nothing raised
+
     def test_leaving_a_stream_block_early_cancels_it(self):
         self.client.settings_update(storyteller_delay_ms=200, max_output_tokens=800)
         adventure = self.start_adventure()
