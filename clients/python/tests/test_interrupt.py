@@ -48,7 +48,10 @@ class InterruptTests(unittest.TestCase):
         self.addCleanup(directory.cleanup)
         db = os.path.join(directory.name, "story.sqlite")
         program = "\n".join([
-            "import asyncio, sys, threading",
+            "import asyncio, signal, sys, threading",
+            # A shell that runs this suite in the background ignores SIGINT, and children inherit that;
+            # a program in a terminal has Python's own handler, which this restores.
+            "signal.signal(signal.SIGINT, signal.default_int_handler)",
             f"sys.path.insert(0, {str(support.PACKAGE_ROOT)!r})",
             "from imaginai_client import AsyncClient, Client",
             f"BINARY, DB = {str(support.BINARY)!r}, {db!r}",
@@ -70,8 +73,11 @@ class InterruptTests(unittest.TestCase):
             self.assertEqual(process.stdout.readline(), "chunk\n", process.stderr.read() if process.poll() else "")
             process.send_signal(signal.SIGINT)
             interrupted = time.monotonic()
-            rest = process.stdout.read()
-            self.assertEqual(process.wait(support.TIMEOUT), -signal.SIGINT, "the program ends by its Ctrl-C")
+            try:
+                rest, errors = process.communicate(timeout=support.TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.fail("the program did not end after Ctrl-C")
+            self.assertEqual(process.returncode, -signal.SIGINT, f"the program ends by its Ctrl-C; stderr: {errors}")
             self.assertLess(time.monotonic() - interrupted, 5, "the turn was cancelled, not generated to its end")
         finally:
             if process.poll() is None:
