@@ -572,7 +572,7 @@ class StoryChunk(WireObject):
     text: str
 
 
-@_result("LibraryChange")
+@_result("LibraryChanged")
 class LibraryChange(WireObject):
     """A ``library/changed`` notification: another process changed the shared database.
 
