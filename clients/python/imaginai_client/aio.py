@@ -734,13 +734,15 @@ class AsyncClient:
 
     # MARK: cards
 
-    async def card_create(self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
-                          adventure_id: str | None = None, name: str = UNSET, type: str = UNSET, keys: list[str] = UNSET,
-                          description: str = UNSET, secondary_keys: list[str] = UNSET, selective_logic: str = UNSET,
-                          constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET, probability: int = UNSET,
-                          scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET,
-                          sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET,
-                          position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any) -> Card:
+    async def card_create(
+        self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
+        adventure_id: str | None = None, name: str = UNSET, type: str = UNSET, keys: list[str] = UNSET,
+        description: str = UNSET, secondary_keys: list[str] = UNSET, selective_logic: str = UNSET,
+        constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET, probability: int = UNSET,
+        scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET,
+        sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET,
+        position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any,
+    ) -> Card:
         """``card/create`` (see :meth:`Client.card_create` for every keyword)."""
         draft = card_fields(card, fields, dict(
             name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
@@ -751,13 +753,14 @@ class AsyncClient:
         return await self._call("card/create",
                                 {**params(scenario_id=scenario_id, adventure_id=adventure_id), "card": draft}, Card)
 
-    async def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: str = UNSET,
-                          type: str = UNSET, keys: list[str] = UNSET, description: str = UNSET, secondary_keys: list[str] = UNSET,
-                          selective_logic: str = UNSET, constant: bool = UNSET, enabled: bool = UNSET,
-                          order: int = UNSET, probability: int = UNSET, scan_depth: int | None = UNSET,
-                          exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET, sticky: int = UNSET,
-                          cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET, position: str = UNSET,
-                          depth: int = UNSET, notes: str = UNSET, **fields: Any) -> Card:
+    async def card_update(
+        self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: str = UNSET, type: str = UNSET,
+        keys: list[str] = UNSET, description: str = UNSET, secondary_keys: list[str] = UNSET,
+        selective_logic: str = UNSET, constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET,
+        probability: int = UNSET, scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET,
+        prevent_recursion: bool = UNSET, sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET,
+        group: str | None = UNSET, position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any,
+    ) -> Card:
         """``card/update`` (see :meth:`Client.card_update`): only the fields given change."""
         merged = card_fields(changes, fields, dict(
             name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,

@@ -732,7 +732,8 @@ class Client:
         """``scenario/export`` (``imaginai`` default, or ``seed``) → ``format`` and ``data`` (the file's JSON)."""
         return self._call("scenario/export", params(id=scenario_id, format=format), ExportResult)
 
-    def scenario_import(self, data: Any, format: str | None = None, file_name: str | None = None) -> ScenarioImportResult:
+    def scenario_import(self, data: Any, format: str | None = None,
+                        file_name: str | None = None) -> ScenarioImportResult:
         """``scenario/import``: a file's content (parsed JSON, or its text as a str) → the new Scenario.
 
         ``file_name`` (the file's name or path) names the scenario when the file has no title of its own.
@@ -745,13 +746,15 @@ class Client:
 
     # MARK: cards
 
-    def card_create(self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
-                    adventure_id: str | None = None, name: str = UNSET, type: str = UNSET, keys: list[str] = UNSET,
-                    description: str = UNSET, secondary_keys: list[str] = UNSET, selective_logic: str = UNSET,
-                    constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET, probability: int = UNSET,
-                    scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET,
-                    sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET,
-                    position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any) -> Card:
+    def card_create(
+        self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
+        adventure_id: str | None = None, name: str = UNSET, type: str = UNSET, keys: list[str] = UNSET,
+        description: str = UNSET, secondary_keys: list[str] = UNSET, selective_logic: str = UNSET,
+        constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET, probability: int = UNSET,
+        scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET,
+        sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET,
+        position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any,
+    ) -> Card:
         """``card/create`` on a scenario or an adventure (exactly one id): a CardDraft → Card.
 
         The draft is ``card`` (a dict with the protocol's keys) plus these keywords; a field left out takes
@@ -780,13 +783,14 @@ class Client:
         return self._call("card/create", {**params(scenario_id=scenario_id, adventure_id=adventure_id), "card": draft},
                           Card)
 
-    def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: str = UNSET,
-                    type: str = UNSET, keys: list[str] = UNSET, description: str = UNSET, secondary_keys: list[str] = UNSET,
-                    selective_logic: str = UNSET, constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET,
-                    probability: int = UNSET, scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET,
-                    prevent_recursion: bool = UNSET, sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET,
-                    group: str | None = UNSET, position: str = UNSET, depth: int = UNSET, notes: str = UNSET,
-                    **fields: Any) -> Card:
+    def card_update(
+        self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: str = UNSET, type: str = UNSET,
+        keys: list[str] = UNSET, description: str = UNSET, secondary_keys: list[str] = UNSET,
+        selective_logic: str = UNSET, constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET,
+        probability: int = UNSET, scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET,
+        prevent_recursion: bool = UNSET, sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET,
+        group: str | None = UNSET, position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any,
+    ) -> Card:
         """``card/update``: CardChanges → the updated Card.
 
         Only the fields given change (``changes`` as a dict with the protocol's keys, and/or the keywords
@@ -810,14 +814,16 @@ class Client:
         """``card/duplicate`` → the new Card."""
         return self._call("card/duplicate", {"id": card_id}, Card)
 
-    def cards_export(self, format: str, *, scenario_id: str | None = None, adventure_id: str | None = None) -> ExportResult:
+    def cards_export(self, format: str, *, scenario_id: str | None = None,
+                     adventure_id: str | None = None) -> ExportResult:
         """``cards/export`` (``imaginai``, ``aidungeon`` or ``sillytavern``) → ``format`` and ``data``."""
         return self._call("cards/export", params(scenario_id=scenario_id, adventure_id=adventure_id, format=format),
                           ExportResult)
 
     def cards_import(self, data: Any, *, scenario_id: str | None = None, adventure_id: str | None = None,
                      format: str | None = None, mode: str | None = None) -> CardsImportResult:
-        """``cards/import`` (mode ``append`` or ``replace``) → ``cards``, ``imported``, ``skipped``, ``warnings``, ``format``."""
+        """``cards/import`` (mode ``append`` or ``replace``) → ``cards``, ``imported``, ``skipped``, ``warnings``,
+        ``format``."""
         return self._call("cards/import", params(scenario_id=scenario_id, adventure_id=adventure_id, data=data,
                                                  format=format, mode=mode), CardsImportResult)
 
@@ -843,7 +849,8 @@ class Client:
         """
         return self._call("adventure/update", {"id": adventure_id, "changes": merge(changes, fields)}, Adventure)
 
-    def adventure_duplicate(self, adventure_id: str, name: str | None = None, up_to_turn: str | None = None) -> Adventure:
+    def adventure_duplicate(self, adventure_id: str, name: str | None = None,
+                            up_to_turn: str | None = None) -> Adventure:
         """``adventure/duplicate`` (optionally only up to a turn id) → the new Adventure."""
         return self._call("adventure/duplicate", params(id=adventure_id, name=name, up_to_turn=up_to_turn), Adventure)
 
@@ -876,7 +883,8 @@ class Client:
         return self._call("turn/delete", {"id": turn_id}, DeleteResult)
 
     def turn_versions(self, turn_id: str) -> TurnVersionsResult:
-        """``turn/versions`` → ``versions`` (``version``, ``text``, ``created_at``, ``current``) of a retried ai turn."""
+        """``turn/versions`` → ``versions`` (``version``, ``text``, ``created_at``, ``current``) of a retried
+        ai turn."""
         return self._call("turn/versions", {"id": turn_id}, TurnVersionsResult)
 
     def turn_use_version(self, turn_id: str, version: int) -> Turn:
@@ -959,5 +967,6 @@ class Client:
         return self._call("usage/get", {"adventureId": adventure_id}, UsageResult)
 
     def models_list(self) -> ModelsListResult:
-        """``models/list`` → ``models``: ``id``, ``name``, ``context_tokens``, ``available`` (``reason`` when not), …"""
+        """``models/list`` → ``models``: ``id``, ``name``, ``context_tokens``, ``available`` (``reason`` when
+        not), …"""
         return self._call("models/list", None, ModelsListResult)

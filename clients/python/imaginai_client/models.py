@@ -108,7 +108,8 @@ def _decoder(hint: Any) -> Callable[[Any, str], Any]:
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 @dataclasses.dataclass(kw_only=True)

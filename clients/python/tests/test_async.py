@@ -105,7 +105,8 @@ class AsyncLibraryTests(AsyncDaemonTestCase):
 
         card = await client.card_create(scenario_id=created.id, name="Bell", keys=["bell"], description=" Rings.\n",
                                         position="atDepth", depth=2, group="bells")
-        self.assertEqual((card.description, card.position, card.depth, card.group), (" Rings.\n", "atDepth", 2, "bells"))
+        self.assertEqual((card.description, card.position, card.depth, card.group),
+                         (" Rings.\n", "atDepth", 2, "bells"))
         card = await client.card_update(card.id, group=None, probability=50)
         self.assertEqual((card.group, card.probability, card.depth), (None, 50, 2))
         copy = await client.card_duplicate(card.id)
@@ -136,7 +137,8 @@ class AsyncLibraryTests(AsyncDaemonTestCase):
         updated = await client.adventure_update(adventure.id, name="Renamed", summary="You came for the ledger.")
         self.assertEqual((updated.name, updated.summary), ("Renamed", "You came for the ledger."))
         versions = (await client.adventure_summary_versions(adventure.id)).versions
-        self.assertEqual([(v.text, v.source, v.current) for v in versions], [("You came for the ledger.", "user", True)])
+        self.assertEqual([(v.text, v.source, v.current) for v in versions],
+                         [("You came for the ledger.", "user", True)])
 
         opening = (await client.turn_list(adventure.id)).turns[0]
         self.assertEqual((await client.turn_edit(opening.id, "The quay.")).text, "The quay.")
@@ -148,7 +150,8 @@ class AsyncLibraryTests(AsyncDaemonTestCase):
 
         settings = await client.settings_get()
         self.assertEqual(settings.model, "offline/storyteller")
-        self.assertEqual((await client.settings_update({"responseHandling": "summarize"})).response_handling, "summarize")
+        changed = await client.settings_update({"responseHandling": "summarize"})
+        self.assertEqual(changed.response_handling, "summarize")
         with self.assertRaises(InvalidParamsError) as caught:
             await client.settings_update(max_output_tokens=1200)
         self.assertEqual(caught.exception.field, "changes.maxOutputTokens")

@@ -37,8 +37,9 @@ ASYNCIO = """
 
 # Ctrl-C while the program's own code runs inside the loop (here: waiting for ever), not inside the
 # client: leaving the client's block on the interrupt must still cancel the turn.
-BLOCKING_IN_LOOP_BODY = BLOCKING.replace('print("chunk", flush=True)', 'print("chunk", flush=True); threading.Event().wait()')
-ASYNCIO_IN_LOOP_BODY = ASYNCIO.replace('print("chunk", flush=True)', 'print("chunk", flush=True); await asyncio.Event().wait()')
+CHUNK = 'print("chunk", flush=True)'
+BLOCKING_IN_LOOP_BODY = BLOCKING.replace(CHUNK, CHUNK + "; threading.Event().wait()")
+ASYNCIO_IN_LOOP_BODY = ASYNCIO.replace(CHUNK, CHUNK + "; await asyncio.Event().wait()")
 
 
 class InterruptTests(unittest.TestCase):

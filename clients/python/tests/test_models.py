@@ -187,8 +187,8 @@ class SchemaConformanceTests(unittest.TestCase):
 
 
 class LenientDecodingTests(unittest.TestCase):
-    TURN = {"id": "turn_1", "index": 2, "role": "ai", "action": None, "text": " Fog.\n", "createdAt": "2026-01-01T00:00:00.000Z",
-            "usage": None}
+    TURN = {"id": "turn_1", "index": 2, "role": "ai", "action": None, "text": " Fog.\n",
+            "createdAt": "2026-01-01T00:00:00.000Z", "usage": None}
 
     def test_unknown_fields_are_kept_and_round_trip(self):
         wire = dict(self.TURN, mood="grim", usage={
