@@ -272,6 +272,7 @@ class StoryPanel {
   /** After a daemon restart: the same adventure through the new session, if that database has it. */
   async attach(session) {
     this.controller.session = session;
+    this.error = ''; // the old daemon's "connection closed" is no news once the new one answers
     try {
       this.adventure = await session.getAdventure(this.adventure.id);
       this.gone = '';

@@ -357,3 +357,24 @@ test('contributions follow VS Code\'s rules: commands, menus, keybindings, when 
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   for (const b of bindings) assert.ok(readme.includes(`\`${b.key}\``), `README lists ${b.key}`);
 });
+
+test('a new database restarts the daemon; the story view stays and says the adventure is not there', async (t) => {
+  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'imaginai-vscode-db-'));
+  const { log, api, extension } = activateFake({ 'imaginai.path': BIN, 'imaginai.database': ':memory:' });
+  t.after(async () => { await extension.deactivate(); fs.rmSync(dir, { recursive: true, force: true }); });
+  const [scenario] = await log.treeViews[0].options.treeDataProvider.getChildren();
+  log.answers.push('Before the move');
+  const panel = await log.commands.get('imaginai.startAdventure')(scenario);
+  const before = await api.getSession();
+  await log.setConfiguration({ 'imaginai.database': path.join(dir, 'other.sqlite') });
+  const after = await api.getSession();
+  assert.notEqual(after.child.pid, before.child.pid, 'a new daemon for the new database');
+  assert.equal(before.alive, false);
+  assert.equal(await api.openStory(panel.adventure.id), panel, 'the view stays open');
+  assert.equal(log.panels.length, 1);
+  const state = log.panels[0].posted.filter((m) => m.type === 'state').pop();
+  assert.match(state.error, /^"Before the move" is not in this database/);
+  assert.equal(state.closed, true);
+  assert.equal(panel.controller.session, after);
+  assert.deepEqual(log.errors, []);
+});
