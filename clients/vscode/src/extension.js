@@ -323,7 +323,7 @@ class StoryPanel {
     try {
       if (this.gone) throw new Error(this.gone);
       const result = await operation();
-      this.note = note(result) || '';
+      this.note = (await note(result)) || '';
       this.postState();
       return result;
     } catch (err) {
@@ -451,9 +451,9 @@ async function targetScenario(session, node, placeHolder) {
   return id ? session.getScenario(id) : undefined;
 }
 
-/** A modal that names what is deleted and what happens to what depends on it; true when confirmed. */
+/** A modal that names what is deleted (or replaced) and what happens to what depends on it; true when confirmed. */
 async function confirmDelete(what, detail, button = 'Delete') {
-  const answer = await vscode.window.showWarningMessage(`Delete ${what}?`, { modal: true, detail }, button);
+  const answer = await vscode.window.showWarningMessage(`${button} ${what}?`, { modal: true, detail }, button);
   return answer === button;
 }
 
@@ -801,7 +801,16 @@ const COMMANDS = {
   'imaginai.say': actCommand('say'),
   'imaginai.story': actCommand('story'),
   'imaginai.continue': () => { const p = activeStory(); return p.run(() => p.controller.continueStory()); },
-  'imaginai.retry': () => { const p = activeStory(); return p.run(() => p.controller.retry()); },
+  // After a retry the status line says which version is shown ("version 3/3"), so a user knows that
+  // Previous Version brings the earlier text back.
+  'imaginai.retry': () => {
+    const p = activeStory();
+    return p.run(() => p.controller.retry(), async (result) => {
+      if (!result || result.cancelled) return '';
+      const { versions, current } = await p.controller.lastTurnVersions();
+      return versionNote({ position: current + 1, count: versions.length });
+    });
+  },
   'imaginai.undo': () => { const p = activeStory(); return p.run(() => p.controller.undo()); },
   'imaginai.redo': () => { const p = activeStory(); return p.run(() => p.controller.redo()); },
   'imaginai.cancel': () => activeStory().controller.cancel(),
@@ -853,22 +862,19 @@ const COMMANDS = {
   },
   'imaginai.importCards': async (node) => {
     const session = await getSession();
-    let owner;
-    if (node && node.kind === 'scenario') owner = { scenarioId: node.id };
-    else if (node && node.kind === 'adventure') owner = { adventureId: node.id };
-    else if (playedStory()) owner = { adventureId: playedStory().adventure.id };
-    else {
-      const id = await pickScenario(session);
-      if (!id) return undefined;
-      owner = { scenarioId: id };
-    }
-    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import cards' });
+    const owner = await cardOwner(session, node);
+    if (!owner) return undefined;
+    const holder = await readOwner(session, owner);
+    const label = ownerLabel(holder, owner);
+    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: `Import cards into ${label}` });
     if (!uris || !uris.length) return undefined;
-    const mode = await vscode.window.showQuickPick(['append', 'replace'], { placeHolder: 'Add to the existing cards, or replace them?' });
+    const mode = await vscode.window.showQuickPick(['append', 'replace'], { placeHolder: `Add to the ${plural(holder.cards.length, 'card')} of ${label}, or replace them?` });
     if (!mode) return undefined;
+    if (mode === 'replace' && holder.cards.length > 0
+      && !await confirmDelete(`the ${plural(holder.cards.length, 'card')} of ${label}`, 'The cards of the file take their place.', 'Replace')) return undefined;
     const result = await session.importCards(owner, await readJsonOrText(uris[0]), { mode });
     refreshTree();
-    vscode.window.showInformationMessage(`Imported ${result.imported} cards (${result.format})${importNotes(result)}.`);
+    vscode.window.showInformationMessage(`Imported ${result.imported} cards (${result.format}) into ${label}${importNotes(result)}.`);
     return result;
   },
   'imaginai.export': async (node) => {

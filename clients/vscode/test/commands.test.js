@@ -180,8 +180,9 @@ test('story: act, continue, retry, versions like swipes, cancel, undo/redo, cont
   await run('imaginai.retry');
   const retried = panel.controller.lastTurn();
   assert.equal(retried.id, before.id, 'a retry is a new version of the same turn');
-
   const lastState = () => page.posted.filter((m) => m.type === 'state').pop();
+  assert.equal(lastState().note, 'version 2/2');
+
   await run('imaginai.previousVersion');
   assert.equal(lastState().note, 'version 1/2');
   assert.equal(panel.controller.lastTurn().text, before.text);
@@ -300,6 +301,21 @@ test('files: import a scenario and cards, export a scenario and an adventure\'s 
   log.answers.push([{ fsPath: cardsFile }], 'append');
   await run('imaginai.importCards', adventureNode);
   assert.equal((await session.getAdventure(adventureId)).cards.length, 2);
+  assert.match(log.infos[log.infos.length - 1], /^Imported 1 cards \(imaginai\) into adventure "Night shift, again"/);
+
+  // replacing a scenario's cards from its Cards group asks first, naming them
+  const scenarioNode = await findNode(undefined, 'scenario', 'Salt & Static');
+  const [groupNode] = await user(() => provider.getChildren(scenarioNode));
+  const cardsBefore = (await session.getScenario(scenarioNode.id)).cards;
+  log.answers.push([{ fsPath: cardsFile }], 'replace', undefined);
+  await run('imaginai.importCards', groupNode);
+  assert.equal(log.modals[log.modals.length - 1].message, 'Replace the 1 card of scenario "Salt & Static"?');
+  assert.deepEqual((await session.getScenario(scenarioNode.id)).cards, cardsBefore, 'dismissed: nothing replaced');
+  log.answers.push([{ fsPath: cardsFile }], 'replace', 'Replace');
+  await run('imaginai.importCards', groupNode);
+  const replaced = (await session.getScenario(scenarioNode.id)).cards;
+  assert.equal(replaced.length, 1);
+  assert.notEqual(replaced[0].id, cardsBefore[0].id);
   assert.deepEqual(log.errors, []);
 });
 
