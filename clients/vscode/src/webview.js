@@ -101,7 +101,8 @@ function storyPageHtml({ title, cspSource = '', nonce = makeNonce() }) {
   }
   send.addEventListener('click', submit);
   text.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); submit(); }
+    // Enter with ctrl/alt/cmd belongs to VS Code's key bindings (ctrl+alt+enter runs ImaginAI: Do).
+    if (e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.altKey && !e.metaKey) { e.preventDefault(); submit(); }
   });
   for (const button of document.querySelectorAll('#buttons button')) {
     button.addEventListener('click', () => vscode.postMessage({ type: 'command', name: button.dataset.command }));

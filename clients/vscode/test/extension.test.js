@@ -303,6 +303,7 @@ test('contributions follow VS Code\'s rules: commands, menus, keybindings, when 
   const registered = new Set(log.commands.keys());
   for (const c of manifest.contributes.commands) {
     assert.ok(c.command && c.title, `a command needs command and title: ${JSON.stringify(c)}`);
+    for (const k of Object.keys(c)) assert.ok(['command', 'title', 'shortTitle', 'category', 'icon', 'enablement'].includes(k), `${c.command}: no property ${k} in a command`);
     assert.ok(typeof c.icon === 'string' && /^\$\([a-z-]+\)$/.test(c.icon), `${c.command}: icon ${c.icon}`);
   }
   assert.equal(new Set(declared).size, declared.length, 'no command declared twice');
@@ -310,6 +311,7 @@ test('contributions follow VS Code\'s rules: commands, menus, keybindings, when 
   for (const [place, items] of Object.entries(manifest.contributes.menus)) {
     for (const item of items) {
       assert.ok(registered.has(item.command), `${place}: ${item.command} is not registered`);
+      for (const k of Object.keys(item)) assert.ok(['command', 'alt', 'when', 'group'].includes(k), `${place} ${item.command}: no property ${k} in a menu item`);
       if (item.when) for (const key of contextKeysOf(item.when)) assert.ok(CONTEXT_KEYS.has(key), `${place} ${item.command}: unknown context key ${key} in "${item.when}"`);
       if (place === 'commandPalette') {
         assert.deepEqual(Object.keys(item).sort(), ['command', 'when'], 'the palette takes command and when only');
@@ -339,6 +341,7 @@ test('contributions follow VS Code\'s rules: commands, menus, keybindings, when 
   const defaults = new Set(GLOBAL_DEFAULTS.map(parseKey));
   for (const b of bindings) {
     assert.ok(registered.has(b.command), `keybinding for unregistered ${b.command}`);
+    for (const k of Object.keys(b)) assert.ok(['command', 'args', 'key', 'mac', 'linux', 'win', 'when'].includes(k), `${b.command}: no property ${k} in a key binding`);
     assert.match(b.when, new RegExp(`^activeWebviewPanelId == '${extension.STORY_VIEW_TYPE}'( && !?imaginai\\.generating)?$`), `${b.command}: scoped to the story view`);
     for (const k of [b.key, b.mac].filter(Boolean)) {
       const normal = parseKey(k);

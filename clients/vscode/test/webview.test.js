@@ -62,6 +62,10 @@ test('the story page script: ready, send on Enter with the chosen kind, buttons,
   assert.ok(prevented);
   assert.deepEqual(page.posted[1], { type: 'act', action: 'say', text: 'who is there?' });
   assert.equal(page.elements.text.value, '');
+  page.elements.text.value = 'kept';
+  page.elements.text.handlers.keydown({ key: 'Enter', ctrlKey: true, altKey: true, preventDefault: () => assert.fail('a key binding\'s Enter is not the page\'s') });
+  assert.equal(page.posted.length, 2, 'ctrl+alt+enter is VS Code\'s (ImaginAI: Do), not a send');
+  assert.equal(page.elements.text.value, 'kept');
   page.elements.text.value = '   ';
   page.elements.send.handlers.click();
   assert.equal(page.posted.length, 2, 'blank actions are not sent');
