@@ -461,6 +461,17 @@ function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** "is"/"are" for a count, so that messages read "its 1 turn is deleted". */
+function isAre(n) {
+  return n === 1 ? 'is' : 'are';
+}
+
+/** The first line of a text, cut at `length` characters with an ellipsis where it was cut. */
+function excerpt(text, length) {
+  const first = text.split('\n')[0];
+  return first.length > length ? `${first.slice(0, length).trimEnd()}…` : first;
+}
+
 /** An input box for a name: empty is refused before anything is sent. */
 function askName(prompt, value) {
   return vscode.window.showInputBox({
@@ -664,7 +675,7 @@ async function pickTurn(panel, placeHolder) {
   }
   const items = turns.slice().reverse().map((t) => ({
     label: `turn ${t.index}`,
-    description: t.role === 'ai' ? 'story' : t.action,
+    description: t.role === 'ai' ? 'reply' : t.action,
     detail: t.text.split('\n')[0].slice(0, 200) || '(empty)',
     turn: t,
   }));
@@ -679,7 +690,7 @@ async function restartAdventure(session, adventure) {
   const keep = 'Keep a Copy and Restart';
   const answer = await vscode.window.showWarningMessage(
     `Restart "${adventure.name}" from its opening scene?`,
-    { modal: true, detail: `Its ${plural(adventure.turnCount, 'turn')} are deleted; the summary is kept. "${keep}" first saves the story as "${adventure.name} (before restart)".` },
+    { modal: true, detail: `Its ${plural(adventure.turnCount, 'turn')} ${isAre(adventure.turnCount)} deleted; the summary is kept. "${keep}" first saves the story as "${adventure.name} (before restart)".` },
     keep, 'Restart',
   );
   if (answer !== keep && answer !== 'Restart') return undefined;
@@ -941,8 +952,8 @@ const COMMANDS = {
     const scenario = await targetScenario(session, node, 'Scenario to delete');
     if (!scenario) return undefined;
     const started = (await session.allAdventures()).filter((a) => a.scenarioId === scenario.id).length;
-    const detail = `Its ${plural(scenario.cards.length, 'card')} are deleted with it.` +
-      (started ? ` The ${plural(started, 'adventure')} started from it stay playable with their own copies.` : '');
+    const detail = `Its ${plural(scenario.cards.length, 'card')} ${isAre(scenario.cards.length)} deleted with it.` +
+      (started ? ` The ${plural(started, 'adventure')} started from it ${started === 1 ? 'stays' : 'stay'} playable with ${started === 1 ? 'its' : 'their'} own copies.` : '');
     if (!await confirmDelete(`scenario "${scenario.name}"`, detail)) return undefined;
     const result = await session.deleteScenario(scenario.id);
     refreshTree();
@@ -1063,8 +1074,9 @@ const COMMANDS = {
     const panel = idleStory();
     const turn = await pickTurn(panel, `Turn of "${panel.adventure.name}" to delete`);
     if (!turn) return undefined;
-    const excerpt = turn.text.split('\n')[0].slice(0, 120);
-    if (!await confirmDelete(`turn ${turn.index} of "${panel.adventure.name}"`, `"${excerpt}" is deleted; later turns move up one place.`)) return undefined;
+    const later = panel.controller.turns.length - 1 - turn.index;
+    const detail = `"${excerpt(turn.text, 120)}" is deleted${later > 0 ? `; the ${plural(later, 'later turn')} keep${later === 1 ? 's' : ''} ${later === 1 ? 'its' : 'their'} text and move${later === 1 ? 's' : ''} up one place` : ''}.`;
+    if (!await confirmDelete(`turn ${turn.index} of "${panel.adventure.name}"`, detail)) return undefined;
     return panel.run(() => panel.controller.deleteTurn(turn.id), () => `deleted turn ${turn.index}`);
   },
   'imaginai.previousVersion': () => { const p = idleStory(); return p.run(() => p.controller.stepVersion(-1), versionNote); },
