@@ -1132,7 +1132,7 @@ async function applyConfiguredModel() {
 function onLibraryChanged(change) {
   if (!state || !change) return;
   state.sync.pending.push(change);
-  if (!state.sync.timer) state.sync.timer = setTimeout(() => flushLibraryChanges(), SYNC_COALESCE_MS);
+  if (!state.sync.timer) state.sync.timer = setTimeout(() => flushLibraryChanges().catch(showError), SYNC_COALESCE_MS);
 }
 
 async function flushLibraryChanges() {
@@ -1154,6 +1154,7 @@ async function flushLibraryChanges() {
     if (what === 'deleted') panel.markGone();
     else await panel.refreshFromElsewhere();
     refreshed.push(id);
+    if (!state) return; // deactivated while re-reading
   }
   const documents = state.fileSystem.changedElsewhere(changes);
   state.syncEmitter.fire({ changes, panels: refreshed, documents });
