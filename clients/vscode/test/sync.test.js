@@ -104,3 +104,47 @@ test('library/changed refreshes the tree per burst, story views after streaming,
   assert.match(lastState().error, /was deleted in another window/);
   assert.deepEqual(log.errors, []);
 });
+
+test('two daemons on one database: a change through the other shows here, sent by the daemon itself', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imaginai-vscode-sync2-'));
+  const database = path.join(dir, 'library.sqlite');
+  const { extension, log } = loadExtension({ 'imaginai.path': BIN, 'imaginai.database': database });
+  const api = extension.activate({ subscriptions: [] });
+  t.after(async () => {
+    await extension.deactivate();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const provider = log.treeViews[0].options.treeDataProvider;
+  const [scenario] = await provider.getChildren();
+  const session = await api.getSession();
+  if (!session.initializeResult.capabilities.notifications.includes('library/changed')) {
+    t.skip(`this daemon (${BIN}) does not send library/changed yet`);
+    return;
+  }
+  await session.updateSettings({ storytellerDelayMs: 0 });
+  const other = await DaemonSession.start({ binPath: BIN, database });
+  t.after(() => other.close());
+  log.answers.push('Shared for real');
+  const panel = await api.openStory((await session.startAdventure(scenario.id, 'Shared for real')).id);
+  const page = log.panels[log.panels.length - 1];
+  const lastState = () => page.posted.filter((m) => m.type === 'state').pop();
+
+  // wait for the burst that carries what we are looking for (another process may commit more)
+  const syncWith = (predicate) => within(3000, new Promise((resolve) => {
+    const sub = api.onDidSync((e) => { if (predicate(e)) { sub.dispose(); resolve({ ...e, at: Date.now() }); } });
+  }), 'library/changed from the daemon');
+
+  let synced = syncWith((e) => e.panels.includes(panel.adventure.id));
+  await other.act(panel.adventure.id, 'do', 'knock twice from the other window').result;
+  const answered = Date.now();
+  const latency = (await synced).at - answered;
+  assert.match(lastState().html, /knock twice from the other window/);
+  t.diagnostic(`a turn written by the other daemon showed here ${latency} ms after the other daemon answered`);
+
+  synced = syncWith((e) => e.changes.some((c) => c.kind === 'scenario' && c.change === 'created'));
+  const created = await other.createScenario({ name: 'Made elsewhere' });
+  const burst = await synced;
+  assert.ok(burst.changes.some((c) => c.id === created.id));
+  assert.ok((await provider.getChildren()).some((n) => n.label === 'Made elsewhere'));
+  assert.deepEqual(log.errors, []);
+});
