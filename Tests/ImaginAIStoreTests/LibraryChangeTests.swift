@@ -172,6 +172,27 @@ private func describe(_ change: LibraryChangedNotification) -> String {
     }
 }
 
+@Suite struct CommitSignalTests {
+    /// The commit signal is a WAL hook, which takes the place of SQLite's automatic checkpoint: the hook
+    /// checkpoints in its stead, or the -wal file would grow with every commit for as long as the
+    /// daemon runs.
+    @Test func theWriteAheadLogIsStillCheckpointed() throws {
+        let (directory, path) = temporaryPath()
+        defer { removeTemporary(directory) }
+        let db = try AppDatabase.open(path: path)
+        let commits = 1200
+        for index in 0..<commits {
+            _ = try db.updateSettings(SettingsChanges(scanDepth: index % 50 + 1))
+        }
+        let frames = try db.writer.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? -1
+        }
+        // Each commit writes at least two pages (the setting, the log); without checkpoints the log
+        // would hold them all.
+        #expect(frames >= 0 && frames < 1100, "\(frames) frames in the -wal file after \(commits) commits")
+    }
+}
+
 @Suite struct LibraryChangeCoalescingTests {
     private func change(_ kind: LibraryChangedNotification.Kind, _ id: String, _ change: LibraryChangedNotification.Change,
                         scenario: String? = nil) -> LibraryChangedNotification {
