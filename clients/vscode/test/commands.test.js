@@ -320,6 +320,11 @@ test('files: import a scenario and cards, export a scenario and an adventure\'s 
 });
 
 test('coverage: the commands reached every request and notification of Protocol/openrpc.json', async () => {
+  // and the extension listens to every notification the server sends (x-notifications)
+  const listened = [...(await api.getSession()).client.handlers.keys()];
+  const serverSends = openrpc['x-notifications'].map((n) => n.name);
+  assert.ok(serverSends.includes('library/changed'), 'openrpc.json lists library/changed');
+  assert.deepEqual(serverSends.filter((n) => !listened.includes(n)), [], 'server notifications without a handler');
   await user(() => extension.deactivate()); // shutdown and exit
   const methods = openrpc.methods.map((m) => m.name);
   assert.ok(methods.length >= 42, `openrpc.json lists ${methods.length} methods`);
