@@ -73,6 +73,11 @@ vim.ui.select = function(items, opts, on_choice)
   end)
 end
 
+-- Types keys as a user would (mapped keys included), and runs them now.
+local function press(keys)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), 'mx', false)
+end
+
 -- Runs an Ex command; a Lua error escaping the plugin is a failure in itself.
 local function cmd(c)
   local ok, err = pcall(vim.cmd, c)
@@ -86,6 +91,7 @@ local function run()
   check(':ImaginAI is defined by plugin/imaginai.lua', vim.fn.exists(':ImaginAI') == 2)
   local im = require('imaginai')
   local story = require('imaginai.story')
+  local listmod = require('imaginai.list')
   im.setup({ cmd = bin, db = ':memory:', settings = { storytellerDelayMs = 0 } })
   check('setup registers the VimLeavePre shutdown', #vim.api.nvim_get_autocmds({ group = 'imaginai', event = 'VimLeavePre' }) == 1)
 
@@ -107,6 +113,34 @@ local function run()
   end
   local function has_line(buf, want)
     return vim.tbl_contains(lines(buf), want)
+  end
+  -- Waits for the list buffer `name` to be shown, loaded and current.
+  local function open_list(name, min_entries)
+    local ok_list = wait(function()
+      local l = listmod.lists[name]
+      return l and l.shown ~= nil and #l.entries >= (min_entries or 1) and vim.api.nvim_get_current_buf() == l.buf
+    end)
+    return ok_list and listmod.lists[name] or nil
+  end
+  -- Closes the list windows (each list opens a split; a headless screen has room for few).
+  local function close_lists()
+    for _, l in pairs(listmod.lists) do
+      for _, w in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_buf(w) == l.buf and #vim.api.nvim_list_wins() > 1 then
+          vim.api.nvim_win_close(w, true)
+        end
+      end
+    end
+  end
+  -- Puts the cursor on the list line of the entry with this id.
+  local function cursor_to(lst, id)
+    for i, e in ipairs(lst.entries) do
+      if e.id == id then
+        vim.api.nvim_win_set_cursor(0, { i + 2, 0 })
+        return true
+      end
+    end
+    error('no entry ' .. id .. ' in ' .. lst.name)
   end
 
   -- :help imaginai (helptags built in a copy, so the work tree stays clean)
@@ -133,7 +167,12 @@ local function run()
   check('a fresh database has a sample scenario', scenarios and scenarios.total >= 1, scenarios)
   local scn = rq('scenario/get', { id = scenarios.scenarios[1].id })
   cmd('ImaginAI scenarios')
-  check('scenarios starts an adventure', wait(function()
+  local scn_list = open_list('imaginai://scenarios')
+  check('the scenario list is a buffer with a header, the keys and one line per scenario', scn_list
+    and lines(scn_list.buf)[1] == 'Scenarios (1)' and lines(scn_list.buf)[2]:find('<CR> play', 1, true)
+    and lines(scn_list.buf)[3]:find(scn.name, 1, true) == 1, scn_list and lines(scn_list.buf))
+  press('<CR>')
+  check('<CR> in the scenario list starts an adventure', wait(function()
     return im.adventure ~= nil
   end))
   local st = story.get(im.adventure.id)
@@ -316,15 +355,6 @@ local function run()
   -- edit a scenario card and an adventure card in the scratch buffer
   local card_form = require('imaginai.card')
   local target = scn.cards[1]
-  local function choose_card(id, owner)
-    return function(items)
-      for i, it in ipairs(items) do
-        if it.owner == owner and it.card.id == id then
-          return i
-        end
-      end
-    end
-  end
   -- Every card/update the plugin sends, to prove it sends only what changed.
   local sent = {}
   local real_request = im.request
@@ -342,13 +372,28 @@ local function run()
       end
     end
   end
-  local function open_card(id, owner)
-    chooser = choose_card(id, owner)
+  -- A scenario's cards are listed from the scenario list (c); while playing, :ImaginAI card lists
+  -- the adventure's own.
+  local function card_list_of(owner)
+    if owner == 'scenario' then
+      cmd('ImaginAI scenarios')
+      local l = open_list('imaginai://scenarios')
+      cursor_to(l, scn.id)
+      press('c')
+      return open_list('imaginai://cards/' .. scn.id)
+    end
+    vim.api.nvim_set_current_buf(st.buf)
     cmd('ImaginAI card')
+    return open_list('imaginai://cards/' .. adventure_id)
+  end
+  local function open_card(id, owner)
+    local l = card_list_of(owner)
+    cursor_to(l, id)
+    press('<CR>')
     check('card ' .. id .. ' opens a scratch buffer', wait(function()
       return vim.api.nvim_buf_get_name(0):find('imaginai://card/' .. id, 1, true) ~= nil
     end), vim.api.nvim_buf_get_name(0))
-    chooser = nil
+    close_lists()
     return vim.api.nvim_get_current_buf()
   end
   -- Replaces the header line of `field` in the buffer, as a user would edit it.
@@ -426,19 +471,12 @@ local function run()
   check('a notes marker inside the notes gets a longer marker line', vim.tbl_contains(shown, card_form.NOTES_MARKER .. '─'), shown)
 
   -- a card list shows which cards are constant or disabled
-  local labels = {}
-  chooser = function(items, opts)
-    for _, it in ipairs(items) do
-      labels[it.card.id] = opts.format_item(it)
-    end
-    return 0 -- no choice: the picker was dismissed
-  end
-  cmd('ImaginAI card')
-  check('the card list marks constant and disabled cards', wait(function()
-    return labels[rules_card.id] ~= nil
-  end) and labels[rules_card.id] == '[scenario] Tide rules (lore)  [constant, disabled]'
-    and labels[target.id] == '[scenario] The Renamed Keeper (keeper)', labels)
-  chooser = nil
+  local clist = card_list_of('scenario')
+  check('the card list marks constant and disabled cards', clist
+    and has_line(clist.buf, 'Tide rules (lore)  [constant, disabled]')
+    and has_line(clist.buf, 'The Renamed Keeper (keeper)'), clist and lines(clist.buf))
+  close_lists()
+  vim.api.nvim_set_current_win(vim.fn.bufwinid(card_buf))
 
   -- each kind of field, one :w each; text untouched
   local edits = {
@@ -755,7 +793,7 @@ local function run()
   mark = #notes
   cmd('ImaginAI import ' .. cards_file)
   check('a card file imported as a scenario is named after the file', wait(function()
-    return noted(mark, 'imported scenario "cards"')
+    return noted(mark, 'imported scenario “cards”')
   end), notes_since(mark))
   -- A KoboldAI key's AI Dungeon attributes have no meaning here: the message says they were dropped.
   local kobold_file = tmp .. '/kobold.json'
@@ -771,10 +809,15 @@ local function run()
   cmd('ImaginAI import ' .. tmp .. '/missing.json')
   check('importing a missing file notifies', noted(mark, 'cannot read', vim.log.levels.ERROR))
 
-  -- resume through the adventure picker
+  -- resume through the adventure list
   im.adventure = nil
   cmd('ImaginAI adventures')
-  check('adventures resumes an adventure', wait(function()
+  local adv_list = open_list('imaginai://adventures')
+  check('the adventure list has a line per adventure', adv_list and #lines(adv_list.buf) == 2 + #adv_list.entries
+    and lines(adv_list.buf)[1] == 'Adventures (' .. #adv_list.entries .. ')', adv_list and lines(adv_list.buf))
+  cursor_to(adv_list, adventure_id)
+  press('<CR>')
+  check('<CR> in the adventure list resumes that adventure', wait(function()
     return im.adventure ~= nil and im.adventure.id == adventure_id
   end))
   check('the resumed story shows every turn', wait(function()
@@ -789,11 +832,11 @@ local function run()
   end, 3000) and client.exit_code == 0, client.exit_code)
 
   -- the next command starts a new daemon; if it dies, that is a notification
-  mark = #notes
   cmd('ImaginAI adventures')
-  check('a command after stop starts the daemon again', wait(function()
-    return noted(mark, 'no adventures yet')
-  end), notes_since(mark))
+  check('a command after stop starts the daemon again (a fresh database: no adventures)', wait(function()
+    local l = listmod.lists['imaginai://adventures']
+    return l and l.shown and lines(l.buf)[3] and lines(l.buf)[3]:find('no adventures', 1, true) ~= nil
+  end))
   mark = #notes
   im.client.handle:kill('sigkill')
   check('a daemon that dies is reported', wait(function()

@@ -100,6 +100,14 @@ function M.render(st)
     pending.first = #lines
     vim.list_extend(lines, ui.split_lines(pending.text))
   end
+  local deleted_row
+  if st.deleted then
+    if #lines > 0 then
+      table.insert(lines, '')
+    end
+    table.insert(lines, M.DELETED)
+    deleted_row = #lines - 1
+  end
   st.ranges = ranges
   follow(st.buf, function()
     set_lines(st, 0, -1, lines)
@@ -108,7 +116,21 @@ function M.render(st)
   for _, row in ipairs(marks) do
     vim.api.nvim_buf_add_highlight(st.buf, M.ns, 'ImaginAIPlayer', row, 0, -1)
   end
+  if deleted_row then
+    vim.api.nvim_buf_add_highlight(st.buf, M.ns, 'ErrorMsg', deleted_row, 0, -1)
+  end
+  -- "version 2/3" after a turn that was retried or swiped, as virtual text (not part of the story)
+  for _, range in ipairs(ranges) do
+    local mark = st.version_marks and st.version_marks[range.turn.id]
+    if mark then
+      vim.api.nvim_buf_set_extmark(st.buf, M.ns, range.last, 0, {
+        virt_text = { { '  ‹ ' .. mark .. ' ›  [v ]v', 'Comment' } },
+      })
+    end
+  end
 end
+
+M.DELETED = '── This adventure was deleted (elsewhere, or by a command); :ImaginAI adventures opens another ──'
 
 --- Appends streamed text: only the lines of the pending text are rewritten.
 function M.append_chunk(st, text)
