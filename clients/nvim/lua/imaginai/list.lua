@@ -76,7 +76,9 @@ function M.refresh(lst)
     M.lists[lst.name] = nil
     return
   end
+  lst.loading = true
   lst.load(function(entries)
+    lst.loading = false
     lst.entries = entries
     M.render(lst)
   end)
