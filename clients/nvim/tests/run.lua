@@ -158,18 +158,54 @@ local function run()
     error('no entry ' .. id .. ' in ' .. lst.name)
   end
 
-  -- :help imaginai (helptags built in a copy, so the work tree stays clean)
+  -- :help imaginai works from the shipped doc/tags; tags regenerated from doc/imaginai.txt in a temp dir
+  -- must equal them, so a doc edit without `helptags` fails here.
   local doc_src = vim.api.nvim_get_runtime_file('doc/imaginai.txt', false)[1]
+  local shipped_tags = vim.fn.fnamemodify(doc_src, ':h') .. '/tags'
   vim.fn.mkdir(tmp .. '/rt/doc', 'p')
-  vim.fn.writefile(vim.fn.readfile(doc_src), tmp .. '/rt/doc/imaginai.txt')
+  vim.fn.writefile(vim.fn.readfile(doc_src, 'b'), tmp .. '/rt/doc/imaginai.txt', 'b')
   local tags_ok, tags_err = pcall(vim.cmd, 'helptags ' .. tmp .. '/rt/doc')
   check('helptags accepts doc/imaginai.txt (no duplicate tags)', tags_ok, tags_err)
-  vim.opt.rtp:append(tmp .. '/rt')
-  for _, topic in ipairs({ 'imaginai', ':ImaginAI', 'imaginai-card-format', ':ImaginAI-cancel' }) do
+  check('doc/tags is shipped and matches the tags helptags makes (rebuild: helptags clients/nvim/doc)',
+    vim.fn.filereadable(shipped_tags) == 1
+    and vim.deep_equal(vim.fn.readfile(shipped_tags, 'b'), vim.fn.readfile(tmp .. '/rt/doc/tags', 'b')), shipped_tags)
+  for _, topic in ipairs({ 'imaginai', ':ImaginAI', 'imaginai-card-format', ':ImaginAI-cancel', ':ImaginAI-versions',
+    ':ImaginAI-model', ':ImaginAI-settings', 'imaginai-lists', 'imaginai-sync', 'imaginai-health' }) do
     local ok_help = pcall(vim.cmd, 'help ' .. topic)
-    check(':help ' .. topic .. ' opens imaginai.txt', ok_help and vim.endswith(vim.api.nvim_buf_get_name(0), 'imaginai.txt'))
+    check(':help ' .. topic .. ' opens the shipped imaginai.txt', ok_help and vim.api.nvim_buf_get_name(0) == doc_src,
+      vim.api.nvim_buf_get_name(0))
   end
   vim.cmd('helpclose')
+
+  -- lazy.nvim ({ dir = '.../clients/nvim', opts = {} }) calls require(main).setup(opts), where main is the
+  -- module named like the plugin or else the only top-level module under lua/; the plugin's name is
+  -- the folder's, "nvim", so the plugin must have exactly one.
+  local plugin_dir = vim.fn.fnamemodify(doc_src, ':h:h')
+  local topmods = {}
+  for _, path in ipairs(vim.fn.glob(plugin_dir .. '/lua/*', false, true)) do
+    table.insert(topmods, (vim.fn.fnamemodify(path, ':t'):gsub('%.lua$', '')))
+  end
+  check('lua/ has one top-level module, imaginai, so lazy.nvim finds setup without `main`',
+    vim.deep_equal(topmods, { 'imaginai' }), topmods)
+  check('the options given to setup are the ones the first command uses', im.config.cmd == bin
+    and im.config.db == ':memory:' and im.config.settings.storytellerDelayMs == 0, im.config)
+
+  -- :checkhealth imaginai: executable, version, database, a daemon that answers
+  vim.cmd('silent checkhealth imaginai')
+  local health = text_of(0)
+  check(':checkhealth imaginai finds the executable and its version', health:find('OK: found ' .. vim.fn.exepath(bin), 1, true)
+    and health:find('OK: version %d'), health)
+  check(':checkhealth imaginai names the database', health:find(':memory:', 1, true) ~= nil, health)
+  check(':checkhealth imaginai starts a daemon that answers initialize', health:find('answers initialize: imaginai', 1, true)
+    ~= nil, health)
+  vim.cmd('tabclose')
+  im.config.cmd = tmp .. '/no-imaginai-here'
+  vim.cmd('silent checkhealth imaginai')
+  health = text_of(0)
+  check(':checkhealth imaginai says what to do when the executable is missing', health:find('ERROR: cannot find the executable', 1, true)
+    and health:find("setup({ cmd = '/path/to/imaginai' })", 1, true), health)
+  vim.cmd('tabclose')
+  im.config.cmd = bin
 
   -- Completion
   local subs = im.complete('', 'ImaginAI ')
@@ -1332,6 +1368,7 @@ local function run()
     check('324 cards: one line each under the header', big_list and vim.api.nvim_buf_line_count(big_list.buf) == 326,
       big_list and vim.api.nvim_buf_line_count(big_list.buf))
     local pick = big_list.entries[300]
+    vim.opt.shortmess:append('sS')
     press('gg/\\V' .. vim.fn.escape(pick.name, '\\/') .. '<CR>')
     check('/ finds a card in the list', vim.api.nvim_win_get_cursor(0)[1] >= 3
       and big_list.entries[vim.api.nvim_win_get_cursor(0)[1] - 2].name == pick.name, vim.api.nvim_win_get_cursor(0))
@@ -1410,4 +1447,16 @@ end
 
 local ok, err = xpcall(run, debug.traceback)
 check('the test script ran to the end', ok, err)
+
+-- Every protocol method is reachable from the plugin's commands: a method no command sends any more
+-- fails here.
+local spec = vim.fn.json_decode(table.concat(vim.fn.readfile('Protocol/openrpc.json'), '\n'))
+local unreached = {}
+for _, m in ipairs(spec.methods) do
+  if not sent_by_plugin[m.name] then
+    table.insert(unreached, m.name)
+  end
+end
+check('the commands sent every one of the ' .. #spec.methods .. ' methods of Protocol/openrpc.json', #spec.methods >= 42
+  and #unreached == 0, unreached)
 finish()
