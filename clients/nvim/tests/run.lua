@@ -728,7 +728,7 @@ local function run()
   mark = #notes
   cmd('write')
   check(':w saves the summary and names the adventure', wait(function()
-    return noted(mark, 'summary of "' .. vim.pesc(im.adventure.name) .. '" saved')
+    return noted(mark, 'summary of “' .. vim.pesc(im.adventure.name) .. '” saved')
   end) and not vim.api.nvim_buf_get_option(sumbuf, 'modified'), notes_since(mark))
   check('adventure/update stored the summary', rq('adventure/get', { id = adventure_id }).summary == 'Second: the ferry.\n\tMira rows.')
   cmd('bwipeout!')

@@ -547,7 +547,8 @@ function M.show_version_count(st, turn)
 end
 
 function M.cancel()
-  local st = M.adventure and story.get(M.adventure.id)
+  local adv = M.current_adventure()
+  local st = adv and story.get(adv.id)
   if not (st and st.pending and st.pending.id and M.client) then
     ui.notify('nothing is being generated', WARN)
     return
@@ -562,7 +563,7 @@ local function history_op(method, verb)
   end
   M.request(method, { adventureId = st.adventure.id }, function(res)
     local n = #(res.removed or res.restored or {})
-    ui.notify(verb .. ' ' .. n .. (n == 1 and ' turn' or ' turns'))
+    ui.notify(verb .. ' ' .. n .. (n == 1 and ' turn' or ' turns') .. ' of ' .. quote(st.adventure.name))
     M.reload(st)
   end)
 end
@@ -948,22 +949,23 @@ end
 --- Opens the playing adventure's summary in a buffer; :w stores it as a new version, but only if
 --- the text changed, so a stray :w does not pile up identical versions.
 function M.edit_summary()
-  if not need_adventure() then
+  local st = need_adventure()
+  if not st then
     return
   end
-  M.request('adventure/get', { id = M.adventure.id }, function(adv)
+  M.request('adventure/get', { id = st.adventure.id }, function(adv)
     local original = adv.summary or ''
     ui.scratch('imaginai://summary/' .. adv.id, ui.split_lines(original), function(lines, done)
       local text = table.concat(lines, '\n')
       if text == original then
         done(true)
-        ui.notify('summary of "' .. adv.name .. '" unchanged')
+        ui.notify('summary of ' .. quote(adv.name) .. ' unchanged')
         return
       end
       M.request('adventure/update', { id = adv.id, changes = { summary = text } }, function(updated)
         original = updated.summary
         done(true)
-        ui.notify('summary of "' .. updated.name .. '" saved')
+        ui.notify('summary of ' .. quote(updated.name) .. ' saved')
       end)
     end, { filetype = 'markdown' })
   end)
@@ -979,13 +981,14 @@ end
 
 --- Lists the summary's versions; choosing one takes it back by storing its text as a new version.
 function M.summary_versions()
-  if not need_adventure() then
+  local st = need_adventure()
+  if not st then
     return
   end
-  local adv = M.adventure
+  local adv = st.adventure
   M.request('adventure/summaryVersions', { adventureId = adv.id }, function(res)
     if #res.versions == 0 then
-      ui.notify('"' .. adv.name .. '" has no summary yet')
+      ui.notify(quote(adv.name) .. ' has no summary yet')
       return
     end
     vim.ui.select(res.versions, {
@@ -996,7 +999,7 @@ function M.summary_versions()
         return
       end
       M.request('adventure/update', { id = adv.id, changes = { summary = choice.text } }, function(updated)
-        ui.notify('summary of "' .. updated.name .. '" taken back to version ' .. choice.version)
+        ui.notify('summary of ' .. quote(updated.name) .. ' taken back to version ' .. choice.version)
       end)
     end)
   end)
