@@ -1383,6 +1383,14 @@ local function run()
     wait(function()
       return im.adventure and im.adventure.scenarioId == big_scn.id
     end)
+    local blank = story.get(im.adventure.id)
+    check('a story without an opening scene says how to begin', wait(function()
+      for _, m in ipairs(vim.api.nvim_buf_get_extmarks(blank.buf, story.ns, 0, -1, { details = true })) do
+        if m[4].virt_text and m[4].virt_text[1][1]:find('No turns yet', 1, true) then
+          return lines(blank.buf)[1] == ''
+        end
+      end
+    end))
     cmd('ImaginAI card')
     local played_list = open_list('imaginai://cards/' .. im.adventure.id, 324)
     local names = {}

@@ -227,6 +227,12 @@ function M.reload(st, after)
     if after then
       after(st)
     end
+  end, function(err)
+    if err.code == -31001 then
+      M.adventure_gone(st.adventure.id) -- deleted elsewhere before we heard of it
+    else
+      M.report(err, 'turn/list')
+    end
   end)
 end
 
@@ -1631,6 +1637,9 @@ function M.library_changed(p)
       sync.adventures[p.id] = true
       sync.turns[p.id] = true
     end
+  end
+  if p.kind == 'scenario' and p.change == 'deleted' and M.scenario_id == p.id then
+    M.scenario_id = nil
   end
   if p.kind ~= 'settings' then
     sync.lists = true

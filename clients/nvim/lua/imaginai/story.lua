@@ -119,6 +119,12 @@ function M.render(st)
   if deleted_row then
     vim.api.nvim_buf_add_highlight(st.buf, M.ns, 'ErrorMsg', deleted_row, 0, -1)
   end
+  if #lines == 0 then
+    -- a scenario without an opening scene (a card book imported as one) starts blank: say how to begin
+    vim.api.nvim_buf_set_extmark(st.buf, M.ns, 0, 0, {
+      virt_text = { { 'No turns yet: i acts (:ImaginAI do …), s says, C lets the story begin', 'Comment' } },
+    })
+  end
   -- "version 2/3" after a turn that was retried or swiped, as virtual text (not part of the story)
   for _, range in ipairs(ranges) do
     local mark = st.version_marks and st.version_marks[range.turn.id]
