@@ -359,9 +359,9 @@ end
 --- Starts a new adventure of `scn` or resumes one of its adventures.
 function M.play_scenario(scn)
   M.scenario_id = scn.id
-  M.request('adventure/list', { limit = 500 }, function(res)
+  list_all('adventure/list', 'adventures', function(adventures)
     local items = { { new = true } }
-    for _, a in ipairs(res.adventures) do
+    for _, a in ipairs(adventures) do
       if a.scenarioId == scn.id then
         table.insert(items, a)
       end
@@ -663,6 +663,7 @@ local function edit_card(card, owner_label)
       local names = vim.tbl_keys(changes)
       table.sort(names)
       ui.notify('card ' .. quote(updated.name) .. ' saved (' .. owner_label .. '): ' .. table.concat(names, ', '))
+      list.refresh_all()
     end)
   end, { filetype = 'imaginai-card' })
   vim.api.nvim_buf_set_var(buf, 'imaginai_card', { id = card.id, name = card.name, owner = owner_label })
@@ -673,6 +674,12 @@ M.edit_card = edit_card
 --- The cards commands act on: while playing, the adventure's own cards (the scenario's are only the
 --- template new adventures copy); otherwise the scenario's. cb(owner_params, label).
 local function card_owner(cb)
+  for _, lst in pairs(list.lists) do
+    if lst.owner and lst.buf == vim.api.nvim_get_current_buf() then
+      cb(lst.owner, lst.label) -- in a card list: the cards listed
+      return
+    end
+  end
   local adv = M.current_adventure()
   if adv then
     cb({ adventureId = adv.id }, 'adventure ' .. quote(adv.name))
