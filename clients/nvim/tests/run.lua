@@ -1427,6 +1427,55 @@ local function run()
     return #st.turns == #turns()
   end))
 
+  -- Live sync for real: two daemons on one database file; a change through the other shows here.
+  im.stop()
+  im.config.db = tmp .. '/shared.sqlite'
+  vim.cmd('enew')
+  im.adventure = nil
+  cmd('ImaginAI scenarios')
+  local shared_list = open_list('imaginai://scenarios')
+  local caps = im.client and im.client.server and im.client.server.capabilities or {}
+  if not vim.tbl_contains(caps.notifications or {}, 'library/changed') then
+    out('skip the two-daemon live sync test: this daemon does not list library/changed in capabilities.notifications')
+  elseif shared_list then
+    press('<CR>')
+    wait(function()
+      return im.adventure ~= nil and story.get(im.adventure.id) and #story.get(im.adventure.id).turns >= 1
+    end)
+    local sst = story.get(im.adventure.id)
+    test_direct = true -- the other window's requests are not the plugin's
+    local other = rpc.start({ cmd = { bin, 'serve', '--db', im.config.db } })
+    other:request_sync('initialize', { clientInfo = { name = 'the other window' } }, 10000)
+    other:set_ready()
+    other:notify('initialized', {})
+    local t_change = vim.loop.hrtime()
+    other:request_sync('turn/edit', { id = sst.turns[1].id, text = 'Written in the other window.' }, 10000)
+    local seen = wait(function()
+      return has_line(sst.buf, 'Written in the other window.')
+    end, 2000)
+    local sync_ms = (vim.loop.hrtime() - t_change) / 1e6
+    check('a turn edited through another daemon on the same database shows in the story buffer', seen, lines(sst.buf))
+    check('within 200 ms of the daemon noticing, plus one 50 ms coalescing tick (' .. math.floor(sync_ms) .. ' ms)',
+      seen and sync_ms < 400, sync_ms)
+    cmd('ImaginAI scenarios')
+    shared_list = open_list('imaginai://scenarios')
+    local n_shared = #shared_list.entries
+    other:request_sync('scenario/create', { scenario = { name = 'Made in the other window' } }, 10000)
+    check('the scenario list shows a scenario made through another daemon', wait(function()
+      return #shared_list.entries == n_shared + 1 and has_line(shared_list.buf, 'Made in the other window  (0 cards)')
+    end, 2000), lines(shared_list.buf))
+    close_lists()
+    other:request_sync('shutdown', nil, 3000)
+    other:notify('exit')
+    other:stop(2000)
+    test_direct = false
+  end
+  close_lists()
+  im.stop()
+  im.config.db = ':memory:'
+  im.adventure = nil
+  im.ensure()
+
   -- clean shutdown
   local client = im.client
   im.stop()
