@@ -1579,7 +1579,10 @@ function M.settings(key)
       prompt = 'Setting',
       format_item = function(k)
         local v = settings[k]
-        return k .. ' = ' .. (v == nil and 'null' or excerpt_of(tostring(v), 60))
+        if v == nil then
+          return k .. ' = null (the model\'s whole window)'
+        end
+        return k .. ' = ' .. excerpt_of(tostring(v), 60)
       end,
     }, function(choice)
       if choice then
