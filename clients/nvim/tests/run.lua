@@ -1205,6 +1205,9 @@ local function run()
   check('adventure rename names old and new', wait(function()
     return noted(mark, 'renamed adventure “' .. vim.pesc(adv_name) .. '” to “The long night”')
   end) and rq('adventure/get', { id = adventure_id }).name == 'The long night', notes_since(mark))
+  check('the story buffer\'s name follows the rename', vim.api.nvim_buf_get_name(st.buf)
+    == 'imaginai://' .. adventure_id .. '/The long night' and vim.fn.bufnr('imaginai://' .. adventure_id .. '/' .. adv_name) == -1,
+    vim.api.nvim_buf_get_name(st.buf))
   mark = #notes
   cmd('ImaginAI adventure duplicate Night fork')
   check('adventure duplicate NAME copies it', wait(function()

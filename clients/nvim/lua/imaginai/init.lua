@@ -880,7 +880,7 @@ function M.rename(kind, obj, new_name)
       if kind == 'adventure' then
         local st = story.get(updated.id)
         if st then
-          st.adventure = updated
+          story.set_adventure(st, updated)
         end
         if M.adventure and M.adventure.id == updated.id then
           M.adventure = updated
@@ -1609,7 +1609,7 @@ local function flush_sync()
     local st = story.get(id)
     if st and not deleted[id] then
       M.request('adventure/get', { id = id }, function(adv)
-        st.adventure = adv
+        story.set_adventure(st, adv)
         if M.adventure and M.adventure.id == id then
           M.adventure = adv
         end

@@ -209,6 +209,22 @@ function M.buffer(adventure, setup_maps)
   return st
 end
 
+--- Takes in a changed Adventure (renamed here or elsewhere): the buffer name follows the name.
+function M.set_adventure(st, adventure)
+  st.adventure = adventure
+  if st.buf and vim.api.nvim_buf_is_valid(st.buf) then
+    local old_name = vim.api.nvim_buf_get_name(st.buf)
+    local new_name = 'imaginai://' .. adventure.id .. '/' .. (adventure.name or '')
+    if old_name ~= new_name and pcall(vim.api.nvim_buf_set_name, st.buf, new_name) then
+      -- renaming leaves an empty alternate buffer under the old name; it is not the story
+      local stray = vim.fn.bufnr('^' .. vim.fn.escape(old_name, '\\/.*$^~[]') .. '$')
+      if stray ~= -1 and stray ~= st.buf then
+        pcall(vim.api.nvim_buf_delete, stray, { force = true })
+      end
+    end
+  end
+end
+
 --- Shows the story buffer in a window: the one already showing it, else the current one.
 function M.show(st)
   for _, win in ipairs(vim.api.nvim_list_wins()) do
