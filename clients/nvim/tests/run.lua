@@ -1296,6 +1296,27 @@ local function run()
     return #cl2.entries == n_listed + 1 and has_line(cl2.buf, 'Made elsewhere (other)')
   end, 3000), lines(cl2.buf))
   close_lists()
+  -- a card deleted elsewhere while its editor is open: the editor and its text stay, with a warning
+  local gone = rq('card/create', { adventureId = adventure_id, card = { name = 'Soon gone' } })
+  cmd('ImaginAI card')
+  cl2 = open_list('imaginai://cards/' .. adventure_id)
+  cursor_to(cl2, gone.id)
+  press('<CR>')
+  wait(function()
+    return vim.api.nvim_buf_get_name(0):find(gone.id, 1, true) ~= nil
+  end)
+  local gone_buf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_buf_set_lines(gone_buf, -1, -1, false, { 'typed before the delete' })
+  rq('card/delete', { id = gone.id })
+  mark = #notes
+  deliver({ kind = 'card', id = gone.id, change = 'deleted', adventureId = adventure_id })
+  check('a card deleted elsewhere: its open editor keeps the text and says so', noted(mark, 'card “Soon gone” was deleted elsewhere')
+    and vim.api.nvim_buf_is_valid(gone_buf) and has_line(gone_buf, 'typed before the delete'), notes_since(mark))
+  check('and the card list drops it', wait(function()
+    return not has_line(cl2.buf, 'Soon gone (other)')
+  end, 3000))
+  cmd('bwipeout!')
+  close_lists()
   vim.api.nvim_set_current_buf(st.buf)
   -- while we stream, the buffer is left alone; it refreshes when the generation ends
   rq('settings/update', { changes = { storytellerDelayMs = 30 } })
@@ -1314,11 +1335,13 @@ local function run()
   local first_turn = st.turns[1]
   rq('turn/edit', { id = first_turn.id, text = 'An opening rewritten elsewhere.' })
   local lists_mid = sent_by_plugin['turn/list'] or 0
+  local synced_mid = synced
   deliver({ kind = 'turn', id = first_turn.id, change = 'updated', adventureId = adventure_id })
   wait(function()
-    return synced >= 2
+    return synced > synced_mid
   end, 3000)
-  check('a change during our stream does not reload over it', st.pending ~= nil and (sent_by_plugin['turn/list'] or 0) == lists_mid)
+  check('a change during our stream does not reload over it', synced > synced_mid and st.pending ~= nil
+    and (sent_by_plugin['turn/list'] or 0) == lists_mid)
   check('after the stream the change shows', wait(function()
     return done and has_line(st.buf, 'An opening rewritten elsewhere.')
   end, 20000), lines(st.buf))

@@ -1648,6 +1648,15 @@ function M.library_changed(p)
       sync.turns[p.id] = true
     end
   end
+  if p.kind == 'card' and p.change == 'deleted' then
+    local buf = vim.fn.bufnr('imaginai://card/' .. p.id)
+    if buf ~= -1 then
+      -- the editor stays open: what was typed in it is not thrown away
+      local ok, info = pcall(vim.api.nvim_buf_get_var, buf, 'imaginai_card')
+      ui.notify('card ' .. quote(ok and info.name or p.id) .. ' was deleted elsewhere; its editor stays open, '
+        .. 'but :w cannot save it (copy what you need)', WARN)
+    end
+  end
   if p.kind == 'scenario' and p.change == 'deleted' and M.scenario_id == p.id then
     M.scenario_id = nil
   end
