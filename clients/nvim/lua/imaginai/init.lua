@@ -1595,11 +1595,15 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Live sync: library/changed from the daemon when another process changed the database
 
-M.sync_delay_ms = 50 -- a burst of notifications (an import: hundreds) refreshes once
-local sync = { turns = {}, adventures = {}, deleted = {}, lists = false, scheduled = false }
+-- A burst of notifications (an import: hundreds) refreshes once: 50 ms after the last one, or at the
+-- latest 250 ms after the first, so a steady stream of changes still shows.
+M.sync_delay_ms = 50
+M.sync_max_delay_ms = 250
+local sync = { turns = {}, adventures = {}, deleted = {}, lists = false, first = nil }
+local sync_timer
 
 local function flush_sync()
-  sync.scheduled = false
+  sync.first = nil
   local turns, adventures, deleted, lists = sync.turns, sync.adventures, sync.deleted, sync.lists
   sync.turns, sync.adventures, sync.deleted, sync.lists = {}, {}, {}, false
   for id in pairs(deleted) do
@@ -1663,10 +1667,12 @@ function M.library_changed(p)
   if p.kind ~= 'settings' then
     sync.lists = true
   end
-  if not sync.scheduled then
-    sync.scheduled = true
-    vim.defer_fn(flush_sync, M.sync_delay_ms)
-  end
+  local now = vim.loop.now()
+  sync.first = sync.first or now
+  local delay = math.min(M.sync_delay_ms, math.max(0, sync.first + M.sync_max_delay_ms - now))
+  sync_timer = sync_timer or vim.loop.new_timer()
+  sync_timer:stop()
+  sync_timer:start(delay, 0, vim.schedule_wrap(flush_sync))
 end
 
 ---------------------------------------------------------------------------------------------------
