@@ -1561,4 +1561,12 @@ for _, m in ipairs(spec.methods) do
 end
 check('the commands sent every one of the ' .. #spec.methods .. ' methods of Protocol/openrpc.json', #spec.methods >= 42
   and #unreached == 0, unreached)
+local unhandled = {}
+for _, n in ipairs(spec['x-notifications'] or {}) do
+  if not require('imaginai').notification_handlers[n.name] then
+    table.insert(unhandled, n.name)
+  end
+end
+check('the plugin handles every notification openrpc.json says the daemon sends', #(spec['x-notifications'] or {}) >= 2
+  and #unhandled == 0, unhandled)
 finish()

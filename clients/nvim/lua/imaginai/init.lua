@@ -49,22 +49,28 @@ local function fire(pattern)
   pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = pattern, modeline = false })
 end
 
-local function on_notification(method, params)
-  if method == 'library/changed' then
+-- What the daemon may notify (openrpc.json's x-notifications), by method; anything else is ignored.
+M.notification_handlers = {
+  ['story/chunk'] = function(params)
+    local st = story.get(params.adventureId)
+    local pending = st and st.pending
+    if not pending or pending.id ~= params.requestId then
+      return
+    end
+    pending.chunks = (pending.chunks or 0) + 1
+    story.append_chunk(st, params.text or '')
+    fire('ImaginAIChunk')
+  end,
+  ['library/changed'] = function(params)
     M.library_changed(params)
-    return
+  end,
+}
+
+local function on_notification(method, params)
+  local handler = M.notification_handlers[method]
+  if handler then
+    handler(params)
   end
-  if method ~= 'story/chunk' then
-    return
-  end
-  local st = story.get(params.adventureId)
-  local pending = st and st.pending
-  if not pending or pending.id ~= params.requestId then
-    return
-  end
-  pending.chunks = (pending.chunks or 0) + 1
-  story.append_chunk(st, params.text or '')
-  fire('ImaginAIChunk')
 end
 
 --- Starts the daemon if it is not running. Returns the client, or nil after notifying why not.
