@@ -1354,7 +1354,7 @@ function M.versions(step)
       return
     end
     vim.ui.select(versions, {
-      prompt = 'Version of turn ' .. turn.index .. ' of ' .. quote(st.adventure.name),
+      prompt = 'Pick a version of turn ' .. turn.index .. ' of ' .. quote(st.adventure.name),
       format_item = function(v)
         return M.version_label(v, #versions)
       end,
