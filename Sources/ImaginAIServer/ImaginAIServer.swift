@@ -4,6 +4,7 @@ import ImaginAIProtocol
 import JSONRPC
 import ImaginAIStore
 import Logging
+import Synchronization
 
 /// The daemon: every protocol method wired to the store and the formats, over one JSON-RPC connection.
 public final class ImaginAIServer: Sendable {
@@ -11,6 +12,9 @@ public final class ImaginAIServer: Sendable {
     public let library: Library
     private let logger: Logger
     private let story: StoryService
+    /// Set once the client has its `initialize` answer: `library/changed` is sent from then on (a
+    /// client may not be sent notifications before; it reads the library fresh after initializing).
+    private let announcing = Mutex(false)
 
     public init(database: AppDatabase, sink: any MessageSink, maxMessageBytes: Int = 16 << 20, logger: Logger) {
         self.library = Library(database: database)
@@ -29,12 +33,45 @@ public final class ImaginAIServer: Sendable {
 
     /// Serves until input ends or `exit`; returns the process exit code.
     public func run<Input: AsyncSequence & Sendable>(input: Input) async -> Int32 where Input.Element == [UInt8] {
-        await connection.run(input: input)
+        let watch = watchOtherProcesses()
+        defer { watch?.stop() }
+        return await connection.run(input: input)
     }
 
     /// Serves a file descriptor (stdin) until it ends or `exit`; returns the process exit code.
     public func run(readingFrom descriptor: Int32) async -> Int32 {
-        await connection.run(readingFrom: descriptor)
+        let watch = watchOtherProcesses()
+        defer { watch?.stop() }
+        return await connection.run(readingFrom: descriptor)
+    }
+
+    /// Sends `library/changed` for what other processes commit to the database while this one serves.
+    /// Without a watch the daemon still serves; its client just is not told of others' changes.
+    private func watchOtherProcesses() -> LibraryWatch? {
+        let watch: LibraryWatch
+        do {
+            watch = try database.watchOtherProcesses { [self] event in
+                switch event {
+                case .changes(let changes):
+                    logger.debug("library/changed: \(changes.count) change(s) from other processes")
+                    guard announcing.withLock({ $0 }) else { return }
+                    for change in changes { connection.send(change) }
+                case .missedChanges:
+                    logger.warning("some changes other processes made were pruned from the change log before this daemon read them; the client was not told of them")
+                case .failed(let problem):
+                    logger.warning("could not read the change log: \(problem)")
+                }
+            }
+        } catch {
+            logger.warning("not watching the database for other processes' changes: \(error)")
+            return nil
+        }
+        switch watch.mode {
+        case .fileEvents: logger.debug("watching the database for other processes' changes (inotify)")
+        case .polling(let reason): logger.info("looking for other processes' changes every \(LibraryWatch.pollMilliseconds) ms (\(reason))")
+        case .inert: break
+        }
+        return watch
     }
 
     /// Every request method this server answers (lifecycle included), for `initialize` and conformance tests.
@@ -43,7 +80,7 @@ public final class ImaginAIServer: Sendable {
     }
 
     /// Notifications this server sends to the client (streamed story text arrives with the story methods).
-    public static let serverNotifications = [StoryChunkNotification.method]
+    public static let serverNotifications = [StoryChunkNotification.method, LibraryChangedNotification.method]
 
     /// Notifications a client may send.
     public static let clientNotifications = [
@@ -80,11 +117,12 @@ public final class ImaginAIServer: Sendable {
     private func registerHandlers() {
         let c = connection
 
-        c.register(InitializeRequest.self) { [self] request, _ in
+        c.register(InitializeRequest.self) { [self] request, context in
             if let client = request.clientInfo {
                 logger.info("client \(client.name) \(client.version ?? "")")
             }
             story.configure(initializationOptions: request.initializationOptions)
+            context.afterResponse { [self] in announcing.withLock { $0 = true } }
             return InitializeResult(
                 serverInfo: ServerInfo(name: ServerVersion.name, version: ServerVersion.version),
                 protocolVersion: ServerVersion.protocolVersion,

@@ -21,12 +21,16 @@ public final class AppDatabase: Sendable {
     let sharedRead = Mutex<SharedRead?>(nil)
     /// Recall's document counts of terms, kept between recalls (see `rarestTerms`).
     let termCounts = Mutex(RecallTermCounts())
+    /// This process's name in the change log (`libraryChange.writer`): random, so that two processes on
+    /// one file (or two databases opened by one test) never take each other's changes for their own.
+    public let writerID = Identifier.make("proc")
 
     init(writer: any DatabaseWriter, seedSample: Bool = true, clock: StoreClock = .shared) throws {
         self.writer = writer
         self.clock = clock
         // In memory there is nothing to copy before a migration.
         try Self.migrate(writer, copyingBeforeMigrationFrom: writer.path == ":memory:" ? nil : writer.path)
+        try installChangeTriggers()
         if seedSample {
             try seedSampleIfNeeded()
         }

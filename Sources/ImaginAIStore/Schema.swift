@@ -189,6 +189,26 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v6-library-changes") { db in
+            // What each process committed, newest last, so that every other process on the file can tell
+            // its client (library/changed). The rows are written by TEMP triggers each ImaginAI process
+            // puts on its own writing connection (LibraryChanges.swift), not by triggers in the file: a
+            // trigger stored here would run in every sqlite3 shell too, and could not know which process
+            // wrote. AUTOINCREMENT: a seq is never handed out twice, even after the oldest rows are pruned,
+            // so "seq > the last one read" never skips or repeats a change. `changedId`, not `rowId`: SQLite
+            // would take a column of that name for the table's rowid.
+            try db.create(table: "libraryChange") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("kind", .text).notNull()
+                t.column("changedId", .text).notNull()
+                t.column("change", .text).notNull()
+                t.column("scenarioId", .text)
+                t.column("adventureId", .text)
+                t.column("writer", .text).notNull()
+                t.column("at", .text).notNull()
+            }
+        }
+
         return migrator
     }
 }

@@ -144,7 +144,8 @@ public final class InMemoryClient: MessageSink {
     private struct Inbox {
         var parser = FrameParser(maxBodyBytes: .max)
         var received: [JSONValue] = []
-        var waiters: [(predicate: @Sendable (JSONValue) -> Bool, continuation: CheckedContinuation<JSONValue, Never>)] = []
+        var waiters: [(ticket: Int, predicate: @Sendable (JSONValue) -> Bool, continuation: CheckedContinuation<JSONValue, Never>)] = []
+        var tickets = 0
     }
 
     public let input: AsyncStream<[UInt8]>
@@ -198,17 +199,32 @@ public final class InMemoryClient: MessageSink {
     }
 
     /// Waits for the first message (already received or still to come) that satisfies `predicate`, and
-    /// takes it out of the inbox.
+    /// takes it out of the inbox. Cancelled, it stops waiting and returns null: a caller's timeout can
+    /// then end the wait for a message that never comes.
     public func receive(where predicate: @escaping @Sendable (JSONValue) -> Bool) async -> JSONValue {
-        await withCheckedContinuation { continuation in
-            let found: JSONValue? = inbox.withLock { inbox in
-                if let index = inbox.received.firstIndex(where: predicate) {
-                    return inbox.received.remove(at: index)
+        let ticket = inbox.withLock { inbox in
+            inbox.tickets += 1
+            return inbox.tickets
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let found: JSONValue? = inbox.withLock { inbox in
+                    if let index = inbox.received.firstIndex(where: predicate) {
+                        return inbox.received.remove(at: index)
+                    }
+                    // Cancelled before the waiter is listed: the cancellation handler has found nothing
+                    // to resume (it runs under the same lock, after the flag is set).
+                    if Task.isCancelled { return .null }
+                    inbox.waiters.append((ticket, predicate, continuation))
+                    return nil
                 }
-                inbox.waiters.append((predicate, continuation))
-                return nil
+                if let found { continuation.resume(returning: found) }
             }
-            if let found { continuation.resume(returning: found) }
+        } onCancel: {
+            let waiter = inbox.withLock { inbox in
+                inbox.waiters.firstIndex { $0.ticket == ticket }.map { inbox.waiters.remove(at: $0) }
+            }
+            waiter?.continuation.resume(returning: .null)
         }
     }
 

@@ -21,7 +21,7 @@ struct Options {
     var batch = 250
     /// Measures to run (`--only`); empty runs them all.
     var only: Set<String> = []
-    static let measures = ["cold", "roundtrip", "memory", "import", "story", "provider", "long-adventure", "recall"]
+    static let measures = ["cold", "roundtrip", "memory", "import", "story", "provider", "long-adventure", "recall", "sync"]
     /// Whole-run limit: the watchdog kills the children and exits after this many seconds.
     var budget: Double = 900
     /// Seconds to wait for an `initialize` response before calling the start failed.
@@ -46,7 +46,8 @@ struct Options {
                              overhead per chunk, daemon CPU while streaming), long-adventure
                              (story/act on a 100,000-turn adventure), recall (recall and
                              assembly at 100,000 turns, index size, insert cost, first open
-                             after the migration); e.g. `--only roundtrip`
+                             after the migration), sync (library/changed between two daemons:
+                             latency, a big burst, idle CPU); e.g. `--only roundtrip`
           -h, --help         Show this help
         """
 

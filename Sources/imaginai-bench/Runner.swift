@@ -43,6 +43,7 @@ struct Runner {
         if wanted("story") { story() }
         if wanted("long-adventure") { longAdventure() }
         if wanted("recall") { recall() }
+        if wanted("sync") { sync() }
         if wanted("provider") {
             providerOverhead()
             providerCPU()

@@ -50,9 +50,9 @@ import ImaginAIProtocol
 @Suite struct SchemaTests {
     @Test func migrationsAreApplied() throws {
         let db = try emptyDB()
-        #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
+        #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary", "v6-library-changes"])
         let names = try db.schemaObjectNames()
-        for table in ["scenario", "card", "adventure", "turn", "setting", "appState"] {
+        for table in ["scenario", "card", "adventure", "turn", "setting", "appState", "libraryChange"] {
             #expect(names.contains(table), "missing table \(table)")
         }
         for index in ["scenario_on_updatedAt", "adventure_on_lastPlayedAt", "adventure_on_scenarioId",

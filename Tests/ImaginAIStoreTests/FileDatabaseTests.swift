@@ -56,7 +56,7 @@ import ImaginAIProtocol
         try second.deleteScenario(id: list.scenarios[0].id)
         let third = try AppDatabase.open(path: path)
         #expect(try third.listScenarios(query: nil, tag: nil, limit: 10, offset: 0).total == 0)
-        #expect(try third.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
+        #expect(try third.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary", "v6-library-changes"])
     }
 
     /// What lets the reader thread answer buffered reads from one transaction: inside `sharingReads`
@@ -201,7 +201,7 @@ import ImaginAIProtocol
         }
         for db in opened {
             #expect(try db.listScenarios(query: nil, tag: nil, limit: 10, offset: 0).total == 1)
-            #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
+            #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary", "v6-library-changes"])
         }
     }
 }

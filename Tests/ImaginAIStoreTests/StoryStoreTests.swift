@@ -73,7 +73,7 @@ import Testing
             """)
     defer { removeTemporary(directory) }
     let db = try AppDatabase.open(path: path)
-    #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary"])
+    #expect(try db.appliedMigrations() == ["v1", "v2-story", "v3-card-rules", "v4-recall", "v5-summary", "v6-library-changes"])
     let turns = try db.turns(adventureId: "adv_old", limit: nil, beforeIndex: nil).turns
     #expect(turns.map(\.text) == ["Once."])
     #expect(turns.first?.usage == nil)

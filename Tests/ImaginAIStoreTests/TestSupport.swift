@@ -36,7 +36,8 @@ func sampleAdventure(_ db: AppDatabase) throws -> Adventure {
 func olderDatabaseFile(upTo migration: String, sql: String) throws -> (directory: URL, path: String) {
     let (directory, path) = temporaryPath()
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let queue = try DatabaseQueue(path: path)
+    // ImaginAI's functions: migrations from v4 on call them.
+    let queue = try DatabaseQueue(path: path, configuration: AppDatabase.makeConfiguration())
     try AppDatabase.migrator.migrate(queue, upTo: migration)
     try queue.write { db in try db.execute(sql: sql) }
     try queue.close()

@@ -297,23 +297,97 @@ function summaryAdventureId(path) {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-async function readCardText(session, path) {
-  const adventureId = summaryAdventureId(path);
-  if (adventureId) return (await session.getAdventure(adventureId)).summary;
-  const { owner, cardId, field: name } = parseCardTextPath(path);
-  return valueOf(await fetchCard(session, owner, cardId), name);
+// A scenario's or an adventure's long text fields open as documents too (path:
+// /<scenario|adventure>-text/<id>/<name> <field>.md), and so do a turn's text
+// (/turn/<adventure id>/<turn id>/<adventure name> turn <index>.txt) and the base system instruction
+// (/settings/baseSystemInstruction.md): everything a person writes at length is edited in an editor.
+const HOLDER_TEXT_FIELDS = ['instructions', 'plotEssentials', 'authorsNotes', 'openingScene', 'playerDescription'];
+const HOLDER_TEXT_PATH = /^\/(scenario|adventure)-text\/([^/]+)\/.* (instructions|plotEssentials|authorsNotes|openingScene|playerDescription)\.md$/;
+const TURN_PATH = /^\/turn\/([^/]+)\/([^/]+)\/[^/]*\.txt$/;
+const SETTINGS_TEXT_PATH = '/settings/baseSystemInstruction.md';
+
+function holderTextPath(kind, holder, name) {
+  if (!HOLDER_TEXT_FIELDS.includes(name)) throw new Error(`only ${HOLDER_TEXT_FIELDS.join(', ')} open as documents, not ${name}`);
+  if (kind !== 'scenario' && kind !== 'adventure') throw new Error(`not a scenario or an adventure: ${kind}`);
+  const title = String(holder.name).replace(/[\\/]/g, '_');
+  return `/${kind}-text/${encodeURIComponent(holder.id)}/${title} ${name}.md`;
 }
 
-/** Stores the document's text as the field, exactly; resolves with the updated card. */
-async function writeCardText(session, path, text) {
+function turnTextPath(adventure, turn) {
+  const title = String(adventure.name).replace(/[\\/]/g, '_');
+  return `/turn/${encodeURIComponent(adventure.id)}/${encodeURIComponent(turn.id)}/${title} turn ${turn.index}.txt`;
+}
+
+/** What a document path names: {kind: 'card'|'summary'|'holder'|'turn'|'settings', ...ids}. */
+function parseDocumentPath(path) {
   const adventureId = summaryAdventureId(path);
-  if (adventureId) {
-    // Saving an unchanged summary would add an identical version; store only a real change.
-    const adventure = await session.getAdventure(adventureId);
-    return adventure.summary === text ? adventure : session.updateAdventure(adventureId, { summary: text });
+  if (adventureId) return { kind: 'summary', adventureId };
+  let m = HOLDER_TEXT_PATH.exec(path);
+  if (m) return { kind: 'holder', holderKind: m[1], id: decodeURIComponent(m[2]), field: m[3] };
+  m = TURN_PATH.exec(path);
+  if (m) return { kind: 'turn', adventureId: decodeURIComponent(m[1]), turnId: decodeURIComponent(m[2]) };
+  if (path === SETTINGS_TEXT_PATH) return { kind: 'settings', field: 'baseSystemInstruction' };
+  return { kind: 'card', ...parseCardTextPath(path) };
+}
+
+async function fetchTurn(session, adventureId, turnId) {
+  const { turns } = await session.listTurns(adventureId);
+  const turn = turns.find((t) => t.id === turnId);
+  if (!turn) throw new Error(`the turn ${turnId} is no longer in the story (deleted or undone?)`);
+  return turn;
+}
+
+async function readHolder(session, kind, id) {
+  return kind === 'scenario' ? session.getScenario(id) : session.getAdventure(id);
+}
+
+async function readCardText(session, path) {
+  const doc = parseDocumentPath(path);
+  switch (doc.kind) {
+    case 'summary':
+      return (await session.getAdventure(doc.adventureId)).summary;
+    case 'holder':
+      return (await readHolder(session, doc.holderKind, doc.id))[doc.field];
+    case 'turn':
+      return (await fetchTurn(session, doc.adventureId, doc.turnId)).text;
+    case 'settings':
+      return (await session.getSettings())[doc.field];
+    default:
+      return valueOf(await fetchCard(session, doc.owner, doc.cardId), doc.field);
   }
-  const { cardId, field: name } = parseCardTextPath(path);
-  return session.updateCard(cardId, { [name]: text });
+}
+
+/**
+ * Stores the document's text exactly, and only when it differs from what is stored (an unchanged
+ * save would add a summary version, bump updatedAt, or race another window's edit for nothing).
+ * Resolves with the stored object (card, adventure, scenario, turn or settings).
+ */
+async function writeCardText(session, path, text) {
+  const doc = parseDocumentPath(path);
+  switch (doc.kind) {
+    case 'summary': {
+      const adventure = await session.getAdventure(doc.adventureId);
+      return adventure.summary === text ? adventure : session.updateAdventure(doc.adventureId, { summary: text });
+    }
+    case 'holder': {
+      const holder = await readHolder(session, doc.holderKind, doc.id);
+      if (holder[doc.field] === text) return holder;
+      const changes = { [doc.field]: text };
+      return doc.holderKind === 'scenario' ? session.updateScenario(doc.id, changes) : session.updateAdventure(doc.id, changes);
+    }
+    case 'turn': {
+      const turn = await fetchTurn(session, doc.adventureId, doc.turnId);
+      return turn.text === text ? turn : session.editTurn(doc.turnId, text);
+    }
+    case 'settings': {
+      const settings = await session.getSettings();
+      return settings[doc.field] === text ? settings : session.updateSettings({ [doc.field]: text });
+    }
+    default: {
+      const card = await fetchCard(session, doc.owner, doc.cardId);
+      return valueOf(card, doc.field) === text ? card : session.updateCard(doc.cardId, { [doc.field]: text });
+    }
+  }
 }
 
 module.exports = {
@@ -324,6 +398,11 @@ module.exports = {
   fetchCard,
   readCardText,
   writeCardText,
+  HOLDER_TEXT_FIELDS,
+  holderTextPath,
+  turnTextPath,
+  parseDocumentPath,
+  SETTINGS_TEXT_PATH,
   summaryPath,
   summaryAdventureId,
   CARD_FIELDS,

@@ -208,6 +208,64 @@ class StoryController extends EventEmitter {
     return this.session.preview(this.adventureId, action, text);
   }
 
+  /** The newest turn, which retries replace and whose versions are browsed like swipes. */
+  lastTurn() {
+    return this.turns.length ? this.turns[this.turns.length - 1] : null;
+  }
+
+  /** {turn, versions, current} of the newest turn (current: the index of the version shown). */
+  async lastTurnVersions() {
+    const turn = this.lastTurn();
+    if (!turn) throw new Error('The story has no turns yet.');
+    const { versions } = await this.session.turnVersions(turn.id);
+    return { turn, versions, current: versions.findIndex((v) => v.current) };
+  }
+
+  /** Makes a version of the newest turn its text; resolves with {turn, position, count} ("2/3"). */
+  async useVersion(version) {
+    this._refuseWhileBusy();
+    const { turn, versions } = await this.lastTurnVersions();
+    const at = versions.findIndex((v) => v.version === version);
+    if (at < 0) throw new Error(`The newest turn has no version ${version}.`);
+    const updated = await this.session.useTurnVersion(turn.id, version);
+    this._upsert(updated);
+    this._changed();
+    return { turn: updated, position: at + 1, count: versions.length };
+  }
+
+  /**
+   * Steps through the newest turn's versions (delta -1: the previous, +1: the next), as swipes do.
+   * At either end it says so rather than wrapping, so a user always knows where they are.
+   */
+  async stepVersion(delta) {
+    this._refuseWhileBusy();
+    const { versions, current } = await this.lastTurnVersions();
+    const target = current + delta;
+    if (target < 0 || target >= versions.length) {
+      const where = `${current + 1}/${versions.length}`;
+      throw new Error(versions.length === 1
+        ? 'The newest turn has one version; Retry writes another.'
+        : `Already at the ${delta < 0 ? 'first' : 'last'} version (${where}).`);
+    }
+    return this.useVersion(versions[target].version);
+  }
+
+  /** Deletes one turn (later turns move down an index) and re-reads the history. */
+  async deleteTurn(turnId) {
+    this._refuseWhileBusy();
+    const result = await this.session.deleteTurn(turnId);
+    await this.load();
+    return result;
+  }
+
+  /** Shows a turn as stored after it was changed elsewhere (an edited text). */
+  replaceTurn(turn) {
+    if (turn.adventureId && turn.adventureId !== this.adventureId) return;
+    if (!this.turns.some((t) => t.id === turn.id)) return;
+    this._upsert(turn);
+    this._changed();
+  }
+
   usage() {
     return this.session.usage(this.adventureId);
   }

@@ -7,7 +7,9 @@
 //                   {type: 'error', message}
 // page → extension: {type: 'ready'}
 //                   {type: 'act', action: 'do'|'say'|'story', text}
-//                   {type: 'command', name: 'continue'|'retry'|'undo'|'redo'|'cancel'|'context'|'usage'}
+//                   {type: 'command', name: one of BUTTONS' names}
+// A state's `note` is a passing fact (the version shown: "version 2/3"); `closed` means the adventure is
+// gone (deleted elsewhere) and nothing can be sent any more.
 
 const crypto = require('crypto');
 const { escapeHtml } = require('./story');
@@ -19,6 +21,8 @@ function makeNonce() {
 const BUTTONS = [
   ['continue', 'Continue', 'Let the story go on without an action'],
   ['retry', 'Retry', 'Generate a new version of the latest reply'],
+  ['previousVersion', '‹ Version', 'Show the previous version of the latest reply'],
+  ['nextVersion', 'Version ›', 'Show the next version of the latest reply'],
   ['undo', 'Undo', 'Take out the latest exchange'],
   ['redo', 'Redo', 'Bring back what was undone'],
   ['cancel', 'Cancel', 'Stop the generation'],
@@ -78,24 +82,27 @@ function storyPageHtml({ title, cspSource = '', nonce = makeNonce() }) {
   const send = document.getElementById('send');
   const status = document.getElementById('status');
   let busy = false;
+  let closed = false;
   function atBottom() { return story.scrollHeight - story.scrollTop - story.clientHeight < 40; }
   function setBusy(b) {
     busy = b;
-    send.disabled = b;
+    send.disabled = b || closed;
+    text.disabled = closed;
     for (const button of document.querySelectorAll('#buttons button')) {
       const name = button.dataset.command;
-      button.disabled = name === 'cancel' ? !b : (b && name !== 'context' && name !== 'usage');
+      button.disabled = closed || (name === 'cancel' ? !b : (b && name !== 'context' && name !== 'usage'));
     }
   }
   function submit() {
     const value = text.value;
-    if (!value.trim() || busy) return;
+    if (!value.trim() || busy || closed) return;
     vscode.postMessage({ type: 'act', action: action.value, text: value });
     text.value = '';
   }
   send.addEventListener('click', submit);
   text.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); submit(); }
+    // Enter with ctrl/alt/cmd belongs to VS Code's key bindings (ctrl+alt+enter runs ImaginAI: Do).
+    if (e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.altKey && !e.metaKey) { e.preventDefault(); submit(); }
   });
   for (const button of document.querySelectorAll('#buttons button')) {
     button.addEventListener('click', () => vscode.postMessage({ type: 'command', name: button.dataset.command }));
@@ -106,8 +113,9 @@ function storyPageHtml({ title, cspSource = '', nonce = makeNonce() }) {
     if (msg.type === 'state') {
       story.innerHTML = msg.html;
       document.title = msg.title;
+      closed = Boolean(msg.closed);
       setBusy(msg.busy);
-      status.textContent = msg.error || (msg.busy ? 'Writing…' : '');
+      status.textContent = msg.error || (msg.busy ? 'Writing…' : (msg.note || ''));
       status.className = msg.error ? 'error' : '';
     } else if (msg.type === 'stream') {
       const el = story.querySelector('.turn.streaming');

@@ -23,7 +23,11 @@ function createFakeVscode(settings = {}) {
     prompts: [], // {kind, items, options} of every quick pick and input box shown
     validations: [], // what an input box's validateInput said of the answer typed into it
     fileSystems: {}, // scheme -> provider
+    modals: [], // {message, options, items} of every warning or information message that offered buttons
+    warnings: [], // every warning message, buttons or not
+    configUpdates: [], // {key, value, target} of every configuration change the extension made
   };
+  const configListeners = new Set();
   const disposable = () => ({ dispose() {} });
 
   class EventEmitter {
@@ -102,7 +106,18 @@ function createFakeVscode(settings = {}) {
     return panel;
   }
 
+  /** Fires onDidChangeConfiguration for these keys; resolves when every listener has run. */
+  function changeConfiguration(keys) {
+    const event = { affectsConfiguration: (name) => keys.some((k) => k === name || k.startsWith(`${name}.`)) };
+    return Promise.all([...configListeners].map((fn) => fn(event)));
+  }
+  log.setConfiguration = (values) => {
+    Object.assign(settings, values);
+    return changeConfiguration(Object.keys(values));
+  };
+
   const vscode = {
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     EventEmitter,
     TreeItem,
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
@@ -141,7 +156,14 @@ function createFakeVscode(settings = {}) {
       createOutputChannel: () => ({ append() {}, appendLine() {}, show() {}, dispose() {} }),
       showErrorMessage: (m) => { log.errors.push(m); return Promise.resolve(); },
       showInformationMessage: (m) => { log.infos.push(m); return Promise.resolve(); },
-      showWarningMessage: (m) => { log.infos.push(m); return Promise.resolve(); },
+      // With buttons (a confirmation): the queued answer is the button pressed (undefined: dismissed).
+      showWarningMessage: (m, ...rest) => {
+        log.warnings.push(m);
+        const options = rest.length && typeof rest[0] === 'object' && rest[0] !== null ? rest.shift() : {};
+        if (rest.length === 0) return Promise.resolve();
+        log.modals.push({ message: m, options, items: rest });
+        return answer('showWarningMessage', m, options, rest);
+      },
       showInputBox: inputBox,
       showQuickPick: quickPick,
       showOpenDialog: () => answer('showOpenDialog'),
@@ -156,9 +178,19 @@ function createFakeVscode(settings = {}) {
             log.configReads.push(full);
             return full in settings ? settings[full] : fallback;
           },
+          // Like VS Code: the value is stored, then every listener hears which settings changed.
+          update(key, value, target) {
+            const full = section ? `${section}.${key}` : key;
+            log.configUpdates.push({ key: full, value, target });
+            settings[full] = value;
+            return changeConfiguration([full]);
+          },
         };
       },
-      onDidChangeConfiguration: () => disposable(),
+      onDidChangeConfiguration(fn) {
+        configListeners.add(fn);
+        return { dispose: () => configListeners.delete(fn) };
+      },
       async openTextDocument(options) {
         let doc;
         if (options.scheme && options.scheme !== 'file') {
@@ -183,9 +215,10 @@ function createFakeVscode(settings = {}) {
 }
 
 /**
- * Loads src/extension.js with `vscode` resolved to a fresh fake. Returns {extension, vscode, log}.
+ * Loads the extension (src/extension.js, or the main of an unpacked .vsix) with `vscode` resolved to a
+ * fresh fake. Returns {extension, vscode, log}.
  */
-function loadExtension(settings) {
+function loadExtension(settings, extensionMain = path.join(__dirname, '..', 'src', 'extension.js')) {
   const { vscode, log } = createFakeVscode(settings);
   const originalResolve = Module._resolveFilename;
   if (!Module._resolveFilename.__imaginaiFake) {
@@ -197,8 +230,10 @@ function loadExtension(settings) {
     Module._resolveFilename = patched;
   }
   require.cache[FAKE_ID] = { id: FAKE_ID, filename: FAKE_ID, loaded: true, exports: vscode };
-  const extPath = require.resolve('../src/extension');
-  delete require.cache[extPath];
+  const extPath = require.resolve(extensionMain);
+  // a fresh copy of the extension and its modules for every load, so no state leaks between loads
+  const folder = path.dirname(extPath);
+  for (const id of Object.keys(require.cache)) if (id.startsWith(folder + path.sep)) delete require.cache[id];
   const extension = require(extPath);
   return { extension, vscode, log };
 }

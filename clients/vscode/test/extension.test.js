@@ -260,3 +260,124 @@ test('Edit Card Rules: a card node\'s field picker edits each field with a pick 
   assert.equal((await stored()).enabled, true, 'the scenario\'s card is a different card');
   assert.equal(log.errors.length, 1);
 });
+
+// The rules VS Code applies to these contribution points (menusExtensionPoint, keybindingsExtension
+// Point, the package.json schema): required properties, the key syntax, and when clauses that name
+// context keys someone actually sets.
+const CONTEXT_KEYS = new Set(['view', 'viewItem', 'activeWebviewPanelId', 'imaginai.storyOpen', 'imaginai.generating']);
+const KEY_NAMES = new Set([
+  ...'abcdefghijklmnopqrstuvwxyz0123456789'.split(''), '`', '-', '=', '[', ']', '\\', ';', '\'', ',', '.', '/',
+  'left', 'up', 'right', 'down', 'pageup', 'pagedown', 'end', 'home', 'tab', 'enter', 'escape', 'space', 'backspace', 'delete', 'insert',
+  ...Array.from({ length: 19 }, (_, i) => `f${i + 1}`),
+]);
+const MODIFIERS = new Set(['ctrl', 'shift', 'alt', 'cmd', 'meta', 'win']);
+// Default VS Code bindings that work everywhere in the workbench (a webview included), from the
+// published keyboard shortcut reference; a story view binding must not take any of them away.
+const GLOBAL_DEFAULTS = [
+  'ctrl+shift+p', 'f1', 'ctrl+p', 'ctrl+shift+n', 'ctrl+shift+w', 'ctrl+,', 'ctrl+k ctrl+s', 'ctrl+n', 'ctrl+o', 'ctrl+s', 'ctrl+shift+s',
+  'ctrl+w', 'ctrl+f4', 'ctrl+tab', 'ctrl+b', 'ctrl+j', 'ctrl+`', 'ctrl+shift+`', 'ctrl+shift+e', 'ctrl+shift+f', 'ctrl+shift+g',
+  'ctrl+shift+d', 'ctrl+shift+x', 'ctrl+shift+m', 'ctrl+=', 'ctrl+-', 'f11', 'ctrl+\\', 'ctrl+c', 'ctrl+v', 'ctrl+x', 'ctrl+z',
+  'ctrl+y', 'ctrl+a', 'ctrl+f', 'ctrl+r', 'ctrl+q', 'ctrl+alt+left', 'ctrl+alt+right', 'alt+left', 'alt+right', 'ctrl+pageup', 'ctrl+pagedown',
+  'f5', 'shift+f5', 'f9', 'f10', 'f11', 'ctrl+k z',
+];
+
+function parseKey(chord) {
+  return chord.split(' ').map((part) => {
+    const pieces = part.split('+');
+    const key = pieces.pop();
+    assert.ok(KEY_NAMES.has(key), `"${chord}": "${key}" is not a key name`);
+    for (const m of pieces) assert.ok(MODIFIERS.has(m), `"${chord}": "${m}" is not a modifier`);
+    return [...pieces.sort(), key].join('+');
+  }).join(' ');
+}
+
+function contextKeysOf(when) {
+  return [...when.replace(/'[^']*'|\/[^/]*\//g, '').matchAll(/(!?)([A-Za-z][\w.]*)\s*(==|=~|!=)?/g)]
+    .filter((m) => m[3] || !/^(true|false)$/.test(m[2]))
+    .map((m) => m[2])
+    .filter((name, i, all) => !(i > 0 && /^(scenario|adventure|card|cards|group|imaginai\.library)$/.test(name)));
+}
+
+test('contributions follow VS Code\'s rules: commands, menus, keybindings, when clauses', () => {
+  const { log, extension } = activateFake();
+  const registered = new Set(log.commands.keys());
+  for (const c of manifest.contributes.commands) {
+    assert.ok(c.command && c.title, `a command needs command and title: ${JSON.stringify(c)}`);
+    for (const k of Object.keys(c)) assert.ok(['command', 'title', 'shortTitle', 'category', 'icon', 'enablement'].includes(k), `${c.command}: no property ${k} in a command`);
+    assert.ok(typeof c.icon === 'string' && /^\$\([a-z-]+\)$/.test(c.icon), `${c.command}: icon ${c.icon}`);
+  }
+  assert.equal(new Set(declared).size, declared.length, 'no command declared twice');
+  const contextValues = new Set(['scenario', 'adventure', 'cards', 'card', 'group']);
+  for (const [place, items] of Object.entries(manifest.contributes.menus)) {
+    for (const item of items) {
+      assert.ok(registered.has(item.command), `${place}: ${item.command} is not registered`);
+      for (const k of Object.keys(item)) assert.ok(['command', 'alt', 'when', 'group'].includes(k), `${place} ${item.command}: no property ${k} in a menu item`);
+      if (item.when) for (const key of contextKeysOf(item.when)) assert.ok(CONTEXT_KEYS.has(key), `${place} ${item.command}: unknown context key ${key} in "${item.when}"`);
+      if (place === 'commandPalette') {
+        assert.deepEqual(Object.keys(item).sort(), ['command', 'when'], 'the palette takes command and when only');
+        continue;
+      }
+      assert.match(item.when, /^view == imaginai\.library( && viewItem (==|=~) .+)?$/, `${place}: scoped to the library view`);
+      assert.match(item.group, /^(inline|navigation(@\d+)?|\d+_[a-z]+(@\d+)?)$/, `${place} ${item.command}: group ${item.group}`);
+      const viewItem = /viewItem (==|=~) (.+)$/.exec(item.when);
+      if (viewItem) {
+        const matches = [...contextValues].filter((v) => (viewItem[1] === '==' ? v === viewItem[2] : new RegExp(viewItem[2].slice(1, -1)).test(v)));
+        assert.ok(matches.length > 0, `${item.command}: "${item.when}" matches no tree item`);
+      }
+    }
+  }
+  // every node kind the tree shows has a context menu, and every command that takes a node is on one
+  const onItems = new Set(manifest.contributes.menus['view/item/context'].map((i) => i.command));
+  for (const name of ['createScenario', 'editScenario', 'renameScenario', 'duplicateScenario', 'deleteScenario', 'editAdventure', 'renameAdventure',
+    'duplicateAdventure', 'deleteAdventure', 'restartAdventure', 'createCard', 'renameCard', 'duplicateCard', 'deleteCard']) {
+    assert.ok(onItems.has(`imaginai.${name}`) || manifest.contributes.menus['view/title'].some((i) => i.command === `imaginai.${name}`), name);
+  }
+
+  // key bindings: valid keys, registered commands, scoped to the story view, no default taken away
+  const bindings = manifest.contributes.keybindings;
+  const bound = new Map(bindings.map((b) => [b.command, b]));
+  for (const name of ['do', 'continue', 'retry', 'cancel']) assert.ok(bound.has(`imaginai.${name}`), `a default key for ${name}`);
+  const seen = new Set();
+  const defaults = new Set(GLOBAL_DEFAULTS.map(parseKey));
+  for (const b of bindings) {
+    assert.ok(registered.has(b.command), `keybinding for unregistered ${b.command}`);
+    for (const k of Object.keys(b)) assert.ok(['command', 'args', 'key', 'mac', 'linux', 'win', 'when'].includes(k), `${b.command}: no property ${k} in a key binding`);
+    assert.match(b.when, new RegExp(`^activeWebviewPanelId == '${extension.STORY_VIEW_TYPE}'( && !?imaginai\\.generating)?$`), `${b.command}: scoped to the story view`);
+    for (const k of [b.key, b.mac].filter(Boolean)) {
+      const normal = parseKey(k);
+      assert.ok(!defaults.has(normal.replace(/\bcmd\b/, 'ctrl')), `${b.command}: ${k} would take a VS Code default away`);
+      const slot = `${normal}|${b.when}|${k === b.mac ? 'mac' : 'other'}`;
+      assert.ok(!seen.has(slot), `${k} bound twice`);
+      seen.add(slot);
+    }
+  }
+  assert.match(bound.get('imaginai.cancel').when, /&& imaginai\.generating$/, 'Escape cancels only while a story is written');
+
+  // activation: every command and the view activate the extension (VS Code ≥1.74 infers onCommand too)
+  for (const event of manifest.activationEvents) assert.match(event, /^(onCommand:imaginai\.\w+|onView:imaginai\.library|onFileSystem:imaginai-card)$/);
+  assert.match(manifest.engines.vscode, /^\^1\.\d+\.\d+$/);
+  // the README lists every default key binding
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  for (const b of bindings) assert.ok(readme.includes(`\`${b.key}\``), `README lists ${b.key}`);
+});
+
+test('a new database restarts the daemon; the story view stays and says the adventure is not there', async (t) => {
+  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'imaginai-vscode-db-'));
+  const { log, api, extension } = activateFake({ 'imaginai.path': BIN, 'imaginai.database': ':memory:' });
+  t.after(async () => { await extension.deactivate(); fs.rmSync(dir, { recursive: true, force: true }); });
+  const [scenario] = await log.treeViews[0].options.treeDataProvider.getChildren();
+  log.answers.push('Before the move');
+  const panel = await log.commands.get('imaginai.startAdventure')(scenario);
+  const before = await api.getSession();
+  await log.setConfiguration({ 'imaginai.database': path.join(dir, 'other.sqlite') });
+  const after = await api.getSession();
+  assert.notEqual(after.child.pid, before.child.pid, 'a new daemon for the new database');
+  assert.equal(before.alive, false);
+  assert.equal(await api.openStory(panel.adventure.id), panel, 'the view stays open');
+  assert.equal(log.panels.length, 1);
+  const state = log.panels[0].posted.filter((m) => m.type === 'state').pop();
+  assert.match(state.error, /^"Before the move" is not in this database/);
+  assert.equal(state.closed, true);
+  assert.equal(panel.controller.session, after);
+  assert.deepEqual(log.errors, []);
+});

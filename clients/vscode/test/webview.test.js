@@ -62,6 +62,10 @@ test('the story page script: ready, send on Enter with the chosen kind, buttons,
   assert.ok(prevented);
   assert.deepEqual(page.posted[1], { type: 'act', action: 'say', text: 'who is there?' });
   assert.equal(page.elements.text.value, '');
+  page.elements.text.value = 'kept';
+  page.elements.text.handlers.keydown({ key: 'Enter', ctrlKey: true, altKey: true, preventDefault: () => assert.fail('a key binding\'s Enter is not the page\'s') });
+  assert.equal(page.posted.length, 2, 'ctrl+alt+enter is VS Code\'s (ImaginAI: Do), not a send');
+  assert.equal(page.elements.text.value, 'kept');
   page.elements.text.value = '   ';
   page.elements.send.handlers.click();
   assert.equal(page.posted.length, 2, 'blank actions are not sent');
@@ -82,4 +86,22 @@ test('the story page script: ready, send on Enter with the chosen kind, buttons,
   assert.equal(page.elements.status.className, 'error');
   assert.equal(page.button('cancel').disabled, true);
   assert.equal(page.button('redo').disabled, false);
+});
+
+test('the story page: a note (the version shown) in the status line; a closed story sends nothing', () => {
+  const page = runPage();
+  page.deliver({ type: 'state', title: 'Story', html: '<p class="turn ai">B</p>', busy: false, error: '', note: 'version 2/3' });
+  assert.equal(page.elements.status.textContent, 'version 2/3');
+  assert.equal(page.elements.status.className, '');
+  page.button('previousVersion').handlers.click();
+  assert.deepEqual(page.posted[page.posted.length - 1], { type: 'command', name: 'previousVersion' });
+
+  page.deliver({ type: 'state', title: 'Story', html: '', busy: false, error: '"Story" was deleted in another window', note: '', closed: true });
+  assert.equal(page.elements.status.textContent, '"Story" was deleted in another window');
+  assert.equal(page.elements.send.disabled, true);
+  assert.equal(page.elements.text.disabled, true);
+  assert.ok(BUTTONS.every(([name]) => page.button(name).disabled), 'every button disabled');
+  page.elements.text.value = 'hello?';
+  page.elements.text.handlers.keydown({ key: 'Enter', shiftKey: false, preventDefault: () => {} });
+  assert.ok(page.posted.every((m) => m.type !== 'act'), 'nothing sent');
 });

@@ -100,6 +100,14 @@ function M.render(st)
     pending.first = #lines
     vim.list_extend(lines, ui.split_lines(pending.text))
   end
+  local deleted_row
+  if st.deleted then
+    if #lines > 0 then
+      table.insert(lines, '')
+    end
+    table.insert(lines, M.DELETED)
+    deleted_row = #lines - 1
+  end
   st.ranges = ranges
   follow(st.buf, function()
     set_lines(st, 0, -1, lines)
@@ -108,7 +116,27 @@ function M.render(st)
   for _, row in ipairs(marks) do
     vim.api.nvim_buf_add_highlight(st.buf, M.ns, 'ImaginAIPlayer', row, 0, -1)
   end
+  if deleted_row then
+    vim.api.nvim_buf_add_highlight(st.buf, M.ns, 'ErrorMsg', deleted_row, 0, -1)
+  end
+  if #lines == 0 then
+    -- a scenario without an opening scene (a card book imported as one) starts blank: say how to begin
+    vim.api.nvim_buf_set_extmark(st.buf, M.ns, 0, 0, {
+      virt_text = { { 'No turns yet: i acts (:ImaginAI do …), s says, C lets the story begin', 'Comment' } },
+    })
+  end
+  -- "version 2/3" after a turn that was retried or swiped, as virtual text (not part of the story)
+  for _, range in ipairs(ranges) do
+    local mark = st.version_marks and st.version_marks[range.turn.id]
+    if mark then
+      vim.api.nvim_buf_set_extmark(st.buf, M.ns, range.last, 0, {
+        virt_text = { { '  ‹ ' .. mark .. ' ›  [v ]v', 'Comment' } },
+      })
+    end
+  end
 end
+
+M.DELETED = '── This adventure was deleted (elsewhere, or by a command); :ImaginAI adventures opens another ──'
 
 --- Appends streamed text: only the lines of the pending text are rewritten.
 function M.append_chunk(st, text)
@@ -179,6 +207,22 @@ function M.buffer(adventure, setup_maps)
   end
   M.render(st)
   return st
+end
+
+--- Takes in a changed Adventure (renamed here or elsewhere): the buffer name follows the name.
+function M.set_adventure(st, adventure)
+  st.adventure = adventure
+  if st.buf and vim.api.nvim_buf_is_valid(st.buf) then
+    local old_name = vim.api.nvim_buf_get_name(st.buf)
+    local new_name = 'imaginai://' .. adventure.id .. '/' .. (adventure.name or '')
+    if old_name ~= new_name and pcall(vim.api.nvim_buf_set_name, st.buf, new_name) then
+      -- renaming leaves an empty alternate buffer under the old name; it is not the story
+      local stray = vim.fn.bufnr('^' .. vim.fn.escape(old_name, '\\/.*$^~[]') .. '$')
+      if stray ~= -1 and stray ~= st.buf then
+        pcall(vim.api.nvim_buf_delete, stray, { force = true })
+      end
+    end
+  end
 end
 
 --- Shows the story buffer in a window: the one already showing it, else the current one.

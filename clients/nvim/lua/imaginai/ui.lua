@@ -58,6 +58,13 @@ function M.scratch(name, lines, on_write, opts)
   if opts.filetype then
     vim.api.nvim_buf_set_option(buf, 'filetype', opts.filetype)
   end
+  -- What is typed here is stored byte for byte: no indentation or wrapping may add characters
+  -- (set after the filetype, whose plugins could turn them on).
+  -- formatoptions and comments: no comment leader inserted on <CR> or taken out by J.
+  for option, value in pairs({ autoindent = false, smartindent = false, cindent = false, indentexpr = '',
+    textwidth = 0, formatoptions = '', comments = '' }) do
+    vim.api.nvim_buf_set_option(buf, option, value)
+  end
   vim.api.nvim_create_autocmd('BufWriteCmd', {
     buffer = buf,
     callback = function()
