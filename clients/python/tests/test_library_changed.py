@@ -1,11 +1,6 @@
-"""``library/changed``: the blocking client's callbacks, and two real daemons on one database.
-
-The two-daemon tests need the daemon's side of issue 16; until Protocol/openrpc.json documents the
-notification they are skipped with that reason (they are not expected to pass against an older daemon).
-"""
+"""``library/changed``: the blocking client's callbacks, and two real daemons on one database."""
 
 import asyncio
-import json
 import os
 import tempfile
 import threading
@@ -16,10 +11,6 @@ import support
 from imaginai_client import LibraryChange
 
 from test_async import new_async_client
-
-DOCUMENTED = any(entry["name"] == "library/changed" for entry in json.loads(
-    (support.REPO_ROOT / "Protocol" / "openrpc.json").read_text(encoding="utf-8")).get("x-notifications", []))
-NOT_YET = "library/changed is not in Protocol/openrpc.json yet (the daemon's side of issue 16)"
 
 #: The protocol's promise is 200 ms; the margin keeps a loaded CI machine from failing the client's test.
 DELIVERY_SECONDS = 1.0
@@ -58,7 +49,6 @@ class BlockingCallbackTests(support.DaemonTestCase):
         self.assertEqual(self.client.settings_get().model, "offline/storyteller")
 
 
-@unittest.skipUnless(DOCUMENTED, NOT_YET)
 class TwoDaemonTests(unittest.TestCase):
     def setUp(self) -> None:
         directory = tempfile.TemporaryDirectory()
@@ -82,6 +72,7 @@ class TwoDaemonTests(unittest.TestCase):
                 arrived.set()
 
         watcher.on_library_changed(on_change)
+        self.assertIn("library/changed", watcher.server.capabilities["notifications"])
         started = time.monotonic()
         scenario = writer.scenario_create(name="Shared", cards=[{"name": "Bell", "keys": ["bell"]}])
         self.assertTrue(arrived.wait(support.TIMEOUT), f"no library/changed for the card; got {changes}")
@@ -93,7 +84,29 @@ class TwoDaemonTests(unittest.TestCase):
         self.assertEqual(watcher.scenario_get(scenario.id).name, "Shared", "the other daemon reads it at once")
 
 
-@unittest.skipUnless(DOCUMENTED, NOT_YET)
+class ImportFromAShellTests(unittest.IsolatedAsyncioTestCase):
+    async def test_an_import_from_the_command_line_arrives_as_its_scenario_and_every_card_in_commit_order(self):
+        path = support.fixture("koboldai-story-worldinfo-half-life-2.json")  # 25 entries
+        with tempfile.TemporaryDirectory() as directory:
+            db = os.path.join(directory, "shared.sqlite")
+            async with new_async_client(db) as watcher:
+                with watcher.library_changes() as changes:
+                    shell = await asyncio.create_subprocess_exec(
+                        str(support.BINARY), "import", "--db", db, str(path),
+                        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                    output, errors = await asyncio.wait_for(shell.communicate(), support.TIMEOUT)
+                    self.assertEqual(shell.returncode, 0, errors.decode())
+                    received = [await asyncio.wait_for(anext(changes), support.TIMEOUT)]
+                    while sum(change.kind == "card" for change in received) < 25:
+                        received += [await asyncio.wait_for(anext(changes), support.TIMEOUT), *changes.drain()]
+                scenario = next(change for change in received if change.kind == "scenario")
+                self.assertEqual(scenario.change, "created")
+                cards = [change for change in received if change.kind == "card"]
+                self.assertEqual({(c.change, c.scenario_id) for c in cards}, {("created", scenario.id)})
+                imported = await watcher.scenario_get(scenario.id)
+                self.assertEqual([c.id for c in imported.cards], [c.id for c in cards], "in commit order")
+
+
 class AsyncTwoDaemonTests(unittest.IsolatedAsyncioTestCase):
     async def test_the_async_feed_of_one_client_sees_the_others_update(self):
         with tempfile.TemporaryDirectory() as directory:
