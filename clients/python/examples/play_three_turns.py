@@ -26,13 +26,13 @@ def main() -> int:
     binary = sys.argv[1] if len(sys.argv) > 1 else None
     with tempfile.TemporaryDirectory() as directory:
         with Client(binary, db=os.path.join(directory, "example.sqlite"), timeout=60) as client:
-            scenario = client.scenario_list()["scenarios"][0]  # a new database holds the sample scenario
-            adventure = client.adventure_start(scenario["id"])
-            print(f"# {scenario['name']}\n")
-            print(client.turn_list(adventure["id"])["turns"][0]["text"], "\n")
+            scenario = client.scenario_list().scenarios[0]  # a new database holds the sample scenario
+            adventure = client.adventure_start(scenario.id)
+            print(f"# {scenario.name}\n")
+            print(client.turn_list(adventure.id).turns[0].text, "\n")
             for action, text in ACTIONS:
                 print(f"> You {text}." if action == "do" else f'> You say "{text}"')
-                stream = client.stream_act(adventure["id"], action, text)
+                stream = client.stream_act(adventure.id, action, text)
                 try:
                     for piece in stream:
                         print(piece, end="", flush=True)
@@ -40,11 +40,16 @@ def main() -> int:
                 except ImaginAIError as error:
                     print(f"\n[error {error.code}: {error.message}]", file=sys.stderr)
                     return 1
-                usage = result["usage"]
-                print(f"\n[{usage['outputTokens']} tokens in {usage['latencyMs']} ms]\n")
+                usage = result.usage
+                print(f"\n[{usage.output_tokens} tokens in {usage.latency_ms} ms]\n")
         print(f"imaginai exited with status {client.returncode}")
         return client.returncode or 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # Ctrl-C mid-turn: the client has cancelled the request; the daemon keeps the text so far.
+        print("\n[stopped]", file=sys.stderr)
+        sys.exit(130)

@@ -1,22 +1,24 @@
-"""A Python client for the ImaginAI daemon (``imaginai serve``), standard library only.
+"""A Python client for the ImaginAI daemon (``imaginai serve``), standard library only, typed.
 
 ::
 
     from imaginai_client import Client
 
     with Client(db="story.sqlite") as client:
-        scenario = client.scenario_list()["scenarios"][0]
-        adventure = client.adventure_start(scenario["id"])
-        for text in client.stream_act(adventure["id"], "do", "look around"):
+        scenario = client.scenario_list().scenarios[0]
+        adventure = client.adventure_start(scenario.id)
+        for text in client.stream_act(adventure.id, "do", "look around"):
             print(text, end="", flush=True)
 
-See Protocol/PROTOCOL.md for every method's params and results; results are plain dicts with the
-protocol's camelCase keys.
+:class:`AsyncClient` is the same for asyncio. Results are the dataclasses of :mod:`imaginai_client.models`
+(one per schema of Protocol/openrpc.json); see Protocol/PROTOCOL.md for what every method does.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from .client import METHODS, UNSET, Client, PendingRequest, Stream, find_binary  # noqa: E402
+from ._shared import METHODS, UNSET, find_binary  # noqa: E402
+from .aio import AsyncClient, AsyncStream, LibraryChanges  # noqa: E402
+from .client import Client, PendingRequest, Stream  # noqa: E402
 from .errors import (  # noqa: E402
     CONFLICT,
     INTERNAL_ERROR,
@@ -44,14 +46,62 @@ from .errors import (  # noqa: E402
     TooLargeError,
     error_class_for,
 )
-from .framing import FramingError, encode_message, read_message, write_message  # noqa: E402
+from .framing import FramingError, encode_message, read_message, read_message_async, write_message  # noqa: E402
+from .models import (  # noqa: E402
+    Adventure,
+    AdventureListResult,
+    AdventureSummary,
+    Card,
+    CardsImportResult,
+    DecodeError,
+    DeleteResult,
+    ExportResult,
+    FiredCard,
+    ImportWarning,
+    InitializeResult,
+    LibraryChange,
+    ModelInfo,
+    ModelsListResult,
+    PreviewResult,
+    PreviewSection,
+    RedoResult,
+    Scenario,
+    ScenarioImportResult,
+    ScenarioListResult,
+    ScenarioSummary,
+    SectionTokens,
+    ServerInfo,
+    Settings,
+    SkippedEntry,
+    StoryChunk,
+    StoryResult,
+    SummaryVersion,
+    SummaryVersionsResult,
+    Turn,
+    TurnListResult,
+    TurnUsage,
+    TurnUsageEntry,
+    TurnVersion,
+    TurnVersionsResult,
+    UndoResult,
+    UsageResult,
+    UsageTotals,
+    WireObject,
+)
 
 __all__ = [
-    "Client", "PendingRequest", "Stream", "find_binary", "METHODS", "UNSET",
+    "Client", "PendingRequest", "Stream", "AsyncClient", "AsyncStream", "LibraryChanges", "find_binary", "METHODS",
+    "UNSET",
     "ImaginAIError", "ParseError", "InvalidRequestError", "MethodNotFoundError", "InvalidParamsError",
     "InternalError", "ServerNotInitializedError", "RequestCancelledError", "NotFoundError", "ConflictError",
-    "ProviderFailureError", "TooLargeError", "ConnectionLostError", "error_class_for",
+    "ProviderFailureError", "TooLargeError", "ConnectionLostError", "DecodeError", "error_class_for",
     "PARSE_ERROR", "INVALID_REQUEST", "METHOD_NOT_FOUND", "INVALID_PARAMS", "INTERNAL_ERROR",
     "SERVER_NOT_INITIALIZED", "REQUEST_CANCELLED", "NOT_FOUND", "CONFLICT", "PROVIDER_FAILURE", "TOO_LARGE",
-    "FramingError", "encode_message", "read_message", "write_message",
+    "FramingError", "encode_message", "read_message", "read_message_async", "write_message",
+    "WireObject", "Adventure", "AdventureListResult", "AdventureSummary", "Card", "CardsImportResult", "DeleteResult",
+    "ExportResult", "FiredCard", "ImportWarning", "InitializeResult", "LibraryChange", "ModelInfo", "ModelsListResult",
+    "PreviewResult", "PreviewSection", "RedoResult", "Scenario", "ScenarioImportResult", "ScenarioListResult",
+    "ScenarioSummary", "SectionTokens", "ServerInfo", "Settings", "SkippedEntry", "StoryChunk", "StoryResult",
+    "SummaryVersion", "SummaryVersionsResult", "Turn", "TurnListResult", "TurnUsage", "TurnUsageEntry", "TurnVersion",
+    "TurnVersionsResult", "UndoResult", "UsageResult", "UsageTotals",
 ]

@@ -1,7 +1,7 @@
-"""The client: spawns ``imaginai serve``, speaks the protocol, and exposes one method per protocol method.
+"""The blocking client: spawns ``imaginai serve``, speaks the protocol, one method per protocol method.
 
-Results are the daemon's JSON results as plain ``dict`` / ``list`` values, with the protocol's camelCase
-keys exactly as in Protocol/PROTOCOL.md (``scenario["plotEssentials"]``, ``result["aiTurn"]["text"]``).
+Results are the dataclasses of :mod:`imaginai_client.models` (``scenario.plot_essentials``,
+``result.ai_turn.text``); :meth:`Client.request` sends any method and returns its raw JSON result.
 Params are built with the protocol's camelCase names; drafts and change sets can be passed as a dict
 (camelCase keys) and/or as snake_case keyword arguments, which are converted (``plot_essentials=`` →
 ``plotEssentials``).
@@ -16,17 +16,19 @@ client raises ``RuntimeError`` instead). Any thread may send requests.
 from __future__ import annotations
 
 import collections
+import io
 import itertools
 import json
 import logging
 import os
 import queue
-import shutil
 import subprocess
 import threading
-from typing import Any, Callable, Iterator, Mapping
+import typing
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from . import __version__
+from ._shared import METHODS, UNSET, card_fields, command_line, find_binary, given, merge, params
 from .errors import (
     TOO_LARGE,
     ConnectionLostError,
@@ -34,75 +36,59 @@ from .errors import (
     TooLargeError,
 )
 from .framing import FramingError, encode_body, read_message
+from .models import (
+    Adventure,
+    AdventureListResult,
+    Card,
+    CardsImportResult,
+    DecodeError,
+    DeleteResult,
+    ExportResult,
+    InitializeResult,
+    LibraryChange,
+    ModelsListResult,
+    PreviewResult,
+    RedoResult,
+    Scenario,
+    ScenarioImportResult,
+    ScenarioListResult,
+    Settings,
+    StoryChunk,
+    StoryResult,
+    SummaryVersionsResult,
+    Turn,
+    TurnListResult,
+    TurnVersionsResult,
+    UndoResult,
+    UsageResult,
+    WireObject,
+)
 
-__all__ = ["Client", "PendingRequest", "Stream", "find_binary", "METHODS", "UNSET"]
+__all__ = ["Client", "PendingRequest", "Stream", "find_binary", "METHODS", "UNSET", "ChunkCallback",
+           "LibraryChangeCallback"]
 
 log = logging.getLogger("imaginai_client")
 
-ChunkCallback = Callable[[dict[str, Any]], Any]
+ChunkCallback = Callable[[StoryChunk], Any]
 NotificationCallback = Callable[[str, Any], Any]
+LibraryChangeCallback = Callable[[LibraryChange], Any]
+W = TypeVar("W", bound=WireObject)
 
 _UNSET: Any = object()
 _END = object()
-
-
-def find_binary(binary: str | os.PathLike[str] | None = None) -> str:
-    """The daemon executable: ``binary`` if given, else ``$IMAGINAI_BIN``, else ``imaginai`` on PATH."""
-    if binary is not None:
-        return os.fspath(binary)
-    explicit = os.environ.get("IMAGINAI_BIN")
-    if explicit:
-        return explicit
-    found = shutil.which("imaginai")
-    if found:
-        return found
-    raise FileNotFoundError("imaginai not found: pass the binary path, set IMAGINAI_BIN or put imaginai on PATH")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _merge(base: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A draft or change set: ``base`` as given plus keyword fields renamed to camelCase."""
-    merged = dict(base or {})
-    for key, value in fields.items():
-        merged[_camel(key)] = value
-    return merged
-
-
-class _Unset:
-    """The default of keywords whose None is a value to send (JSON null), so "not given" needs its own mark."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: A keyword argument left at UNSET is not sent; None is sent as JSON null.
-UNSET: Any = _Unset()
-
-
-def _given(**fields: Any) -> dict[str, Any]:
-    """Keyword fields that were given (None included, as null), renamed to camelCase."""
-    return {_camel(key): value for key, value in fields.items() if value is not UNSET}
-
-
-def _params(**fields: Any) -> dict[str, Any]:
-    """Params from keyword arguments: camelCase names, optional params left out when None."""
-    return {_camel(key): value for key, value in fields.items() if value is not None}
 
 
 class PendingRequest:
     """A request that was sent: wait for it with :meth:`result`, stop it with :meth:`cancel`."""
 
     def __init__(self, client: "Client", request_id: int, method: str, on_chunk: ChunkCallback | None,
-                 on_done: Callable[[], Any] | None):
+                 on_done: Callable[[], Any] | None, result_type: type[WireObject] | None = None):
         self.id = request_id
         self.method = method
         self._client = client
         self._on_chunk = on_chunk
         self._on_done = on_done
+        self._result_type = result_type
         self._event = threading.Event()
         self._result: Any = None
         self._error: BaseException | None = None
@@ -123,6 +109,9 @@ class PendingRequest:
 
     def result(self, timeout: float | None = None) -> Any:
         """Waits for the response and returns its result, or raises its :class:`ImaginAIError`.
+
+        The result is the method's dataclass when the request was sent by a typed method (or with
+        ``result_type``), else the raw JSON value.
 
         Raises ``TimeoutError`` after ``timeout`` seconds (the request keeps running; cancel it if you
         no longer want it). A ``KeyboardInterrupt`` while waiting cancels the request and propagates.
@@ -153,16 +142,21 @@ class PendingRequest:
         return None
 
     # Called on the reader thread.
-    def _chunk(self, params: dict[str, Any]) -> None:
+    def _chunk(self, chunk: StoryChunk) -> None:
         if self._on_chunk is None or self._callback_error is not None:
             return
         try:
-            self._on_chunk(params)
+            self._on_chunk(chunk)
         except BaseException as error:  # noqa: BLE001 - surfaced through result()
             self._callback_error = error
             self.cancel()
 
     def _finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        if error is None and self._result_type is not None:
+            try:
+                result = self._result_type.from_wire(result)
+            except DecodeError as problem:
+                error = problem
         self._result = result
         self._error = error
         self._event.set()
@@ -181,28 +175,29 @@ class Stream:
         stream = client.stream_act(adventure_id, "do", "open the door")
         for text in stream:          # each story/chunk's text, in seq order
             print(text, end="", flush=True)
-        result = stream.result()     # the StoryResult dict
+        result = stream.result()     # the StoryResult: result.ai_turn.text, result.usage
 
     Iteration ends when the response arrives; if the request failed (cancelled, conflict, …) the
     iteration raises its :class:`ImaginAIError` after yielding every chunk that came before.
-    ``chunks`` holds the raw ``story/chunk`` params (``requestId``, ``adventureId``, ``seq``, ``text``)
-    received so far. :meth:`cancel` sends ``$/cancelRequest``. Used as a context manager, leaving the
+    ``chunks`` holds the :class:`StoryChunk` notifications (``request_id``, ``adventure_id``, ``seq``,
+    ``text``) received so far. :meth:`cancel` sends ``$/cancelRequest``. Used as a context manager, leaving the
     block before the request finished cancels it and waits for its response.
     """
 
     def __init__(self, client: "Client", method: str, params: dict[str, Any]):
         self._client = client
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.chunks: list[dict[str, Any]] = []
-        self.request = client.send(method, params, on_chunk=self._on_chunk, on_done=lambda: self._queue.put(_END))
+        self.chunks: list[StoryChunk] = []
+        self.request = client.send(method, params, on_chunk=self._on_chunk, on_done=lambda: self._queue.put(_END),
+                                   result_type=StoryResult)
 
     @property
     def id(self) -> int:
         return self.request.id
 
-    def _on_chunk(self, params: dict[str, Any]) -> None:
-        self.chunks.append(params)
-        self._queue.put(params)
+    def _on_chunk(self, chunk: StoryChunk) -> None:
+        self.chunks.append(chunk)
+        self._queue.put(chunk)
 
     def __iter__(self) -> Iterator[str]:
         timeout = self._client.timeout
@@ -217,12 +212,12 @@ class Stream:
             if item is _END:
                 self.request.result(0)  # raises the request's error, if any
                 return
-            yield item.get("text", "")
+            yield item.text
 
     @property
     def text(self) -> str:
         """The text streamed so far, concatenated."""
-        return "".join(chunk.get("text", "") for chunk in list(self.chunks))
+        return "".join(chunk.text for chunk in list(self.chunks))
 
     def cancel(self) -> None:
         self.request.cancel()
@@ -230,9 +225,10 @@ class Stream:
     def done(self) -> bool:
         return self.request.done()
 
-    def result(self, timeout: float | None = _UNSET) -> dict[str, Any]:
+    def result(self, timeout: float | None = _UNSET) -> StoryResult:
         """Waits for and returns the StoryResult (raises the request's error)."""
-        return self.request.result(self._client.timeout if timeout is _UNSET else timeout)
+        result: StoryResult = self.request.result(self._client.timeout if timeout is _UNSET else timeout)
+        return result
 
     def __enter__(self) -> "Stream":
         return self
@@ -252,7 +248,7 @@ class Client:
     ::
 
         with Client(db="/tmp/story.sqlite") as client:
-            scenarios = client.scenario_list()["scenarios"]
+            scenarios = client.scenario_list().scenarios
 
     ``binary``: the executable (else ``$IMAGINAI_BIN``, else ``imaginai`` on PATH). ``db``: passed as
     ``--db`` (``":memory:"`` for throwaway sessions); without it the daemon picks its default database.
@@ -294,8 +290,8 @@ class Client:
         self.on_protocol_error = on_protocol_error
         self._stderr_target = stderr
 
-        #: The ``initialize`` result: ``serverInfo``, ``protocolVersion``, ``capabilities``.
-        self.server: dict[str, Any] | None = None
+        #: The ``initialize`` result: ``server_info``, ``protocol_version``, ``capabilities``.
+        self.server: InitializeResult | None = None
         #: The daemon's exit status once it has exited.
         self.returncode: int | None = None
         #: Error responses with a null id (the daemon could not tell which request they answer).
@@ -311,6 +307,7 @@ class Client:
         self._ids = itertools.count(1)
         self._pending: dict[int, PendingRequest] = {}
         self._handlers: dict[str, list[Callable[[Any], Any]]] = {}
+        self._change_callbacks: list[LibraryChangeCallback] = []
         self._lost = False
         self._max_message_bytes: int | None = None
 
@@ -321,6 +318,10 @@ class Client:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is not None:
+            # Leaving on an error (Ctrl-C in a loop over a stream, say): nobody will read the requests
+            # still running, and shutdown would wait for them to finish, a whole turn's generation.
+            self.cancel_pending()
         try:
             self.close()
         except Exception:
@@ -330,12 +331,9 @@ class Client:
 
     @property
     def command(self) -> list[str]:
-        command = [self.binary, "serve"]
-        if self.db is not None:
-            command += ["--db", self.db]
-        return command + self.args
+        return command_line(self.binary, self.db, self.args)
 
-    def start(self) -> dict[str, Any]:
+    def start(self) -> InitializeResult:
         """Spawns the daemon, sends ``initialize`` and ``initialized``; returns the initialize result."""
         if self._process is not None:
             raise RuntimeError("this client has already been started")
@@ -348,6 +346,10 @@ class Client:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if capture else self._stderr_target,
             env=env,
+            # Out of the terminal's process group: Ctrl-C reaches only this program, whose client then
+            # cancels the running request and shuts the daemon down cleanly, keeping the partial turn.
+            # The daemon still exits on its own when this process dies, as its stdin closes.
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read_loop, name="imaginai-reader", daemon=True)
         self._reader.start()
@@ -356,7 +358,7 @@ class Client:
             self._stderr_thread.start()
         try:
             self.server = self.initialize(self.client_info, self.initialization_options)
-            limits = self.server.get("capabilities", {}).get("limits", {})
+            limits = self.server.capabilities.get("limits", {})
             self._max_message_bytes = limits.get("maxMessageBytes")
             self.initialized()
         except BaseException:
@@ -423,7 +425,8 @@ class Client:
 
     def _drain_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
-        stream = self._process.stderr
+        # Popen(stderr=PIPE) without text mode gives a buffered binary reader, which has read1.
+        stream = typing.cast(io.BufferedReader, self._process.stderr)
         while True:
             try:
                 data = stream.read1(65536)
@@ -460,15 +463,16 @@ class Client:
                 raise ConnectionLostError(f"cannot write to the daemon: {error}" + self._exit_note()) from error
 
     def send(self, method: str, params: Mapping[str, Any] | None = None, *, on_chunk: ChunkCallback | None = None,
-             on_done: Callable[[], Any] | None = None) -> PendingRequest:
+             on_done: Callable[[], Any] | None = None, result_type: type[WireObject] | None = None) -> PendingRequest:
         """Sends a request without waiting; returns its :class:`PendingRequest` handle.
 
-        ``on_chunk(params)`` receives the ``story/chunk`` notifications of this request, in order, before
-        the response; ``on_done()`` runs (on the reader thread) once the response has arrived.
+        ``on_chunk(chunk)`` receives the :class:`StoryChunk` notifications of this request, in order,
+        before the response; ``on_done()`` runs (on the reader thread) once the response has arrived.
+        ``result_type`` (a dataclass of :mod:`imaginai_client.models`) decodes the result.
         """
         with self._lock:
             request_id = next(self._ids)
-            pending = PendingRequest(self, request_id, method, on_chunk, on_done)
+            pending = PendingRequest(self, request_id, method, on_chunk, on_done, result_type)
             self._pending[request_id] = pending
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
@@ -483,9 +487,15 @@ class Client:
 
     def request(self, method: str, params: Mapping[str, Any] | None = None, *, on_chunk: ChunkCallback | None = None,
                 timeout: float | None = _UNSET) -> Any:
-        """Sends a request and waits for its result (raises its :class:`ImaginAIError`)."""
+        """Sends a request and waits for its raw JSON result (raises its :class:`ImaginAIError`)."""
         pending = self.send(method, params, on_chunk=on_chunk)
         return pending.result(self.timeout if timeout is _UNSET else timeout)
+
+    def _call(self, method: str, params: Mapping[str, Any] | None, result_type: type[W], *,
+              on_chunk: ChunkCallback | None = None, timeout: float | None = _UNSET) -> W:
+        pending = self.send(method, params, on_chunk=on_chunk, result_type=result_type)
+        result: W = pending.result(self.timeout if timeout is _UNSET else timeout)
+        return result
 
     def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         """Sends a notification (no response)."""
@@ -495,7 +505,8 @@ class Client:
         self._write(message)
 
     def add_notification_handler(self, method: str, handler: Callable[[Any], Any]) -> Callable[[], None]:
-        """Calls ``handler(params)`` for every notification named ``method``; returns a function removing it."""
+        """Calls ``handler(params)`` (the raw JSON params) for every notification named ``method``; returns
+        a function removing it. Handlers run on the reader thread."""
         with self._lock:
             self._handlers.setdefault(method, []).append(handler)
 
@@ -518,7 +529,7 @@ class Client:
 
     def _read_loop(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        stdout = self._process.stdout
+        stdout = typing.cast(io.BufferedReader, self._process.stdout)
         try:
             while True:
                 try:
@@ -599,12 +610,49 @@ class Client:
         else:
             pending._finish(result=message.get("result"))
 
-    def _notification(self, method: str, params: Any) -> None:
-        if method == "story/chunk" and isinstance(params, dict):
+    def on_library_changed(self, callback: LibraryChangeCallback) -> Callable[[], None]:
+        """Calls ``callback(change)`` with a :class:`LibraryChange` for each ``library/changed`` notification.
+
+        The daemon sends one when another process (another editor's daemon, ``imaginai import`` from a
+        shell) changed the shared database, within 200 ms, one per row and in commit order: a large import
+        is hundreds of them, so refresh a view once per burst rather than per change. The callback runs
+        on the reader thread. Returns a function that removes it.
+        """
+        with self._lock:
+            self._change_callbacks.append(callback)
+
+        def remove() -> None:
             with self._lock:
-                pending = self._pending.get(params.get("requestId"))  # type: ignore[arg-type]
-            if pending is not None:
-                pending._chunk(params)
+                if callback in self._change_callbacks:
+                    self._change_callbacks.remove(callback)
+
+        return remove
+
+    def _notification(self, method: str, params: Any) -> None:
+        if method == "story/chunk":
+            try:
+                chunk = StoryChunk.from_wire(params)
+            except DecodeError as error:
+                log.error("ignoring a story/chunk the client cannot read: %s", error)
+            else:
+                with self._lock:
+                    # This client's ids are ints; a chunk naming any other id is not ours.
+                    pending = self._pending.get(chunk.request_id) if isinstance(chunk.request_id, int) else None
+                if pending is not None:
+                    pending._chunk(chunk)
+        elif method == "library/changed":
+            try:
+                change = LibraryChange.from_wire(params)
+            except DecodeError as error:
+                log.error("ignoring a library/changed the client cannot read: %s", error)
+            else:
+                with self._lock:
+                    callbacks = list(self._change_callbacks)
+                for callback in callbacks:
+                    try:
+                        callback(change)
+                    except Exception:  # noqa: BLE001
+                        log.exception("library/changed callback failed")
         with self._lock:
             handlers = list(self._handlers.get(method, ()))
         for handler in handlers:
@@ -620,9 +668,11 @@ class Client:
 
     # MARK: lifecycle methods
 
-    def initialize(self, client_info: Mapping[str, Any] | None = None, initialization_options: Any = None) -> dict[str, Any]:
-        """``initialize`` (sent by :meth:`start`): ``{serverInfo, protocolVersion, capabilities}``."""
-        return self.request("initialize", _params(client_info=client_info, initialization_options=initialization_options))
+    def initialize(self, client_info: Mapping[str, Any] | None = None,
+                   initialization_options: Any = None) -> InitializeResult:
+        """``initialize`` (sent by :meth:`start`): ``server_info``, ``protocol_version``, ``capabilities``."""
+        return self._call("initialize", params(client_info=client_info, initialization_options=initialization_options),
+                          InitializeResult)
 
     def initialized(self) -> None:
         """The ``initialized`` notification (sent by :meth:`start`)."""
@@ -636,6 +686,13 @@ class Client:
         """The ``exit`` notification: the daemon exits (status 0 after shutdown). Prefer :meth:`close`."""
         self.notify("exit")
 
+    def cancel_pending(self) -> None:
+        """Sends ``$/cancelRequest`` for every request still waiting for its response."""
+        with self._lock:
+            running = list(self._pending.values())
+        for request in running:
+            request.cancel()
+
     def cancel_request(self, request_id: int | str) -> None:
         """``$/cancelRequest``: asks the daemon to stop the request with that id."""
         try:
@@ -646,54 +703,58 @@ class Client:
     # MARK: scenarios
 
     def scenario_list(self, query: str | None = None, tag: str | None = None, limit: int | None = None,
-                      offset: int | None = None) -> dict[str, Any]:
-        """``scenario/list``: ``{scenarios: [ScenarioSummary], total}``, most recently updated first."""
-        return self.request("scenario/list", _params(query=query, tag=tag, limit=limit, offset=offset))
+                      offset: int | None = None) -> ScenarioListResult:
+        """``scenario/list``: ``scenarios`` (summaries, most recently updated first) and ``total``."""
+        return self._call("scenario/list", params(query=query, tag=tag, limit=limit, offset=offset),
+                          ScenarioListResult)
 
-    def scenario_get(self, scenario_id: str) -> dict[str, Any]:
+    def scenario_get(self, scenario_id: str) -> Scenario:
         """``scenario/get``: the Scenario with its cards."""
-        return self.request("scenario/get", {"id": scenario_id})
+        return self._call("scenario/get", {"id": scenario_id}, Scenario)
 
-    def scenario_create(self, scenario: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    def scenario_create(self, scenario: Mapping[str, Any] | None = None, **fields: Any) -> Scenario:
         """``scenario/create``: a ScenarioDraft (dict and/or keywords; only ``name`` required) → Scenario."""
-        return self.request("scenario/create", {"scenario": _merge(scenario, fields)})
+        return self._call("scenario/create", {"scenario": merge(scenario, fields)}, Scenario)
 
-    def scenario_update(self, scenario_id: str, changes: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    def scenario_update(self, scenario_id: str, changes: Mapping[str, Any] | None = None, **fields: Any) -> Scenario:
         """``scenario/update``: a ScenarioChanges (dict and/or keywords) → the updated Scenario."""
-        return self.request("scenario/update", {"id": scenario_id, "changes": _merge(changes, fields)})
+        return self._call("scenario/update", {"id": scenario_id, "changes": merge(changes, fields)}, Scenario)
 
-    def scenario_delete(self, scenario_id: str) -> dict[str, Any]:
-        """``scenario/delete`` → ``{deleted: id}``."""
-        return self.request("scenario/delete", {"id": scenario_id})
+    def scenario_delete(self, scenario_id: str) -> DeleteResult:
+        """``scenario/delete`` → ``deleted`` (the id)."""
+        return self._call("scenario/delete", {"id": scenario_id}, DeleteResult)
 
-    def scenario_duplicate(self, scenario_id: str, name: str | None = None) -> dict[str, Any]:
+    def scenario_duplicate(self, scenario_id: str, name: str | None = None) -> Scenario:
         """``scenario/duplicate`` → the new Scenario."""
-        return self.request("scenario/duplicate", _params(id=scenario_id, name=name))
+        return self._call("scenario/duplicate", params(id=scenario_id, name=name), Scenario)
 
-    def scenario_export(self, scenario_id: str, format: str | None = None) -> dict[str, Any]:
-        """``scenario/export`` (``imaginai`` default, or ``seed``) → ``{format, data}``."""
-        return self.request("scenario/export", _params(id=scenario_id, format=format))
+    def scenario_export(self, scenario_id: str, format: str | None = None) -> ExportResult:
+        """``scenario/export`` (``imaginai`` default, or ``seed``) → ``format`` and ``data`` (the file's JSON)."""
+        return self._call("scenario/export", params(id=scenario_id, format=format), ExportResult)
 
-    def scenario_import(self, data: Any, format: str | None = None, file_name: str | None = None) -> dict[str, Any]:
+    def scenario_import(self, data: Any, format: str | None = None,
+                        file_name: str | None = None) -> ScenarioImportResult:
         """``scenario/import``: a file's content (parsed JSON, or its text as a str) → the new Scenario.
 
         ``file_name`` (the file's name or path) names the scenario when the file has no title of its own.
         A file of several scenarios (an AI Dungeon scenario export) imports them all: the result is the
-        first, and its ``scenarios`` lists every one in file order. ``skipped`` (``[{index, reason}]``)
-        lists the file's entries that did not become cards, ``warnings`` (``[{index, message}]``) the
-        settings that could not be kept as written.
+        first, and its ``scenarios`` lists every one in file order. ``skipped`` lists the file's entries
+        that did not become cards, ``warnings`` the settings that could not be kept as written.
         """
-        return self.request("scenario/import", _params(data=data, format=format, file_name=file_name))
+        return self._call("scenario/import", params(data=data, format=format, file_name=file_name),
+                          ScenarioImportResult)
 
     # MARK: cards
 
-    def card_create(self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
-                    adventure_id: str | None = None, name: Any = UNSET, type: Any = UNSET, keys: Any = UNSET,
-                    description: Any = UNSET, secondary_keys: Any = UNSET, selective_logic: Any = UNSET,
-                    constant: Any = UNSET, enabled: Any = UNSET, order: Any = UNSET, probability: Any = UNSET,
-                    scan_depth: Any = UNSET, exclude_recursion: Any = UNSET, prevent_recursion: Any = UNSET,
-                    sticky: Any = UNSET, cooldown: Any = UNSET, delay: Any = UNSET, group: Any = UNSET,
-                    position: Any = UNSET, depth: Any = UNSET, notes: Any = UNSET, **fields: Any) -> dict[str, Any]:
+    def card_create(
+        self, card: Mapping[str, Any] | None = None, *, scenario_id: str | None = None,
+        adventure_id: str | None = None, name: str = UNSET, type: str = UNSET, keys: list[str] = UNSET,
+        description: str = UNSET, secondary_keys: list[str] = UNSET, selective_logic: str = UNSET,
+        constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET, probability: int = UNSET,
+        scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET, prevent_recursion: bool = UNSET,
+        sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET, group: str | None = UNSET,
+        position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any,
+    ) -> Card:
         """``card/create`` on a scenario or an adventure (exactly one id): a CardDraft → Card.
 
         The draft is ``card`` (a dict with the protocol's keys) plus these keywords; a field left out takes
@@ -713,22 +774,23 @@ class Client:
         - ``position`` (``"beforeHistory"`` default, ``"afterHistory"``, ``"atDepth"``) with ``depth``
           (int, default 4: turns from the end for ``atDepth``); ``notes`` (str, never sent to the model).
         """
-        draft = _merge(card, fields)
-        draft.update(_given(name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
-                            selective_logic=selective_logic, constant=constant, enabled=enabled, order=order,
-                            probability=probability, scan_depth=scan_depth, exclude_recursion=exclude_recursion,
-                            prevent_recursion=prevent_recursion, sticky=sticky, cooldown=cooldown, delay=delay,
-                            group=group, position=position, depth=depth, notes=notes))
-        return self.request("card/create", {**_params(scenario_id=scenario_id, adventure_id=adventure_id),
-                                            "card": draft})
+        draft = card_fields(card, fields, dict(
+            name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
+            selective_logic=selective_logic, constant=constant, enabled=enabled, order=order,
+            probability=probability, scan_depth=scan_depth, exclude_recursion=exclude_recursion,
+            prevent_recursion=prevent_recursion, sticky=sticky, cooldown=cooldown, delay=delay, group=group,
+            position=position, depth=depth, notes=notes))
+        return self._call("card/create", {**params(scenario_id=scenario_id, adventure_id=adventure_id), "card": draft},
+                          Card)
 
-    def card_update(self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: Any = UNSET,
-                    type: Any = UNSET, keys: Any = UNSET, description: Any = UNSET, secondary_keys: Any = UNSET,
-                    selective_logic: Any = UNSET, constant: Any = UNSET, enabled: Any = UNSET, order: Any = UNSET,
-                    probability: Any = UNSET, scan_depth: Any = UNSET, exclude_recursion: Any = UNSET,
-                    prevent_recursion: Any = UNSET, sticky: Any = UNSET, cooldown: Any = UNSET, delay: Any = UNSET,
-                    group: Any = UNSET, position: Any = UNSET, depth: Any = UNSET, notes: Any = UNSET,
-                    **fields: Any) -> dict[str, Any]:
+    def card_update(
+        self, card_id: str, changes: Mapping[str, Any] | None = None, *, name: str = UNSET, type: str = UNSET,
+        keys: list[str] = UNSET, description: str = UNSET, secondary_keys: list[str] = UNSET,
+        selective_logic: str = UNSET, constant: bool = UNSET, enabled: bool = UNSET, order: int = UNSET,
+        probability: int = UNSET, scan_depth: int | None = UNSET, exclude_recursion: bool = UNSET,
+        prevent_recursion: bool = UNSET, sticky: int = UNSET, cooldown: int = UNSET, delay: int = UNSET,
+        group: str | None = UNSET, position: str = UNSET, depth: int = UNSET, notes: str = UNSET, **fields: Any,
+    ) -> Card:
         """``card/update``: CardChanges → the updated Card.
 
         Only the fields given change (``changes`` as a dict with the protocol's keys, and/or the keywords
@@ -736,146 +798,155 @@ class Client:
         setting and ``group=None`` takes the card out of its group (both are sent as JSON null); the other
         fields reject None (the daemon answers :class:`InvalidParamsError` naming the field).
         """
-        merged = _merge(changes, fields)
-        merged.update(_given(name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
-                             selective_logic=selective_logic, constant=constant, enabled=enabled, order=order,
-                             probability=probability, scan_depth=scan_depth, exclude_recursion=exclude_recursion,
-                             prevent_recursion=prevent_recursion, sticky=sticky, cooldown=cooldown, delay=delay,
-                             group=group, position=position, depth=depth, notes=notes))
-        return self.request("card/update", {"id": card_id, "changes": merged})
+        merged = card_fields(changes, fields, dict(
+            name=name, type=type, keys=keys, description=description, secondary_keys=secondary_keys,
+            selective_logic=selective_logic, constant=constant, enabled=enabled, order=order,
+            probability=probability, scan_depth=scan_depth, exclude_recursion=exclude_recursion,
+            prevent_recursion=prevent_recursion, sticky=sticky, cooldown=cooldown, delay=delay, group=group,
+            position=position, depth=depth, notes=notes))
+        return self._call("card/update", {"id": card_id, "changes": merged}, Card)
 
-    def card_delete(self, card_id: str) -> dict[str, Any]:
-        """``card/delete`` → ``{deleted: id}``."""
-        return self.request("card/delete", {"id": card_id})
+    def card_delete(self, card_id: str) -> DeleteResult:
+        """``card/delete`` → ``deleted`` (the id)."""
+        return self._call("card/delete", {"id": card_id}, DeleteResult)
 
-    def card_duplicate(self, card_id: str) -> dict[str, Any]:
+    def card_duplicate(self, card_id: str) -> Card:
         """``card/duplicate`` → the new Card."""
-        return self.request("card/duplicate", {"id": card_id})
+        return self._call("card/duplicate", {"id": card_id}, Card)
 
-    def cards_export(self, format: str, *, scenario_id: str | None = None, adventure_id: str | None = None) -> dict[str, Any]:
-        """``cards/export`` (``imaginai``, ``aidungeon`` or ``sillytavern``) → ``{format, data}``."""
-        return self.request("cards/export", _params(scenario_id=scenario_id, adventure_id=adventure_id, format=format))
+    def cards_export(self, format: str, *, scenario_id: str | None = None,
+                     adventure_id: str | None = None) -> ExportResult:
+        """``cards/export`` (``imaginai``, ``aidungeon`` or ``sillytavern``) → ``format`` and ``data``."""
+        return self._call("cards/export", params(scenario_id=scenario_id, adventure_id=adventure_id, format=format),
+                          ExportResult)
 
     def cards_import(self, data: Any, *, scenario_id: str | None = None, adventure_id: str | None = None,
-                     format: str | None = None, mode: str | None = None) -> dict[str, Any]:
-        """``cards/import`` (mode ``append`` or ``replace``) → ``{cards, imported, skipped, warnings, format}``."""
-        return self.request("cards/import", _params(scenario_id=scenario_id, adventure_id=adventure_id, data=data,
-                                                    format=format, mode=mode))
+                     format: str | None = None, mode: str | None = None) -> CardsImportResult:
+        """``cards/import`` (mode ``append`` or ``replace``) → ``cards``, ``imported``, ``skipped``, ``warnings``,
+        ``format``."""
+        return self._call("cards/import", params(scenario_id=scenario_id, adventure_id=adventure_id, data=data,
+                                                 format=format, mode=mode), CardsImportResult)
 
     # MARK: adventures
 
-    def adventure_start(self, scenario_id: str, name: str | None = None) -> dict[str, Any]:
+    def adventure_start(self, scenario_id: str, name: str | None = None) -> Adventure:
         """``adventure/start``: copies the scenario into a new Adventure with the opening scene as turn 0."""
-        return self.request("adventure/start", _params(scenario_id=scenario_id, name=name))
+        return self._call("adventure/start", params(scenario_id=scenario_id, name=name), Adventure)
 
-    def adventure_list(self, limit: int | None = None, offset: int | None = None) -> dict[str, Any]:
-        """``adventure/list`` → ``{adventures: [AdventureSummary], total}``."""
-        return self.request("adventure/list", _params(limit=limit, offset=offset))
+    def adventure_list(self, limit: int | None = None, offset: int | None = None) -> AdventureListResult:
+        """``adventure/list`` → ``adventures`` (summaries) and ``total``."""
+        return self._call("adventure/list", params(limit=limit, offset=offset), AdventureListResult)
 
-    def adventure_get(self, adventure_id: str) -> dict[str, Any]:
+    def adventure_get(self, adventure_id: str) -> Adventure:
         """``adventure/get`` → Adventure."""
-        return self.request("adventure/get", {"id": adventure_id})
+        return self._call("adventure/get", {"id": adventure_id}, Adventure)
 
-    def adventure_update(self, adventure_id: str, changes: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    def adventure_update(self, adventure_id: str, changes: Mapping[str, Any] | None = None, **fields: Any) -> Adventure:
         """``adventure/update``: AdventureChanges → the updated Adventure.
 
         ``summary="…"`` sets the story-so-far summary sent before the history; every change is a new
         version (see ``adventure_summary_versions``), so setting an earlier version's text takes it back.
         """
-        return self.request("adventure/update", {"id": adventure_id, "changes": _merge(changes, fields)})
+        return self._call("adventure/update", {"id": adventure_id, "changes": merge(changes, fields)}, Adventure)
 
-    def adventure_duplicate(self, adventure_id: str, name: str | None = None, up_to_turn: str | None = None) -> dict[str, Any]:
+    def adventure_duplicate(self, adventure_id: str, name: str | None = None,
+                            up_to_turn: str | None = None) -> Adventure:
         """``adventure/duplicate`` (optionally only up to a turn id) → the new Adventure."""
-        return self.request("adventure/duplicate", _params(id=adventure_id, name=name, up_to_turn=up_to_turn))
+        return self._call("adventure/duplicate", params(id=adventure_id, name=name, up_to_turn=up_to_turn), Adventure)
 
-    def adventure_delete(self, adventure_id: str) -> dict[str, Any]:
-        """``adventure/delete`` → ``{deleted: id}``."""
-        return self.request("adventure/delete", {"id": adventure_id})
+    def adventure_delete(self, adventure_id: str) -> DeleteResult:
+        """``adventure/delete`` → ``deleted`` (the id)."""
+        return self._call("adventure/delete", {"id": adventure_id}, DeleteResult)
 
-    def adventure_restart(self, adventure_id: str) -> dict[str, Any]:
+    def adventure_restart(self, adventure_id: str) -> Adventure:
         """``adventure/restart``: puts the opening scene back into an adventure with no turns."""
-        return self.request("adventure/restart", {"id": adventure_id})
+        return self._call("adventure/restart", {"id": adventure_id}, Adventure)
 
-    def adventure_summary_versions(self, adventure_id: str) -> dict[str, Any]:
-        """``adventure/summaryVersions`` → ``{versions: [{version, text, createdAt, source, current}]}``,
-        oldest first; ``source`` is ``"user"`` or ``"auto"`` (an autoSummary rewrite)."""
-        return self.request("adventure/summaryVersions", {"adventureId": adventure_id})
+    def adventure_summary_versions(self, adventure_id: str) -> SummaryVersionsResult:
+        """``adventure/summaryVersions`` → ``versions`` (``version``, ``text``, ``created_at``, ``source``,
+        ``current``), oldest first; ``source`` is ``"user"`` or ``"auto"`` (an autoSummary rewrite)."""
+        return self._call("adventure/summaryVersions", {"adventureId": adventure_id}, SummaryVersionsResult)
 
     # MARK: turns
 
-    def turn_list(self, adventure_id: str, limit: int | None = None, before_index: int | None = None) -> dict[str, Any]:
-        """``turn/list`` → ``{turns: [Turn], turnCount}``, oldest first within the page."""
-        return self.request("turn/list", _params(adventure_id=adventure_id, limit=limit, before_index=before_index))
+    def turn_list(self, adventure_id: str, limit: int | None = None, before_index: int | None = None) -> TurnListResult:
+        """``turn/list`` → ``turns`` (oldest first within the page) and ``turn_count``."""
+        return self._call("turn/list", params(adventure_id=adventure_id, limit=limit, before_index=before_index),
+                          TurnListResult)
 
-    def turn_edit(self, turn_id: str, text: str) -> dict[str, Any]:
+    def turn_edit(self, turn_id: str, text: str) -> Turn:
         """``turn/edit`` → the updated Turn."""
-        return self.request("turn/edit", {"id": turn_id, "text": text})
+        return self._call("turn/edit", {"id": turn_id, "text": text}, Turn)
 
-    def turn_delete(self, turn_id: str) -> dict[str, Any]:
-        """``turn/delete`` → ``{deleted: id}``."""
-        return self.request("turn/delete", {"id": turn_id})
+    def turn_delete(self, turn_id: str) -> DeleteResult:
+        """``turn/delete`` → ``deleted`` (the id)."""
+        return self._call("turn/delete", {"id": turn_id}, DeleteResult)
 
-    def turn_versions(self, turn_id: str) -> dict[str, Any]:
-        """``turn/versions`` → ``{versions: [{version, text, createdAt, current}]}`` of a retried ai turn."""
-        return self.request("turn/versions", {"id": turn_id})
+    def turn_versions(self, turn_id: str) -> TurnVersionsResult:
+        """``turn/versions`` → ``versions`` (``version``, ``text``, ``created_at``, ``current``) of a retried
+        ai turn."""
+        return self._call("turn/versions", {"id": turn_id}, TurnVersionsResult)
 
-    def turn_use_version(self, turn_id: str, version: int) -> dict[str, Any]:
+    def turn_use_version(self, turn_id: str, version: int) -> Turn:
         """``turn/useVersion``: makes an earlier version current → the updated Turn."""
-        return self.request("turn/useVersion", {"id": turn_id, "version": version})
+        return self._call("turn/useVersion", {"id": turn_id, "version": version}, Turn)
 
     # MARK: settings
 
-    def settings_get(self) -> dict[str, Any]:
+    def settings_get(self) -> Settings:
         """``settings/get`` → Settings."""
-        return self.request("settings/get")
+        return self._call("settings/get", None, Settings)
 
-    def settings_update(self, changes: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    def settings_update(self, changes: Mapping[str, Any] | None = None, **fields: Any) -> Settings:
         """``settings/update``: SettingsChanges (e.g. ``max_output_tokens=300``) → the whole Settings.
 
         Among them ``scan_depth`` (0–100 recent turns searched for card keys) and ``recursion_depth``
         (0–10, default 2: how many rounds the text of included cards is searched for other cards' keys;
         0 turns recursion off).
         """
-        return self.request("settings/update", {"changes": _merge(changes, fields)})
+        return self._call("settings/update", {"changes": merge(changes, fields)}, Settings)
 
     # MARK: story
 
     def story_act(self, adventure_id: str, action: str, text: str, on_chunk: ChunkCallback | None = None, *,
-                  timeout: float | None = _UNSET) -> dict[str, Any]:
+                  timeout: float | None = _UNSET) -> StoryResult:
         """``story/act`` (action ``do``, ``say`` or ``story``): stores the player's turn and generates the next.
 
-        ``on_chunk(params)`` receives each ``story/chunk`` (``{requestId, adventureId, seq, text}``) as it
-        arrives. Returns the StoryResult ``{playerTurn, aiTurn, usage, finishReason, trimmed}``.
-        For cancellation use :meth:`stream_act` or :meth:`send` and the handle's ``cancel()``.
+        ``on_chunk(chunk)`` receives each :class:`StoryChunk` (``request_id``, ``adventure_id``, ``seq``,
+        ``text``) as it arrives. Returns the StoryResult (``player_turn``, ``ai_turn``, ``usage``,
+        ``finish_reason``, ``trimmed``). For cancellation use :meth:`stream_act`, or :meth:`send` and the
+        handle's ``cancel()``.
         """
-        return self.request("story/act", {"adventureId": adventure_id, "action": action, "text": text},
-                            on_chunk=on_chunk, timeout=timeout)
+        return self._call("story/act", {"adventureId": adventure_id, "action": action, "text": text}, StoryResult,
+                          on_chunk=on_chunk, timeout=timeout)
 
     def story_continue(self, adventure_id: str, on_chunk: ChunkCallback | None = None, *,
-                       timeout: float | None = _UNSET) -> dict[str, Any]:
+                       timeout: float | None = _UNSET) -> StoryResult:
         """``story/continue``: generates another ai turn without a player action → StoryResult."""
-        return self.request("story/continue", {"adventureId": adventure_id}, on_chunk=on_chunk, timeout=timeout)
+        return self._call("story/continue", {"adventureId": adventure_id}, StoryResult, on_chunk=on_chunk,
+                          timeout=timeout)
 
     def story_retry(self, adventure_id: str, on_chunk: ChunkCallback | None = None, *,
-                    timeout: float | None = _UNSET) -> dict[str, Any]:
+                    timeout: float | None = _UNSET) -> StoryResult:
         """``story/retry``: regenerates the last ai turn as a new version → StoryResult."""
-        return self.request("story/retry", {"adventureId": adventure_id}, on_chunk=on_chunk, timeout=timeout)
+        return self._call("story/retry", {"adventureId": adventure_id}, StoryResult, on_chunk=on_chunk,
+                          timeout=timeout)
 
-    def story_undo(self, adventure_id: str) -> dict[str, Any]:
-        """``story/undo`` → ``{removed: [Turn], turnCount}``."""
-        return self.request("story/undo", {"adventureId": adventure_id})
+    def story_undo(self, adventure_id: str) -> UndoResult:
+        """``story/undo`` → ``removed`` (the turns) and ``turn_count``."""
+        return self._call("story/undo", {"adventureId": adventure_id}, UndoResult)
 
-    def story_redo(self, adventure_id: str) -> dict[str, Any]:
-        """``story/redo`` → ``{restored: [Turn], turnCount}``."""
-        return self.request("story/redo", {"adventureId": adventure_id})
+    def story_redo(self, adventure_id: str) -> RedoResult:
+        """``story/redo`` → ``restored`` (the turns) and ``turn_count``."""
+        return self._call("story/redo", {"adventureId": adventure_id}, RedoResult)
 
-    def story_preview(self, adventure_id: str, action: str | None = None, text: str | None = None) -> dict[str, Any]:
+    def story_preview(self, adventure_id: str, action: str | None = None, text: str | None = None) -> PreviewResult:
         """``story/preview``: the prompt the next act (or, without action, continue) would send.
 
-        Returns ``{model, sections, firedCards, includedTurns, droppedTurns, olderTurnsOmitted,
-        totalTokens, budgetTokens}``.
+        Returns ``model``, ``sections``, ``fired_cards``, ``included_turns``, ``dropped_turns``,
+        ``older_turns_omitted``, ``recalled_turns``, ``total_tokens`` and ``budget_tokens``.
         """
-        return self.request("story/preview", _params(adventure_id=adventure_id, action=action, text=text))
+        return self._call("story/preview", params(adventure_id=adventure_id, action=action, text=text), PreviewResult)
 
     def stream_act(self, adventure_id: str, action: str, text: str) -> Stream:
         """``story/act`` as a :class:`Stream`: iterate for the text, then ``.result()``; ``.cancel()`` stops it."""
@@ -891,29 +962,11 @@ class Client:
 
     # MARK: usage and models
 
-    def usage_get(self, adventure_id: str) -> dict[str, Any]:
-        """``usage/get`` → ``{totals: {promptTokens, outputTokens, thinkingTokens, turns}, turns: [...]}``."""
-        return self.request("usage/get", {"adventureId": adventure_id})
+    def usage_get(self, adventure_id: str) -> UsageResult:
+        """``usage/get`` → ``totals`` (prompt, output and thinking tokens, turns) and per-turn ``turns``."""
+        return self._call("usage/get", {"adventureId": adventure_id}, UsageResult)
 
-    def models_list(self) -> dict[str, Any]:
-        """``models/list`` → ``{models: [{id, name, contextTokens, maxOutputTokens, supportsThinking, available, reason?, local}]}``."""
-        return self.request("models/list")
-
-
-#: Protocol method name → Client method name (one per request method the daemon answers).
-METHODS: dict[str, str] = {
-    name: name.replace("/", "_").replace("$", "").replace("useVersion", "use_version").replace("cancelRequest", "cancel_request")
-    .replace("summaryVersions", "summary_versions")
-    for name in [
-        "initialize", "shutdown",
-        "scenario/list", "scenario/get", "scenario/create", "scenario/update", "scenario/delete",
-        "scenario/duplicate", "scenario/export", "scenario/import",
-        "card/create", "card/update", "card/delete", "card/duplicate", "cards/export", "cards/import",
-        "adventure/start", "adventure/list", "adventure/get", "adventure/update", "adventure/duplicate",
-        "adventure/delete", "adventure/restart", "adventure/summaryVersions",
-        "turn/list", "turn/edit", "turn/delete", "turn/versions", "turn/useVersion",
-        "settings/get", "settings/update",
-        "story/act", "story/continue", "story/retry", "story/undo", "story/redo", "story/preview",
-        "usage/get", "models/list",
-    ]
-}
+    def models_list(self) -> ModelsListResult:
+        """``models/list`` → ``models``: ``id``, ``name``, ``context_tokens``, ``available`` (``reason`` when
+        not), …"""
+        return self._call("models/list", None, ModelsListResult)

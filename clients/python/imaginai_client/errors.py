@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .models import Turn
+
 __all__ = [
     "PARSE_ERROR", "INVALID_REQUEST", "METHOD_NOT_FOUND", "INVALID_PARAMS", "INTERNAL_ERROR",
     "SERVER_NOT_INITIALIZED", "REQUEST_CANCELLED", "NOT_FOUND", "CONFLICT", "PROVIDER_FAILURE", "TOO_LARGE",
@@ -35,7 +37,7 @@ class ImaginAIError(Exception):
 
     code: int | None
 
-    def __init__(self, code: int, message: str, data: Any = None):
+    def __init__(self, code: int | None, message: str, data: Any = None):
         super().__init__(message if code is None else f"{message} ({code})")
         self.code = code
         self.message = message
@@ -43,6 +45,14 @@ class ImaginAIError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, data={self.data!r})"
+
+    def _data_str(self, key: str) -> str | None:
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        return value if isinstance(value, str) else None
+
+    def _data_int(self, key: str) -> int | None:
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @staticmethod
     def from_error(error: dict[str, Any]) -> "ImaginAIError":
@@ -70,7 +80,7 @@ class InvalidParamsError(ImaginAIError):
 
     @property
     def field(self) -> str | None:
-        return self.data.get("field") if isinstance(self.data, dict) else None
+        return self._data_str("field")
 
 
 class InternalError(ImaginAIError):
@@ -85,16 +95,20 @@ class RequestCancelledError(ImaginAIError):
     """-32800: the request was cancelled while running.
 
     For story generation ``data`` may carry the turns that were stored anyway: ``ai_turn`` (the partial
-    text, when any was produced) and ``player_turn`` (for story/act).
+    text, when any was produced) and ``player_turn`` (for story/act), as :class:`~imaginai_client.models.Turn`.
     """
 
-    @property
-    def ai_turn(self) -> dict[str, Any] | None:
-        return self.data.get("aiTurn") if isinstance(self.data, dict) else None
+    def _turn(self, key: str) -> Turn | None:
+        raw = self.data.get(key) if isinstance(self.data, dict) else None
+        return None if raw is None else Turn.from_wire(raw)
 
     @property
-    def player_turn(self) -> dict[str, Any] | None:
-        return self.data.get("playerTurn") if isinstance(self.data, dict) else None
+    def ai_turn(self) -> Turn | None:
+        return self._turn("aiTurn")
+
+    @property
+    def player_turn(self) -> Turn | None:
+        return self._turn("playerTurn")
 
 
 class NotFoundError(ImaginAIError):
@@ -102,11 +116,11 @@ class NotFoundError(ImaginAIError):
 
     @property
     def kind(self) -> str | None:
-        return self.data.get("kind") if isinstance(self.data, dict) else None
+        return self._data_str("kind")
 
     @property
     def missing_id(self) -> str | None:
-        return self.data.get("id") if isinstance(self.data, dict) else None
+        return self._data_str("id")
 
 
 class ConflictError(ImaginAIError):
@@ -117,7 +131,7 @@ class ConflictError(ImaginAIError):
 
     @property
     def adventure_id(self) -> str | None:
-        return self.data.get("adventureId") if isinstance(self.data, dict) else None
+        return self._data_str("adventureId")
 
 
 class ProviderFailureError(ImaginAIError):
@@ -127,24 +141,21 @@ class ProviderFailureError(ImaginAIError):
     model or its provider is not available.
     """
 
-    def _get(self, key: str) -> Any:
-        return self.data.get(key) if isinstance(self.data, dict) else None
-
     @property
     def provider(self) -> str | None:
-        return self._get("provider")
+        return self._data_str("provider")
 
     @property
     def kind(self) -> str | None:
-        return self._get("kind")
+        return self._data_str("kind")
 
     @property
     def status(self) -> int | None:
-        return self._get("status")
+        return self._data_int("status")
 
     @property
     def retry_after_ms(self) -> int | None:
-        return self._get("retryAfterMs")
+        return self._data_int("retryAfterMs")
 
 
 class TooLargeError(ImaginAIError):
@@ -159,7 +170,7 @@ class ConnectionLostError(ImaginAIError):
     """
 
     def __init__(self, message: str, data: Any = None):
-        super().__init__(None, message, data)  # type: ignore[arg-type]
+        super().__init__(None, message, data)
 
 
 _BY_CODE: dict[int, type[ImaginAIError]] = {

@@ -7,10 +7,12 @@ whitespace around values, like the daemon does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, BinaryIO
 
-__all__ = ["FramingError", "MAX_HEADER_BYTES", "encode_body", "encode_message", "write_message", "read_message"]
+__all__ = ["FramingError", "MAX_HEADER_BYTES", "encode_body", "encode_message", "write_message", "read_message",
+           "read_message_async"]
 
 #: The header block (up to and including the blank line) may be at most this long.
 MAX_HEADER_BYTES = 8 * 1024
@@ -51,15 +53,59 @@ def _read_headers(stream: BinaryIO) -> dict[str, str] | None:
         total += len(line)
         if total > MAX_HEADER_BYTES:
             raise FramingError("header block longer than 8 KiB")
-        if not line.endswith(b"\n"):
-            raise FramingError("header line without a line break")
-        text = line.rstrip(b"\r\n").decode("ascii", errors="replace")
-        if text == "":
+        if not _header(line, headers):
             return headers
-        name, sep, value = text.partition(":")
-        if not sep:
-            raise FramingError(f"header line without a colon: {text!r}")
-        headers[name.strip().lower()] = value.strip()
+
+
+def _header(line: bytes, headers: dict[str, str]) -> bool:
+    """Adds one header line to ``headers``; False for the blank line that ends the block."""
+    if not line.endswith(b"\n"):
+        raise FramingError("header line without a line break")
+    text = line.rstrip(b"\r\n").decode("ascii", errors="replace")
+    if text == "":
+        return False
+    name, sep, value = text.partition(":")
+    if not sep:
+        raise FramingError(f"header line without a colon: {text!r}")
+    headers[name.strip().lower()] = value.strip()
+    return True
+
+
+def _content_length(headers: dict[str, str]) -> int:
+    raw_length = headers.get("content-length")
+    if raw_length is None:
+        raise FramingError("header block without Content-Length")
+    if not raw_length.isdigit():
+        raise FramingError(f"Content-Length is not a byte count: {raw_length!r}")
+    return int(raw_length)
+
+
+async def read_message_async(stream: asyncio.StreamReader) -> Any | None:
+    """:func:`read_message` for an asyncio stream: the decoded JSON body, or ``None`` at a clean end."""
+    headers: dict[str, str] = {}
+    total = 0
+    first = True
+    while True:
+        try:
+            line = await stream.readuntil(b"\n")
+        except asyncio.IncompleteReadError as error:
+            if first and not error.partial:
+                return None  # clean end of stream between messages
+            raise FramingError("end of stream inside a header block") from None
+        except asyncio.LimitOverrunError:
+            raise FramingError("header line longer than the stream's limit") from None
+        first = False
+        total += len(line)
+        if total > MAX_HEADER_BYTES:
+            raise FramingError("header block longer than 8 KiB")
+        if not _header(line, headers):
+            break
+    length = _content_length(headers)
+    try:
+        body = await stream.readexactly(length)
+    except asyncio.IncompleteReadError as error:
+        raise FramingError(f"end of stream after {len(error.partial)} of {length} body bytes") from None
+    return json.loads(body.decode("utf-8"))
 
 
 def read_message(stream: BinaryIO) -> Any | None:
@@ -71,12 +117,7 @@ def read_message(stream: BinaryIO) -> Any | None:
     headers = _read_headers(stream)
     if headers is None:
         return None
-    raw_length = headers.get("content-length")
-    if raw_length is None:
-        raise FramingError("header block without Content-Length")
-    if not raw_length.isdigit():
-        raise FramingError(f"Content-Length is not a byte count: {raw_length!r}")
-    length = int(raw_length)
+    length = _content_length(headers)
     chunks = []
     remaining = length
     while remaining > 0:

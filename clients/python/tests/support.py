@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 import unittest
@@ -19,6 +21,7 @@ REPO_ROOT = PACKAGE_ROOT.parent.parent
 if str(PACKAGE_ROOT) not in sys.path:
     sys.path.insert(0, str(PACKAGE_ROOT))
 
+import imaginai_client  # noqa: E402
 from imaginai_client import Client  # noqa: E402
 
 BINARY = Path(os.environ.get("IMAGINAI_BIN") or REPO_ROOT / ".build" / "debug" / "imaginai")
@@ -74,4 +77,67 @@ class DaemonTestCase(unittest.TestCase):
         )
 
     def start_adventure(self) -> dict:
-        return self.client.adventure_start(self.make_scenario()["id"])
+        return self.client.adventure_start(self.make_scenario().id)
+
+
+# MARK: what the run drove
+#
+# Every protocol method written to a daemon and every public method of the client's classes called
+# during the run are recorded here; run.py checks after the suite that they cover Protocol/openrpc.json
+# and the package's whole surface, so a method that becomes unreachable fails the run.
+
+#: Protocol methods (requests and notifications) the clients wrote to a daemon.
+SENT: set[str] = set()
+#: Public methods called, as "Class.method".
+CALLED: set[str] = set()
+#: The classes whose public methods must all be driven.
+SURFACE = [imaginai_client.Client, imaginai_client.AsyncClient, imaginai_client.PendingRequest,
+           imaginai_client.Stream, imaginai_client.AsyncStream, imaginai_client.LibraryChanges,
+           imaginai_client.WireObject]
+
+
+def public_methods(cls: type) -> list[str]:
+    return sorted(name for name, member in vars(cls).items()
+                  if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, classmethod)))
+
+
+def _record_calls(cls: type) -> None:
+    for name in public_methods(cls):
+        original = vars(cls)[name]
+        label = f"{cls.__name__}.{name}"
+        if isinstance(original, classmethod):
+            function = original.__func__
+
+            @functools.wraps(function)
+            def recorded_class(owner, *args, __function=function, __label=label, **kwargs):
+                CALLED.add(__label)
+                return __function(owner, *args, **kwargs)
+
+            setattr(cls, name, classmethod(recorded_class))
+            continue
+
+        @functools.wraps(original)
+        def recorded(*args, __original=original, __label=label, **kwargs):
+            CALLED.add(__label)
+            return __original(*args, **kwargs)
+
+        setattr(cls, name, recorded)
+
+
+def _record_writes(cls: type, writer: str) -> None:
+    original = getattr(cls, writer)
+
+    @functools.wraps(original)
+    def recorded(self, message, *args, **kwargs):
+        result = original(self, message, *args, **kwargs)
+        if "method" in message:
+            SENT.add(message["method"])  # after the write: a refused message was not sent
+        return result
+
+    setattr(cls, writer, recorded)
+
+
+for _cls in SURFACE:
+    _record_calls(_cls)
+_record_writes(imaginai_client.Client, "_write")
+_record_writes(imaginai_client.AsyncClient, "_write_nowait")

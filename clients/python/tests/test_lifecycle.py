@@ -31,9 +31,9 @@ from imaginai_client import (
 class LifecycleTests(unittest.TestCase):
     def test_context_manager_initializes_and_exits_with_status_zero(self):
         with support.new_client() as client:
-            self.assertEqual(client.server["serverInfo"]["name"], "imaginai")
-            self.assertEqual(client.server["protocolVersion"], "1.0")
-            self.assertIn("story/chunk", client.server["capabilities"]["notifications"])
+            self.assertEqual(client.server.server_info.name, "imaginai")
+            self.assertEqual(client.server.protocol_version, "1.0")
+            self.assertIn("story/chunk", client.server.capabilities["notifications"])
             pid = client.pid
             self.assertIsNone(client.returncode)
         self.assertEqual(client.returncode, 0)
@@ -43,7 +43,7 @@ class LifecycleTests(unittest.TestCase):
 
     def test_every_method_the_daemon_answers_has_a_client_method(self):
         with support.new_client() as client:
-            for method in client.server["capabilities"]["methods"]:
+            for method in client.server.capabilities["methods"]:
                 with self.subTest(method=method):
                     self.assertIn(method, METHODS)
                     self.assertTrue(callable(getattr(client, METHODS[method], None)), METHODS[method])
@@ -64,15 +64,15 @@ class LifecycleTests(unittest.TestCase):
                     os.environ["IMAGINAI_BIN"] = saved
             self.assertEqual(client.returncode, 0)
             with support.new_client(db) as client:
-                self.assertEqual(client.scenario_get(created["id"])["name"], "Kept")
+                self.assertEqual(client.scenario_get(created.id).name, "Kept")
 
     def test_concurrent_requests_from_many_threads_are_matched_by_id(self):
         with support.new_client() as client:
-            created = [client.scenario_create(name=f"S{i}")["id"] for i in range(8)]
+            created = [client.scenario_create(name=f"S{i}").id for i in range(8)]
             results: dict[str, str] = {}
 
             def fetch(scenario_id):
-                results[scenario_id] = client.scenario_get(scenario_id)["name"]
+                results[scenario_id] = client.scenario_get(scenario_id).name
 
             threads = [threading.Thread(target=fetch, args=(sid,)) for sid in created * 4]
             for thread in threads:
@@ -95,11 +95,11 @@ class LifecycleTests(unittest.TestCase):
 
     def test_a_message_over_the_daemons_limit_is_refused_before_sending(self):
         with support.new_client(args=["--max-message-bytes", "2000"]) as client:
-            self.assertEqual(client.server["capabilities"]["limits"]["maxMessageBytes"], 2000)
+            self.assertEqual(client.server.capabilities["limits"]["maxMessageBytes"], 2000)
             with self.assertRaises(TooLargeError) as caught:
                 client.scenario_create(name="Big", plot_essentials="fog " * 1000)
             self.assertEqual(caught.exception.code, TOO_LARGE)
-            self.assertEqual(client.scenario_create(name="Small")["name"], "Small", "the session goes on")
+            self.assertEqual(client.scenario_create(name="Small").name, "Small", "the session goes on")
             self.assertEqual(client.protocol_errors, [])
 
     def test_a_request_before_initialize_is_server_not_initialized(self):
@@ -148,7 +148,7 @@ class ErrorMappingTests(support.DaemonTestCase):
         self.assertIn("scenario/frobnicate", caught.exception.message)
         adventure = self.start_adventure()
         with self.assertRaises(ConflictError):
-            self.client.story_undo(adventure["id"])  # the opening scene is never undone
+            self.client.story_undo(adventure.id)  # the opening scene is never undone
 
     def test_every_documented_code_has_its_class(self):
         names = {-32700: "ParseError", -32600: "InvalidRequestError", -32601: "MethodNotFoundError",
