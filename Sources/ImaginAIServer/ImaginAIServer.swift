@@ -12,9 +12,18 @@ public final class ImaginAIServer: Sendable {
     public let library: Library
     private let logger: Logger
     private let story: StoryService
-    /// Set once the client has its `initialize` answer: `library/changed` is sent from then on (a
-    /// client may not be sent notifications before; it reads the library fresh after initializing).
-    private let announcing = Mutex(false)
+    /// Where `library/changed` stands with the client: nothing may be sent before its `initialize`
+    /// answer, yet a change committed while that answer is on its way must not be lost (the client may
+    /// have read the library before it), so changes seen from the `initialize` request on are held and
+    /// sent right after the answer.
+    private let announcing = Mutex(Announcing.beforeInitialize)
+
+    private enum Announcing {
+        /// Changes before `initialize` are dropped: the client reads the library after initializing.
+        case beforeInitialize
+        case answeringInitialize(held: [LibraryChangedNotification])
+        case live
+    }
 
     public init(database: AppDatabase, sink: any MessageSink, maxMessageBytes: Int = 16 << 20, logger: Logger) {
         self.library = Library(database: database)
@@ -54,8 +63,14 @@ public final class ImaginAIServer: Sendable {
                 switch event {
                 case .changes(let changes):
                     logger.debug("library/changed: \(changes.count) change(s) from other processes")
-                    guard announcing.withLock({ $0 }) else { return }
-                    for change in changes { connection.send(change) }
+                    // Sent under the lock so that held changes always go out before later ones.
+                    announcing.withLock { state in
+                        switch state {
+                        case .beforeInitialize: break
+                        case .answeringInitialize(let held): state = .answeringInitialize(held: held + changes)
+                        case .live: for change in changes { connection.send(change) }
+                        }
+                    }
                 case .missedChanges:
                     logger.warning("some changes other processes made were pruned from the change log before this daemon read them; the client was not told of them")
                 case .failed(let problem):
@@ -122,7 +137,17 @@ public final class ImaginAIServer: Sendable {
                 logger.info("client \(client.name) \(client.version ?? "")")
             }
             story.configure(initializationOptions: request.initializationOptions)
-            context.afterResponse { [self] in announcing.withLock { $0 = true } }
+            announcing.withLock { state in
+                if case .beforeInitialize = state { state = .answeringInitialize(held: []) }
+            }
+            context.afterResponse { [self] in
+                announcing.withLock { state in
+                    if case .answeringInitialize(let held) = state {
+                        for change in held { connection.send(change) }
+                    }
+                    state = .live
+                }
+            }
             return InitializeResult(
                 serverInfo: ServerInfo(name: ServerVersion.name, version: ServerVersion.version),
                 protocolVersion: ServerVersion.protocolVersion,
