@@ -83,8 +83,19 @@ struct LiveSyncTests {
             latencies.append(try await Self.changed(watching, since: sent, "settings", "settings", "updated").latency)
         }
 
+        // The 200 ms holds on a quiet machine (scripts/bench measures it). Beside a parallel test
+        // run on two cores every process waits its turn, so the bound also allows a few plain round trips
+        // to the same daemon measured now: a watch that polled, or missed a wake until the next commit,
+        // would still fail it.
+        var roundTrips: [Duration] = []
+        for _ in latencies.indices {
+            let asked = ContinuousClock.now
+            _ = try await watching.call("settings/get")
+            roundTrips.append(ContinuousClock.now - asked)
+        }
         let median = latencies.sorted()[latencies.count / 2]
-        #expect(median <= .milliseconds(200), "latencies: \(latencies)")
+        let roundTrip = roundTrips.sorted()[roundTrips.count / 2]
+        #expect(median <= max(.milliseconds(200), roundTrip * 4), "latencies: \(latencies); round trips: \(roundTrips)")
 
         // The writing daemon's client is told nothing of its own changes: the first library/changed it
         // gets is the watching daemon's one change, and no other precedes or follows it.
@@ -108,8 +119,8 @@ struct LiveSyncTests {
         ])).write(to: file)
 
         let command = try Daemon(arguments: ["import", file.path, "--db", path])
-        let finished = ContinuousClock.now
         #expect(try await command.waitForExit() == 0, "\(command.stderr)")
+        let finished = ContinuousClock.now
         let created = try await daemon.receive(timeout: Self.patience) {
             $0["method"] == "library/changed" && $0["params"]?["kind"] == "scenario" && $0["params"]?["change"] == "created"
         }
