@@ -20,8 +20,10 @@ extension AppDatabase {
     /// has read it before it goes.
     static let changeRetention = "-10 minutes"
     /// Older rows are pruned at every this-many-th change, inside the transaction that makes it: the
-    /// table holds the last `changeRetention` of changes plus fewer than this many, with no timer and
-    /// about one indexed range delete per thousand changes.
+    /// table holds the last `changeRetention` of changes plus fewer than this many, with no timer. The
+    /// prune reads the rows in seq order only up to the first recent one and deletes those before it
+    /// (a range of the primary key), so it costs what it removes even while one transaction (a big
+    /// import, a long adventure duplicated) is adding thousands of rows.
     static let changePruneInterval = 1000
 
     /// One table the log watches: how its rows read as a `library/changed` change. Each SQL fragment
@@ -99,7 +101,9 @@ extension AppDatabase {
         sql += """
             CREATE TEMP TRIGGER imaginai_change_prune AFTER INSERT ON main.libraryChange
             WHEN new.seq % \(changePruneInterval) = 0 BEGIN
-              DELETE FROM libraryChange WHERE seq < new.seq AND at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '\(changeRetention)');
+              DELETE FROM libraryChange WHERE seq < coalesce(
+                (SELECT seq FROM libraryChange WHERE at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '\(changeRetention)') ORDER BY seq LIMIT 1),
+                new.seq);
             END;
 
             """

@@ -339,6 +339,40 @@ private func describe(_ change: LibraryChangedNotification) -> String {
         #expect(watched.termCounts.withLock { $0.startRecall()["lighthouse"] } == nil)
     }
 
+    /// Systems without inotify (and Linux when its limits are reached) look every 100 ms instead.
+    @Test func withoutFileEventsTheWatchLooksOnATimer() async throws {
+        let (directory, path) = temporaryPath()
+        defer { removeTemporary(directory) }
+        let watched = try AppDatabase.open(path: path)
+        let other = try AppDatabase.open(path: path)
+        let inbox = Inbox()
+        let watch = try watched.pollOtherProcesses { inbox.add($0) }
+        defer { watch.stop() }
+        #expect(watch.mode == .polling(reason: "file events not wanted"))
+        _ = try watched.updateSettings(SettingsChanges(scanDepth: 2))
+        let theirs = try other.createScenario(sampleDraft(name: "Theirs", cards: 0))
+        #expect(try await inbox.waitFor("scenario created \(theirs.id)") == ["scenario created \(theirs.id)"])
+    }
+
+    /// A database opened through a symbolic link: SQLite writes the -wal file beside the real file,
+    /// which is where the watch must look.
+    @Test func aDatabaseOpenedThroughALinkIsWatchedWhereItIs() async throws {
+        let (directory, path) = temporaryPath()
+        defer { removeTemporary(directory) }
+        let linkFolder = directory.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: linkFolder, withIntermediateDirectories: true)
+        let other = try AppDatabase.open(path: path)
+        let link = linkFolder.appendingPathComponent("library.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        let watched = try AppDatabase.open(path: link)
+        let inbox = Inbox()
+        let watch = try watched.watchOtherProcesses { inbox.add($0) }
+        defer { watch.stop() }
+        #expect(watch.mode == .fileEvents)
+        let theirs = try other.createScenario(sampleDraft(name: "Theirs", cards: 0))
+        _ = try await inbox.waitFor("scenario created \(theirs.id)")
+    }
+
     @Test func anInMemoryDatabaseHasNothingToWatch() throws {
         let watch = try emptyDB().watchOtherProcesses { _ in }
         #expect(watch.mode == .inert)
