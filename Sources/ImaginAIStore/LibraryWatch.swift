@@ -52,6 +52,7 @@ public final class LibraryWatch: Sendable {
     static func start(_ database: AppDatabase, fileEvents: Bool = true, onEvent: @escaping @Sendable (Event) -> Void) throws -> LibraryWatch {
         let path = database.path
         if path == ":memory:" || path.isEmpty { return LibraryWatch(mode: .inert, stopSignal: -1) }
+        let start = try database.latestChangeSeq()
         var stopPipe: [Int32] = [-1, -1]
         guard pipe(&stopPipe) == 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
@@ -61,7 +62,6 @@ public final class LibraryWatch: Sendable {
         let events = fileEvents ? FileEvents.open(watching: path) : FileEvents(descriptor: -1, problem: "file events not wanted", names: [])
         let mode: Mode = events.descriptor >= 0 ? .fileEvents : .polling(reason: events.problem)
         let watch = LibraryWatch(mode: mode, stopSignal: stopPipe[1])
-        let start = try database.latestChangeSeq()
         let thread = Thread { [finished = watch.finished, stopWait = stopPipe[0]] in
             var last = start
             defer {
