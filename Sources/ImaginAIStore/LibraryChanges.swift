@@ -20,8 +20,10 @@ extension AppDatabase {
     /// has read it before it goes.
     static let changeRetention = "-10 minutes"
     /// Older rows are pruned at every this-many-th change, inside the transaction that makes it: the
-    /// table holds the last `changeRetention` of changes plus fewer than this many, with no timer and
-    /// about one indexed range delete per thousand changes.
+    /// table holds the last `changeRetention` of changes plus fewer than this many, with no timer. The
+    /// prune reads the rows in seq order only up to the first recent one and deletes those before it
+    /// (a range of the primary key), so it costs what it removes even while one transaction (a big
+    /// import, a long adventure duplicated) is adding thousands of rows.
     static let changePruneInterval = 1000
 
     /// One table the log watches: how its rows read as a `library/changed` change. Each SQL fragment
@@ -42,34 +44,52 @@ extension AppDatabase {
         var deletedWhen: (@Sendable (String) -> String)?
         /// A condition on every write (the turn a version belongs to still exists).
         var when: (@Sendable (String) -> String)?
+        /// A scenario or an adventure: the rows created with it in one commit are not announced.
+        var isOwner = false
+        /// The scenario or adventure whose creation in the same commit silences this row's changes: a
+        /// new scenario's cards, a new or duplicated adventure's cards and turns come with it, and a
+        /// client reads them with it.
+        var owner: (@Sendable (String) -> String)?
     }
 
     private static let loggedTables: [LoggedTable] = [
-        LoggedTable(table: "scenario", kind: .scenario),
-        LoggedTable(table: "adventure", kind: .adventure, scenarioId: { "\($0).scenarioId" }),
+        LoggedTable(table: "scenario", kind: .scenario, isOwner: true),
+        LoggedTable(table: "adventure", kind: .adventure, scenarioId: { "\($0).scenarioId" }, isOwner: true),
         LoggedTable(
             table: "card", kind: .card, scenarioId: { "\($0).scenarioId" }, adventureId: { "\($0).adventureId" },
             deletedWhen: {
                 "(\($0).scenarioId IS NULL OR EXISTS (SELECT 1 FROM scenario WHERE id = \($0).scenarioId))"
                     + " AND (\($0).adventureId IS NULL OR EXISTS (SELECT 1 FROM adventure WHERE id = \($0).adventureId))"
-            }),
+            },
+            owner: { "coalesce(\($0).scenarioId, \($0).adventureId)" }),
         // turn/delete renumbers the later turns (two UPDATEs of turnIndex each); the turn's deletion tells
         // a client they moved down, so the renumbering is not announced turn by turn.
         LoggedTable(
             table: "turn", kind: .turn, adventureId: { "\($0).adventureId" }, quietColumns: ["turnIndex"],
-            deletedWhen: { "EXISTS (SELECT 1 FROM adventure WHERE id = \($0).adventureId)" }),
+            deletedWhen: { "EXISTS (SELECT 1 FROM adventure WHERE id = \($0).adventureId)" },
+            owner: { "\($0).adventureId" }),
         LoggedTable(
             table: "turnVersion", kind: .turn, id: { "\($0).turnId" },
             adventureId: { "(SELECT adventureId FROM turn WHERE id = \($0).turnId)" }, always: .updated,
-            when: { "EXISTS (SELECT 1 FROM turn WHERE id = \($0).turnId)" }),
+            when: { "EXISTS (SELECT 1 FROM turn WHERE id = \($0).turnId)" },
+            owner: { "(SELECT adventureId FROM turn WHERE id = \($0).turnId)" }),
         LoggedTable(table: "setting", kind: .settings, id: { _ in "'settings'" }, always: .updated),
     ]
 
     /// The SQL that installs the log's TEMP triggers on one connection, for the process `writer`.
-    static func changeTriggersSQL(_ db: Database, writer: String) throws -> String {
+    /// With `newOwners`, the rows created in one commit with their scenario or adventure are not
+    /// logged (it needs `imaginai_commit_count()`, see `CommitCounter`): importing a scenario of 10,000
+    /// cards or duplicating a long adventure writes one row, not one per card and turn, which kept
+    /// the log from adding a fifth to such a commit's time.
+    static func changeTriggersSQL(_ db: Database, writer: String, newOwners: Bool) throws -> String {
         let writerLiteral = "'" + writer.replacingOccurrences(of: "'", with: "''") + "'"
         let stamp = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
         var sql = ""
+        if newOwners {
+            // The scenarios and adventures created by the commit under way; rows of earlier commits
+            // (another commit count) are cleared as the next owner is recorded.
+            sql += "CREATE TEMP TABLE imaginai_new_owner (id TEXT PRIMARY KEY, commitCount INTEGER NOT NULL);\n"
+        }
         for logged in loggedTables {
             let columns = try db.columns(in: logged.table).map(\.name).filter { !logged.quietColumns.contains($0) }
             for (event, row, change) in [
@@ -80,15 +100,24 @@ extension AppDatabase {
                 var conditions: [String] = []
                 if let when = logged.when { conditions.append(when(row)) }
                 if event == "DELETE", let deletedWhen = logged.deletedWhen { conditions.append("(\(deletedWhen(row)))") }
+                if newOwners, let owner = logged.owner {
+                    conditions.append(
+                        "NOT EXISTS (SELECT 1 FROM imaginai_new_owner WHERE id = \(owner(row)) AND commitCount = imaginai_commit_count())")
+                }
                 if event == "UPDATE" {
                     // An UPDATE that leaves every column as it was (an upsert of the same setting, a
                     // rewrite of the same text) changes nothing anyone sees.
                     conditions.append("(" + columns.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ") + ")")
                 }
                 let when = conditions.isEmpty ? "" : " WHEN " + conditions.joined(separator: " AND ")
+                let recordOwner = newOwners && logged.isOwner && event == "INSERT" ? """
+                      DELETE FROM imaginai_new_owner WHERE commitCount <> imaginai_commit_count();
+                      INSERT OR REPLACE INTO imaginai_new_owner (id, commitCount) VALUES (new.id, imaginai_commit_count());
+
+                    """ : ""
                 sql += """
                     CREATE TEMP TRIGGER imaginai_change_\(logged.table)_\(event.lowercased()) AFTER \(event) ON main.\(logged.table)\(when) BEGIN
-                      INSERT INTO libraryChange (kind, changedId, change, scenarioId, adventureId, writer, at)
+                    \(recordOwner)  INSERT INTO libraryChange (kind, changedId, change, scenarioId, adventureId, writer, at)
                       VALUES ('\(logged.kind.rawValue)', \(logged.id(row)), '\((logged.always ?? change).rawValue)',
                               \(logged.scenarioId(row)), \(logged.adventureId(row)), \(writerLiteral), \(stamp));
                     END;
@@ -99,7 +128,9 @@ extension AppDatabase {
         sql += """
             CREATE TEMP TRIGGER imaginai_change_prune AFTER INSERT ON main.libraryChange
             WHEN new.seq % \(changePruneInterval) = 0 BEGIN
-              DELETE FROM libraryChange WHERE seq < new.seq AND at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '\(changeRetention)');
+              DELETE FROM libraryChange WHERE seq < coalesce(
+                (SELECT seq FROM libraryChange WHERE at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '\(changeRetention)') ORDER BY seq LIMIT 1),
+                new.seq);
             END;
 
             """
@@ -111,14 +142,18 @@ extension AppDatabase {
     /// tables the triggers watch.
     func installChangeTriggers() throws {
         try writer.writeWithoutTransaction { db in
-            try db.execute(sql: try Self.changeTriggersSQL(db, writer: writerID))
-            guard let connection = db.sqliteConnection,
-                  try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal"
-            else { return }
+            guard let connection = db.sqliteConnection, try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal" else {
+                // In memory: no other process to tell, and no WAL hook to count commits.
+                try db.execute(sql: try Self.changeTriggersSQL(db, writer: writerID, newOwners: false))
+                return
+            }
             // The hook replaces SQLite's automatic checkpoint, which is a WAL hook too: it is kept, at
             // the same threshold, inside ours.
-            let threshold = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000
-            sqlite3_wal_hook(connection, commitSignal, UnsafeMutableRawPointer(bitPattern: max(threshold, 0)))
+            let counter = CommitCounter(checkpointThreshold: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000)
+            // The function holds the counter for as long as the connection lives; the hook borrows it.
+            db.add(function: DatabaseFunction("imaginai_commit_count", argumentCount: 0, pure: false) { _ in counter.commits })
+            try db.execute(sql: try Self.changeTriggersSQL(db, writer: writerID, newOwners: true))
+            sqlite3_wal_hook(connection, commitSignal, Unmanaged.passUnretained(counter).toOpaque())
         }
     }
 
@@ -196,16 +231,33 @@ extension AppDatabase {
 /// attribute change every watcher (`LibraryWatch`) is waiting for. The writes to the -wal file itself
 /// are no such signal: the last of them comes before SQLite publishes the commit in the -shm index
 /// (and, with synchronous=FULL, before the fsync between the two), and a reader woken by it may see
-/// the database as it was, with nothing left to wake it again. The context is the automatic checkpoint
-/// threshold (0: none), applied as SQLite's own hook does.
+/// the database as it was, with nothing left to wake it again. The context is the connection's
+/// `CommitCounter`, which it counts the commit in, and whose automatic checkpoint threshold it applies
+/// as SQLite's own hook does.
 private let commitSignal: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = {
-    threshold, connection, schema, frames in
+    context, connection, schema, frames in
+    guard let context else { return SQLITE_OK }
+    let counter = Unmanaged<CommitCounter>.fromOpaque(context).takeUnretainedValue()
+    counter.commits &+= 1
     if let connection, let schema, let file = sqlite3_db_filename(connection, schema) {
         _ = utimensat(AT_FDCWD, String(cString: file) + "-wal", nil, 0)
     }
-    let limit = Int(bitPattern: threshold)
-    if limit > 0, Int(frames) >= limit {
+    if counter.checkpointThreshold > 0, Int(frames) >= counter.checkpointThreshold {
         _ = sqlite3_wal_checkpoint(connection, schema)
     }
     return SQLITE_OK
+}
+
+/// The commits of one writing connection: `imaginai_commit_count()` is the same number for the whole
+/// of a write transaction and a different one for every later transaction, which tells the rows a
+/// commit creates with their scenario or adventure from rows added to an older one.
+final class CommitCounter: @unchecked Sendable {
+    // Unchecked: used only on the writing connection's thread, by its WAL hook (after a commit) and by
+    // the SQL it runs (inside a transaction), never at once.
+    var commits = 0
+    let checkpointThreshold: Int
+
+    init(checkpointThreshold: Int) {
+        self.checkpointThreshold = max(checkpointThreshold, 0)
+    }
 }

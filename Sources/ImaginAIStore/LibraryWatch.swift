@@ -48,19 +48,20 @@ public final class LibraryWatch: Sendable {
 
     /// Starts watching `database` from its current newest change: `onEvent` is called on the watch's
     /// thread, one call at a time. Changes committed before this returns are not reported.
-    static func start(_ database: AppDatabase, onEvent: @escaping @Sendable (Event) -> Void) throws -> LibraryWatch {
+    /// `fileEvents: false` looks every `pollMilliseconds` even where file events work (for tests).
+    static func start(_ database: AppDatabase, fileEvents: Bool = true, onEvent: @escaping @Sendable (Event) -> Void) throws -> LibraryWatch {
         let path = database.path
         if path == ":memory:" || path.isEmpty { return LibraryWatch(mode: .inert, stopSignal: -1) }
+        let start = try database.latestChangeSeq()
         var stopPipe: [Int32] = [-1, -1]
         guard pipe(&stopPipe) == 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
         _ = fcntl(stopPipe[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(stopPipe[1], F_SETFD, FD_CLOEXEC)
-        let events = FileEvents.open(watching: path)
+        let events = fileEvents ? FileEvents.open(watching: path) : FileEvents(descriptor: -1, problem: "file events not wanted", names: [])
         let mode: Mode = events.descriptor >= 0 ? .fileEvents : .polling(reason: events.problem)
         let watch = LibraryWatch(mode: mode, stopSignal: stopPipe[1])
-        let start = try database.latestChangeSeq()
         let thread = Thread { [finished = watch.finished, stopWait = stopPipe[0]] in
             var last = start
             defer {
@@ -129,6 +130,11 @@ extension AppDatabase {
         try LibraryWatch.start(self, onEvent: onEvent)
     }
 
+    /// A watch that looks every `LibraryWatch.pollMilliseconds`, as on systems without file events.
+    func pollOtherProcesses(onEvent: @escaping @Sendable (LibraryWatch.Event) -> Void) throws -> LibraryWatch {
+        try LibraryWatch.start(self, fileEvents: false, onEvent: onEvent)
+    }
+
     /// Drops recall's kept term counts, after another process changed turns.
     func forgetRecallTermCounts() {
         termCounts.withLock { $0 = RecallTermCounts() }
@@ -143,7 +149,8 @@ private struct FileEvents: Sendable {
     let names: Set<[UInt8]>
 
     static func open(watching path: String) -> FileEvents {
-        let url = URL(fileURLWithPath: path)
+        // Where the file really is: SQLite puts the -wal file beside the file a symbolic link points to.
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
         let base = url.lastPathComponent
         let names: Set<[UInt8]> = [Array(base.utf8), Array((base + "-wal").utf8)]
         #if os(Linux)
