@@ -83,7 +83,7 @@ export function renderCardsPanel(panel, { rpc, scenarioId, cards: initialCards, 
   function fillTypeFilter() {
     const chosen = typeFilter.value;
     const types = [...new Set(cards.map((card) => card.type))].sort((a, b) => a.localeCompare(b));
-    typeFilter.replaceChildren(h('option', { value: '' }, 'All types'), types.map((type) => h('option', { value: type }, type)));
+    typeFilter.replaceChildren(h('option', { value: '' }, 'All types'), ...types.map((type) => h('option', { value: type }, type)));
     typeFilter.value = types.includes(chosen) ? chosen : '';
   }
 

@@ -24,6 +24,17 @@ const DETAIL_FIELDS = [
   { key: 'visibility', label: 'Visibility', kind: 'select', options: ['private', 'unlisted', 'public'] },
 ];
 
+/** While an editor is open: asks whether leaving is fine (true) or the address must be put back (false). */
+let leaveGuard = null;
+
+// Registered when this module is first imported, which is before the router adds its own hashchange
+// listener: a declined leave stops the router from ever seeing the change, and the address goes back.
+window.addEventListener('hashchange', (event) => {
+  if (!leaveGuard || leaveGuard()) return;
+  event.stopImmediatePropagation();
+  history.replaceState(null, '', event.oldURL);
+});
+
 export function parseList(text) {
   return text.split(',').map((item) => item.trim()).filter(Boolean);
 }
@@ -205,16 +216,9 @@ export function renderEditor(root, ctx, id, tab) {
     event.preventDefault();
     event.returnValue = '';
   };
-  // Runs in the capture phase, so before the router's own hashchange listener (listeners at the target
-  // run capture-first): declining puts the address back and stops the router from leaving.
-  const onHashChange = (event) => {
+  leaveGuard = () => {
     const lost = whatWouldBeLost();
-    if (!lost) return;
-    const stay = !window.confirm(`Unsaved changes in “${scenario?.name ?? 'this scenario'}”: ${lost}. Leave and lose them?`);
-    if (stay) {
-      event.stopImmediatePropagation();
-      history.replaceState(null, '', event.oldURL);
-    }
+    return !lost || window.confirm(`Unsaved changes in “${scenario?.name ?? 'this scenario'}”: ${lost}. Leave and lose them?`);
   };
   const onKeyDown = (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
@@ -224,7 +228,6 @@ export function renderEditor(root, ctx, id, tab) {
     }
   };
   window.addEventListener('beforeunload', onBeforeUnload);
-  window.addEventListener('hashchange', onHashChange, true);
   document.addEventListener('keydown', onKeyDown);
 
   async function load() {
@@ -285,7 +288,7 @@ export function renderEditor(root, ctx, id, tab) {
     stopListening();
     cardsPanel?.close();
     window.removeEventListener('beforeunload', onBeforeUnload);
-    window.removeEventListener('hashchange', onHashChange, true);
+    leaveGuard = null;
     document.removeEventListener('keydown', onKeyDown);
   };
 }

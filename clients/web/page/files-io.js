@@ -30,7 +30,8 @@ export async function readFiles(fileList) {
 /** The lines that tell a user what an import kept, changed and left out. */
 export function describeImport(result, fileName, what) {
   const lines = [];
-  lines.push(`${fileName}: ${what} (read as ${result.format ?? 'auto'}).`);
+  // scenario/import does not say which format it read; cards/import does.
+  lines.push(`${fileName}: ${what}${result.format ? ` (read as ${result.format})` : ''}.`);
   for (const warning of result.warnings ?? []) lines.push(`Entry ${warning.index}: ${warning.message}`);
   for (const skipped of result.skipped ?? []) lines.push(`Skipped entry ${skipped.index}: ${skipped.reason}`);
   return lines;
