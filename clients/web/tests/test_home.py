@@ -20,6 +20,7 @@ import support
 SAMPLE = "The Keeper of Morrow Rock"
 FIXTURES = pathlib.Path(os.environ.get("IMAGINAI_FIXTURES") or (support.REPO.parent / "shared" / "fixtures" / "formats"))
 # Typed text must come back exactly: leading and trailing spaces, blank lines, non-ASCII, a trailing newline.
+MARKUP = "<img src=x onerror=alert(1)>"
 EXACT_TEXT = "  Ottoline keeps the lamp — and the ledger.\n\n   Nobody asks why.  \n"
 
 
@@ -129,10 +130,19 @@ class HomeTest(support.WebTestCase):
         with self.daemon() as client:
             scenario = client.request("scenario/create", {"scenario": {"name": "Ledger", "cards": [
                 {"name": "Ottoline", "type": "character", "keys": ["Ottoline", "keeper"], "description": "Old text."},
-                {"name": "Morrow Rock", "type": "location", "keys": ["rock"]}]}})
+                {"name": "Morrow Rock", "type": "location", "keys": ["rock"]},
+                {"name": MARKUP, "type": "lore", "keys": [MARKUP], "description": MARKUP}]}})
         card_id = scenario["cards"][0]["id"]
         self.open(f"#/scenario/{scenario['id']}/cards")
         self.wait_for_button("Edit card Ottoline")
+        # A name that is markup is shown as its characters and runs nothing.
+        self.wait_for_button(f"Edit card {MARKUP}")
+        self.assertFalse(self.driver.find_elements(By.CSS_SELECTOR, ".cards-view img"))
+        self.assertEqual(self.alerts(), [])
+        # Another process edits a card: the open grid shows it without a reload.
+        with self.daemon() as client:
+            client.request("card/update", {"id": scenario["cards"][1]["id"], "changes": {"keys": ["rock", "causeway"]}})
+        self.wait_for_text("rock, causeway")
         self.screenshot("editor-cards-grid")
         self.wait_for_button("List").click()
         self.wait_until(lambda: self.driver.find_elements(By.CSS_SELECTOR, "table.card-list"), "the list layout")
@@ -227,6 +237,33 @@ class HomeTest(support.WebTestCase):
         self.wait_for_text("(read as novelai)")
         self.wait_for_button("Close").click()
         self.assertGreater(self.scenario_named(SAMPLE)["cardCount"], sample["cardCount"])
+
+    def test_files_dropped_on_the_page_import(self) -> None:
+        book = FIXTURES / "sillytavern-world-eldoria-2024.json"
+        before = {s["id"] for s in self.scenarios()}
+        self.open("#/")
+        self.wait_for_text(SAMPLE)
+        # What the browser does when a file is dropped from the desktop: dragenter, dragover, drop with the file.
+        self.driver.execute_script("""
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([arguments[0]], arguments[1], {type: 'application/json'}));
+            const target = document.querySelector('.scenario-grid');
+            for (const type of ['dragenter', 'dragover']) {
+              target.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            }
+            window.__overlayShown = document.querySelector('.home').classList.contains('dropping');
+            target.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        """, book.read_text("utf-8"), book.name)
+        self.assertTrue(self.driver.execute_script("return window.__overlayShown"), "the page shows where to drop")
+        self.wait_for_text("Import 1 file")
+        self.assertFalse(self.driver.execute_script("return document.querySelector('.home').classList.contains('dropping')"))
+        self.wait_for_button("Import").click()
+        self.wait_for_text(f"{book.name}: imported “")
+        self.wait_for_button("Close").click()
+        made = [s for s in self.scenarios() if s["id"] not in before]
+        self.assertEqual([s["cardCount"] for s in made], [4])
+        self.wait_until(lambda: self.driver.find_elements(By.CSS_SELECTOR, f".scenario-tile[data-id='{made[0]['id']}']"),
+                        "the dropped file's scenario on the home page")
 
     def test_export_downloads_each_format(self) -> None:
         downloads = self.workdir / "downloads"
