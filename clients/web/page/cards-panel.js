@@ -44,11 +44,17 @@ const CARD_FIELDS = [
   { key: 'preventRecursion', label: 'Its text fires no other card', kind: 'check', section: 'rules' },
 ];
 
-function sameValue(a, b) {
-  return Array.isArray(a) || Array.isArray(b) ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+/**
+ * Whether a field still shows the stored value. A text field's value has its line breaks as "\n" whatever
+ * the stored text had ("\r\n" from an imported file): that alone is no edit, and must not be saved over it.
+ */
+export function sameValue(shown, stored) {
+  if (Array.isArray(shown) || Array.isArray(stored)) return JSON.stringify(shown) === JSON.stringify(stored);
+  if (typeof shown === 'string' && typeof stored === 'string') return shown === stored.replace(/\r\n?/g, '\n');
+  return shown === stored;
 }
 
-function parseList(text) {
+export function parseList(text) {
   return text.split(',').map((item) => item.trim()).filter(Boolean);
 }
 

@@ -2,7 +2,7 @@
 // Ctrl+S or with Save, sending only the fields that changed, exactly as typed. Leaving with text that was
 // neither saved nor sent asks first (a link, a hash change, closing or reloading the tab).
 import { h, replaceChildren, toast, describeError } from './dom.js';
-import { renderCardsPanel } from './cards-panel.js';
+import { renderCardsPanel, sameValue, parseList } from './cards-panel.js';
 
 const TABS = [
   { id: 'plot', label: 'Plot' },
@@ -34,14 +34,6 @@ window.addEventListener('hashchange', (event) => {
   event.stopImmediatePropagation();
   history.replaceState(null, '', event.oldURL);
 });
-
-export function parseList(text) {
-  return text.split(',').map((item) => item.trim()).filter(Boolean);
-}
-
-function sameValue(a, b) {
-  return Array.isArray(a) || Array.isArray(b) ? JSON.stringify(a) === JSON.stringify(b) : a === b;
-}
 
 export function renderEditor(root, ctx, id, tab) {
   const { rpc } = ctx;

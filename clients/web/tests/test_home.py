@@ -293,6 +293,26 @@ class HomeTest(support.WebTestCase):
                         f"{name} in the download folder (has {[p.name for p in folder.iterdir()]})")
         return path
 
+    def test_visiting_a_field_never_rewrites_its_text(self) -> None:
+        # A browser shows "\r\n" (kept from an imported file) as "\n": looking at the field is no edit.
+        with self.daemon() as client:
+            scenario = client.request("scenario/create", {"scenario": {"name": "Windows lines", "instructions": "One.\r\nTwo.\r\n",
+                                                                      "cards": [{"name": "Crlf", "description": "a\r\nb"}]}})
+        self.open(f"#/scenario/{scenario['id']}/plot")
+        instructions = self.wait_for_label("Instructions")
+        instructions.click()
+        instructions.send_keys(Keys.TAB)
+        self.wait_for_text("All changes saved")
+        self.wait_for_role("tab", "Cards").click()
+        self.wait_for_button("Edit card Crlf").click()
+        self.wait_for_label("Text").click()
+        self.wait_for_button("Save card").click()
+        self.wait_until(lambda: not self.driver.find_elements(By.CSS_SELECTOR, "dialog.card-dialog"), "the card dialog to close")
+        with self.daemon() as client:
+            stored = client.request("scenario/get", {"id": scenario["id"]})
+        self.assertEqual((stored["instructions"], stored["cards"][0]["description"], stored["updatedAt"]),
+                         ("One.\r\nTwo.\r\n", "a\r\nb", scenario["updatedAt"]))
+
     def test_unsaved_text_is_never_dropped_by_leaving(self) -> None:
         sample = self.scenario_named(SAMPLE)
         with self.daemon() as client:
