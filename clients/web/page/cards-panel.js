@@ -70,13 +70,14 @@ export function renderCardsPanel(panel, { rpc, scenarioId, cards: initialCards, 
   const gridButton = h('button', { type: 'button', 'aria-pressed': 'true', onclick: () => setLayout('grid') }, 'Grid');
   const listButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => setLayout('list') }, 'List');
   const container = h('div', { class: 'cards-view' });
+  const addButton = h('button', { type: 'button', class: 'primary', onclick: () => editCard(null) }, 'Add card');
   panel.append(
     h('div', { class: 'cards-toolbar' },
       h('label', { for: 'card-search', class: 'visually-hidden' }, 'Search cards'), search,
       h('label', { for: 'card-type-filter', class: 'visually-hidden' }, 'Card type'), typeFilter,
       h('div', { class: 'segmented', role: 'group', 'aria-label': 'Layout' }, gridButton, listButton),
       count,
-      h('button', { type: 'button', class: 'primary', onclick: () => editCard(null) }, 'Add card')),
+      addButton),
     container,
     h('datalist', { id: 'card-types' }, COMMON_TYPES.map((type) => h('option', { value: type }))));
 
@@ -292,6 +293,8 @@ export function renderCardsPanel(panel, { rpc, scenarioId, cards: initialCards, 
           const created = await rpc.request('card/create', { scenarioId, card: { ...changed, name: read(controls.get('name')) } });
           setCards([...cards, created]);
           toast(`Added “${created.name}”.`);
+          finish(created.id);
+          return true;
         } else {
           const updated = await rpc.request('card/update', { id: card.id, changes: changed });
           setCards(cards.map((other) => (other.id === updated.id ? updated : other)));
@@ -333,11 +336,14 @@ export function renderCardsPanel(panel, { rpc, scenarioId, cards: initialCards, 
       finish();
     }
 
-    function finish() {
+    /** Closes the dialog; keyboard focus goes back to the card's tile (redrawn by a save), else the Add button. */
+    function finish(focusId = card?.id) {
       openEditor = null;
       dialog.close();
       dialog.remove();
       onDirtyChange();
+      const tile = focusId && container.querySelector(`[data-id="${CSS.escape(focusId)}"] button`);
+      (tile || addButton).focus();
     }
 
     // Escape asks the same question as Cancel instead of dropping what was typed.

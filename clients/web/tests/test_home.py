@@ -189,6 +189,15 @@ class HomeTest(support.WebTestCase):
         self.assertEqual(self.wait_for_label("Probability (%)").get_attribute("value"), "35")
         self.wait_for_button("Cancel").click()
 
+        # From the keyboard alone: Enter on Add card, type a name, Enter; focus lands on the new card's tile.
+        self.wait_for_button("Add card").send_keys(Keys.ENTER)
+        self.wait_until(lambda: self.driver.switch_to.active_element.get_attribute("id") == "card-name", "the name field focused")
+        self.driver.switch_to.active_element.send_keys("Keyboard card", Keys.ENTER)
+        self.wait_until(lambda: self.driver.switch_to.active_element.accessible_name == "Edit card Keyboard card",
+                        "focus on the new card's tile")
+        with self.daemon() as client:
+            self.assertIn("Keyboard card", [c["name"] for c in client.request("scenario/get", {"id": scenario["id"]})["cards"]])
+
     def test_a_published_lorebook_imports_through_the_file_picker(self) -> None:
         book = FIXTURES / "aidungeon-story-cards-7-sins-tyrants.json"
         lorebook = FIXTURES / "novelai-lorebook-v6-alexandria-categories.lorebook"
