@@ -54,7 +54,7 @@ export function ask({ title, body, confirm, danger = false }) {
 export function renderHome(root, ctx) {
   const { rpc } = ctx;
   const capabilities = rpc.initializeResult?.capabilities ?? {};
-  const state = { scenarios: [], adventures: [], query: '', loaded: false };
+  const state = { scenarios: [], adventures: [], query: '' };
 
   const search = h('input', { type: 'search', id: 'scenario-search', placeholder: 'Search by name, description or tag',
     autocomplete: 'off', oninput: () => { state.query = search.value; drawScenarios(); } });
@@ -87,15 +87,18 @@ export function renderHome(root, ctx) {
     h('div', { class: 'drop-overlay', 'aria-hidden': 'true' }, h('p', {}, 'Drop to import')));
   replaceChildren(root, page);
 
+  // Reloads overlap (a burst of changes while one runs): only the newest one's answer is drawn.
+  let reloads = 0;
   async function reload() {
+    const mine = ++reloads;
     try {
       const [scenarios, adventures] = await Promise.all([
         listAll(rpc, 'scenario/list', 'scenarios'),
         listAll(rpc, 'adventure/list', 'adventures'),
       ]);
+      if (mine !== reloads) return;
       state.scenarios = scenarios;
       state.adventures = adventures;
-      state.loaded = true;
       drawScenarios();
       drawAdventures();
     } catch (error) {
