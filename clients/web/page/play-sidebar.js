@@ -169,7 +169,7 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
       h('label', { for: 'memory-summary' }, 'Summary (the story so far, sent with every turn)'),
       summaryInput, summaryError,
       h('div', { class: 'side-actions' }, summarySaveButton, summaryState)),
-    h('h3', {}, 'Earlier versions'), versionList,
+    h('h3', {}, 'Versions'), versionList,
     h('h3', {}, 'Recalled turns'),
     h('p', { class: 'hint muted' }, 'Older turns that recall brought back into the last context built (Context button).'),
     recalled);
