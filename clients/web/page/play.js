@@ -73,6 +73,10 @@ export function renderPlay(root, ctx, adventureId) {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       if (!state.generation) act();
+    } else if (event.key === 'Escape' && state.generation) {
+      // Stop from where the hands already are.
+      event.preventDefault();
+      state.generation.controller.abort();
     }
   });
   log.addEventListener('scroll', () => {
@@ -169,7 +173,10 @@ export function renderPlay(root, ctx, adventureId) {
     const wanted = state.turns.map((turn) => turnElement(turn));
     const keep = new Set(state.turns.map((turn) => turn.id));
     for (const [id, entry] of turnElements) {
-      if (!keep.has(id)) { entry.element.remove(); turnElements.delete(id); }
+      if (keep.has(id)) continue;
+      rescueUnsavedEdit(id, entry);
+      entry.element.remove();
+      turnElements.delete(id);
     }
     // Insert in order, moving only what is out of place (cheap for the usual append at the end).
     let previous = null;
@@ -180,6 +187,15 @@ export function renderPlay(root, ctx, adventureId) {
     }
     olderButton.hidden = !(state.turns[0] && state.turns[0].index > 0);
     updateButtons();
+  }
+
+  /** A turn that went (deleted elsewhere, undone) while being edited: its unsaved text goes to the action box. */
+  function rescueUnsavedEdit(id, entry) {
+    const editor = state.editing.get(id);
+    state.editing.delete(id);
+    if (!editor || editor.value === entry.turn.text) return;
+    actionInput.value = actionInput.value ? `${actionInput.value}\n\n${editor.value}` : editor.value;
+    toast(`Turn ${entry.turn.index + 1} is gone (deleted or undone); your unsaved edit of it is in the action box.`, { kind: 'error', ms: 10000 });
   }
 
   function turnElement(turn) {

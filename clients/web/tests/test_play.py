@@ -304,9 +304,20 @@ class SettingsTest(PlayTestCase):
         self.wait_for_text("must be between 50 and 800", within=dialog)
         self.assertEqual(limit.get_attribute("aria-invalid"), "true")
         self.assertEqual(self.settings().max_output_tokens, 300, "a refused value changes nothing")
-        # The model picker offers what models/list lists; choosing the current one again is a no-op save.
-        model.send_keys(Keys.HOME)
-        self.assertEqual(self.settings().model, "offline/storyteller")
+        # The model picker: a model set elsewhere that is not available is shown as such, and picking the
+        # storyteller from the list stores it at once.
+        with self.daemon() as client:
+            client.settings_update(model="openai/gpt-4o")
+        dialog.send_keys(Keys.ESCAPE)
+        self.wait_until(lambda: not self.driver.find_elements(By.CSS_SELECTOR, "dialog[open]"), "the dialog closed by Escape")
+        self.wait_for_button("Settings").click()
+        dialog = self.wait_for_role("dialog", "Settings")
+        model = self.wait_for_label("Model")
+        self.wait_until(lambda: model.get_attribute("value") == "openai/gpt-4o", "the model set elsewhere")
+        from selenium.webdriver.support.ui import Select
+        Select(model).select_by_value("offline/storyteller")
+        self.wait_until(lambda: self.settings().model == "offline/storyteller", "the picked model stored")
+        self.wait_for_text("Offline storyteller", within=dialog)
         self.screenshot("settings")
         dialog.send_keys(Keys.ESCAPE)
         self.wait_until(lambda: not self.driver.find_elements(By.CSS_SELECTOR, "dialog[open]"), "the dialog closed by Escape")
@@ -323,9 +334,27 @@ class LiveAndLongTest(PlayTestCase):
         self.open_play(adventure_id)
         with self.daemon() as client:
             opening = client.turn_list(adventure_id).turns[0]
-            client.turn_edit(opening.id, "The fog is *thick* tonight.")
+            client.turn_edit(opening.id, "The fog is *thick* tonight. **Listen.** <img src=x onerror=alert(1)>\n\n- a bell\n- a `voice`")
         self.wait_until(lambda: self.driver.find_elements(By.CSS_SELECTOR, "[role=log] .turn em"), "the edit made elsewhere, emphasis rendered")
-        self.wait_for_text("The fog is thick tonight.")
+        self.wait_for_text("The fog is thick tonight. Listen. <img src=x onerror=alert(1)>")
+        opening_element = self.driver.find_element(By.CSS_SELECTOR, f"[data-turn-id='{opening.id}']")
+        self.assertEqual(opening_element.find_element(By.CSS_SELECTOR, "strong").text, "Listen.")
+        self.assertEqual([item.text for item in opening_element.find_elements(By.CSS_SELECTOR, "li")], ["a bell", "a voice"])
+        self.assertEqual(opening_element.find_element(By.CSS_SELECTOR, "li code").text, "voice")
+        self.assertEqual(opening_element.find_elements(By.CSS_SELECTOR, "img"), [], "markup in a turn stays text")
+        self.assertEqual(self.alerts(), [])
+
+        # A turn deleted elsewhere while being edited here: the unsaved words move to the action box.
+        with self.daemon() as client:
+            ai = client.story_act(adventure_id, "do", "wait").ai_turn
+        self.wait_for_button(f"Edit turn {ai.index + 1}").click()
+        editor = self.wait_for_label(f"Text of turn {ai.index + 1}")
+        editor.send_keys(" And the bell rings.")
+        with self.daemon() as client:
+            client.turn_delete(ai.id)
+        action = self.wait_for_label("Action")
+        self.wait_until(lambda: action.get_attribute("value").endswith(" And the bell rings."), "the unsaved edit in the action box")
+        self.assertEqual(action.get_attribute("value"), ai.text + " And the bell rings.")
         with self.daemon() as client:
             client.adventure_delete(adventure_id)
         self.wait_for_text("This adventure was deleted")
