@@ -3,7 +3,6 @@
 // Info (name, scenario, turns, usage, model). On a phone it is a drawer over the story.
 import { h, replaceChildren, toast, describeError } from './dom.js';
 import { confirmDialog } from './play-dialogs.js';
-import { openCardEditor } from './play-cards.js';
 
 const PLOT_FIELDS = [
   ['instructions', 'Instructions', 'How the storyteller should narrate: voice, tense, tone.'],
@@ -64,6 +63,7 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
       tab.tabIndex = on ? 0 : -1;
     });
     for (const [panelName, panel] of Object.entries(panels)) panel.hidden = panelName !== name;
+    if (name === 'Cards') showCards();
     if (name === 'Memory') loadSummaryVersions();
     if (name === 'Info') api.refreshInfo();
   }
@@ -112,48 +112,25 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
     }
   }
 
-  // ----- Cards --------------------------------------------------------------------------------------
-  const cardSearch = h('input', { type: 'search', 'aria-label': 'Search cards', placeholder: 'Search cards',
-    oninput: () => renderCards() });
-  const cardList = h('ul', { class: 'card-list', 'aria-label': 'Cards' });
-  const cardCount = h('p', { class: 'muted card-count' });
-  panels.Cards.append(
-    h('div', { class: 'card-toolbar' }, cardSearch,
-      h('button', { type: 'button', class: 'primary', onclick: () => editCard(null) }, 'New card')),
-    cardCount, cardList);
-
-  function renderCards() {
-    const adventure = getAdventure();
-    if (!adventure) return;
-    const query = cardSearch.value.trim().toLowerCase();
-    const matching = adventure.cards.filter((card) => !query ||
-      [card.name, card.type, card.description, card.notes, ...card.keys].some((text) => text.toLowerCase().includes(query)));
-    cardCount.textContent = query ? `${matching.length} of ${adventure.cards.length} cards` :
-      `${adventure.cards.length} ${adventure.cards.length === 1 ? 'card' : 'cards'}`;
-    replaceChildren(cardList, matching.map((card) => h('li', {},
-      h('button', { type: 'button', class: `card-row${card.enabled ? '' : ' disabled-card'}`, onclick: () => editCard(card),
-        'aria-label': `${card.name} (${card.type})${card.enabled ? '' : ', disabled'}` },
-        h('span', { class: 'card-name' }, card.name),
-        h('span', { class: 'card-type' }, card.type),
-        h('span', { class: 'card-keys muted' }, card.constant ? 'always included' : card.keys.join(', ') || 'no keys')))));
-    if (matching.length === 0) cardList.append(h('li', { class: 'muted empty' }, query ? 'No card matches.' : 'No cards yet.'));
-  }
-
-  function editCard(card) {
-    openCardEditor({
-      rpc, adventureId, card,
-      onSaved: async () => reloadAdventure(),
-      onDeleted: async () => reloadAdventure(),
-      confirmDialog,
+  // ----- Cards: the scenario editor's cards panel (cards-panel.js), pointed at this adventure ------------
+  // One editor for every card, wherever it lives; only creation names its owner, so that one call is
+  // addressed to the adventure. Loaded when the tab is first shown: a Plot-only visit never pays for it.
+  const cardsRpc = { request: (method, params, options) =>
+    rpc.request(method, method === 'card/create' ? { adventureId, card: params.card } : params, options) };
+  let cardsPanel = null;
+  let cardsPanelLoading = null;
+  async function showCards() {
+    cardsPanelLoading ??= import('./cards-panel.js').then(({ renderCardsPanel }) => {
+      if (destroyed) return;
+      cardsPanel = renderCardsPanel(panels.Cards, {
+        rpc: cardsRpc, scenarioId: null, cards: getAdventure()?.cards ?? [], onDirtyChange: () => {},
+        onCardsChange: (cards) => { const adventure = getAdventure(); if (adventure) adventure.cards = cards; },
+      });
+    }).catch((error) => {
+      replaceChildren(panels.Cards, h('p', { class: 'error' }, `The card editor could not be loaded: ${describeError(error)}`));
     });
-  }
-
-  async function reloadAdventure() {
-    try {
-      onAdventure(await rpc.request('adventure/get', { id: adventureId }));
-    } catch (error) {
-      toast(`Could not reload the cards: ${describeError(error)}`, { kind: 'error' });
-    }
+    await cardsPanelLoading;
+    cardsPanel?.shown();
   }
 
   // ----- Memory -------------------------------------------------------------------------------------
@@ -303,7 +280,7 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
     if (summaryInput.value === summaryBaseline) summaryInput.value = adventure.summary;
     summaryBaseline = adventure.summary;
     updateSummaryState();
-    renderCards();
+    cardsPanel?.replaceCards(adventure.cards);
     if (selected === 'Memory') loadSummaryVersions();
   };
   api.setPreview = (preview, turns) => {
@@ -312,8 +289,9 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
     renderRecalled();
   };
   api.focusTabs = () => tabs.find((tab) => tab.tabIndex === 0)?.focus();
-  api.hasUnsavedChanges = () => plotDirtyFields().length > 0 || summaryInput.value !== summaryBaseline;
-  api.destroy = () => { destroyed = true; };
+  api.hasUnsavedChanges = () => plotDirtyFields().length > 0 || summaryInput.value !== summaryBaseline ||
+    Boolean(cardsPanel?.hasUnsavedCard());
+  api.destroy = () => { destroyed = true; cardsPanel?.close(); };
   select('Plot');
   return api;
 }

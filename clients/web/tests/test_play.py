@@ -224,14 +224,16 @@ class SidebarAndContextTest(PlayTestCase):
         self.wait_for_text(f"of {len(self.daemon_adventure(adventure_id).cards)} cards")
         self.screenshot("play-sidebar-cards")
         search.clear()
-        self.wait_for_button("New card").click()
-        self.wait_for_label("Name").send_keys("<img src=x onerror=alert(1)>")
-        self.wait_for_label("Keys (one a line; /pattern/ for a regular expression)").send_keys("causeway, north", Keys.ENTER, "bell")
-        self.wait_for_label("Description (what the storyteller is told)").send_keys("A drowned bell.")
-        self.screenshot("play-card-editor")
         self.wait_for_button("Add card").click()
-        self.wait_until(lambda: any(card.name == "<img src=x onerror=alert(1)>" and card.keys == ["causeway, north", "bell"]
-                                    for card in self.daemon_adventure(adventure_id).cards), "the new card stored")
+        self.wait_for_role("dialog", "New card")
+        self.wait_for_label("Name").send_keys("<img src=x onerror=alert(1)>")
+        self.wait_for_label("Keys").send_keys("causeway, bell")
+        self.wait_for_label("Text").send_keys("A drowned bell.")
+        self.screenshot("play-card-editor")
+        support.find_by_name(self.driver, "dialog button", "Add card").click()
+        self.wait_until(lambda: any(card.name == "<img src=x onerror=alert(1)>" and card.keys == ["causeway", "bell"]
+                                    for card in self.daemon_adventure(adventure_id).cards), "the new card stored in the adventure")
+        self.wait_until(lambda: not self.driver.find_elements(By.CSS_SELECTOR, "dialog[open]"), "the card dialog closed")
         self.wait_for_text("<img src=x onerror=alert(1)>")
 
         # Memory: the summary is saved as a version.
