@@ -107,13 +107,16 @@ export function renderPlay(root, ctx, adventureId) {
         rpc.request('adventure/get', { id: adventureId }),
       ]);
       if (state.left) return;
+      const answered = performance.now();
       state.turns = page.turns;
       state.turnCount = page.turnCount;
       applyAdventure(adventure);
       renderTurns();
       scrollToEnd();
       requestAnimationFrame(() => {
+        // What the first paint cost, read by the tests' benchmark row: all of it, and the page's own part.
         log.dataset.painted = String(Math.round(performance.now() - started));
+        log.dataset.rendered = String(Math.round(performance.now() - answered));
         performance.mark('imaginai:play-painted');
       });
       refreshVersions();
