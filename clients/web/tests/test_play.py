@@ -113,6 +113,7 @@ class ActingTest(PlayTestCase):
         self.assertNotEqual(retried.text, first_text)
         self.wait_until(lambda: " ".join(self.shown_turn_texts()[-1].split()) == " ".join(retried.text.split()), "the retried text")
 
+        self.screenshot("play-versions")
         self.wait_for_button("Previous version").click()
         self.wait_for_text("1/2")
         self.wait_until(lambda: " ".join(self.shown_turn_texts()[-1].split()) == " ".join(first_text.split()), "version 1 in the log")
@@ -148,6 +149,7 @@ class TurnEditingTest(PlayTestCase):
         self.wait_for_button("Cancel").click()
         editor = self.wait_for_label(f"Text of turn {player.index + 1}")
         self.assertEqual(editor.get_attribute("value"), "open the trunk slowly")
+        self.screenshot("play-edit")
         self.wait_for_button("Save").click()
         self.wait_until(lambda: self.turns(adventure_id).turns[-2].text == "open the trunk slowly", "the edit stored")
         self.wait_for_text("You open the trunk slowly")
