@@ -234,11 +234,8 @@ export function renderPlay(root, ctx, adventureId) {
   }
 
   function turnContent(turn) {
-    if (turn.role === 'player') {
-      if (turn.action === 'story') return renderMarkdown(turn.text);
-      return h('p', {}, h('span', { class: 'prompt-mark', 'aria-hidden': 'true' }, '> '), readAction(turn.action, turn.text));
-    }
-    return renderMarkdown(turn.text);
+    if (turn.role === 'ai' || turn.action === 'story') return renderMarkdown(turn.text);
+    return h('p', {}, h('span', { class: 'prompt-mark', 'aria-hidden': 'true' }, '> '), readAction(turn.action, turn.text));
   }
 
   function isLatestGeneratedAi(turn) {
@@ -303,8 +300,7 @@ export function renderPlay(root, ctx, adventureId) {
     const action = state.mode;
     // Shown at once; replaced by the stored turn (whose text is exactly what was typed) when it arrives.
     const pendingPlayer = h('article', { class: `turn player action-${action} pending` },
-      h('div', { class: 'turn-text' }, action === 'story' ? renderMarkdown(text) :
-        h('p', {}, h('span', { class: 'prompt-mark', 'aria-hidden': 'true' }, '> '), readAction(action, text))));
+      h('div', { class: 'turn-text' }, turnContent({ role: 'player', action, text })));
     actionInput.value = '';
     const outcome = await stream('act', { adventureId, action, text }, { pendingPlayer });
     if (outcome === 'failed-before-storing') {
@@ -580,14 +576,10 @@ export function renderPlay(root, ctx, adventureId) {
     sendButton.hidden = busy;
     stopButton.hidden = !busy;
     view.classList.toggle('generating', busy);
-    for (const button of turnList.querySelectorAll('.tool.danger, .versions button')) {
-      if (busy) button.disabled = true;
-    }
-    if (!busy) {
-      for (const button of turnList.querySelectorAll('.tool.danger')) button.disabled = false;
-      const versionsTurn = state.versions && turnElements.get(state.versions.turnId);
-      if (versionsTurn) fillVersions(versionsTurn.element);
-    }
+    // History may not be rewritten under a running generation (the daemon refuses it anyway).
+    for (const button of turnList.querySelectorAll('.tool.danger')) button.disabled = busy;
+    const versionsTurn = state.versions && turnElements.get(state.versions.turnId);
+    if (versionsTurn) fillVersions(versionsTurn.element);
     if (busy && document.activeElement === sendButton) stopButton.focus();
     if (!busy && document.activeElement === stopButton) actionInput.focus();
   }
