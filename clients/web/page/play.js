@@ -79,9 +79,16 @@ export function renderPlay(root, ctx, adventureId) {
       state.generation.controller.abort();
     }
   });
+  // A reader at the end stays at the end when the log reflows (a phone turned, the window resized, text
+  // streaming in); one who scrolled up to read keeps their place.
+  let pinnedToEnd = true;
   log.addEventListener('scroll', () => {
+    pinnedToEnd = isNearEnd();
     if (log.scrollTop < 120) loadOlder();
   }, { passive: true });
+  const followEnd = new ResizeObserver(() => { if (pinnedToEnd) scrollToEnd(); });
+  followEnd.observe(log);
+  followEnd.observe(turnList);
 
   function setMode(mode) {
     state.mode = mode;
@@ -604,6 +611,7 @@ export function renderPlay(root, ctx, adventureId) {
 
   return () => {
     state.left = true;
+    followEnd.disconnect();
     state.generation?.controller.abort();
     stopListening();
     sidebar.destroy();
