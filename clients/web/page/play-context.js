@@ -50,7 +50,7 @@ export function openContextViewer(preview, { adventure, forAction, returnFocus }
         `In the history: ${describeRange(preview.includedTurns)} (${preview.includedTurns.length} turns).`),
       h('li', {}, preview.droppedTurns.length === 0 ? 'No turn was dropped for the budget.' :
         `Dropped for the budget: ${describeRange([...preview.droppedTurns].reverse())} (${preview.droppedTurns.length} turns).`),
-      preview.olderTurnsOmitted > 0 ? h('li', {}, `Older turns not considered: ${preview.olderTurnsOmitted}.`) : null,
+      preview.olderTurnsOmitted > 0 ? h('li', {}, `Older turns left out: ${preview.olderTurnsOmitted}.`) : null,
       h('li', {}, preview.recalledTurns.length === 0 ? 'No older turn was recalled.' :
         `Recalled into memories: ${preview.recalledTurns.length} ${preview.recalledTurns.length === 1 ? 'turn' : 'turns'} (see the Memories section).`)));
 }

@@ -244,6 +244,13 @@ class SidebarAndContextTest(PlayTestCase):
         summary.send_keys("You arrived at Morrow Rock.")
         self.wait_for_button("Save summary").click()
         self.wait_for_text("Version 1 · written by you")
+        summary.send_keys(" The bell rang.")
+        self.wait_for_button("Save summary").click()
+        self.wait_for_text("Version 2 · written by you")
+        self.wait_for_button("Use summary version 1").click()
+        self.wait_until(lambda: self.daemon_adventure(adventure_id).summary == "You arrived at Morrow Rock.", "version 1 restored")
+        self.wait_for_text("Version 3 · written by you")
+        self.assertEqual(summary.get_attribute("value"), "You arrived at Morrow Rock.")
         self.screenshot("play-sidebar-memory")
 
         # Info: turns and usage.
@@ -387,6 +394,25 @@ class LiveAndLongTest(PlayTestCase):
             "return arguments[0].getBoundingClientRect().top - arguments[1].getBoundingClientRect().top;", top_turn, log)
         self.assertGreater(offset, 0, "the reader's place did not jump to the new page's top")
         self.assertEqual(self.driver.find_element(By.CSS_SELECTOR, "[role=log] .turn").get_attribute("data-index"), "900")
+
+        # With a small window most turns are dropped; the context viewer says so and recall brings some back,
+        # which the Memory tab lists.
+        with self.daemon() as client:
+            client.settings_update(context_tokens=1024)
+            preview = client.request("story/preview", {"adventureId": adventure_id, "action": "do", "text": "look at the ledger"})
+        self.assertGreater(len(preview["recalledTurns"]), 0, "recall finds the ledger in the older turns")
+        self.wait_for_label("Action").send_keys("look at the ledger")
+        self.wait_for_button("Context").click()
+        dialog = self.wait_for_role("dialog", "Context")
+        dropped = sorted(preview["droppedTurns"])
+        self.wait_for_text(f"Dropped for the budget: turns {dropped[0] + 1}–{dropped[-1] + 1} ({len(dropped)} turns).", within=dialog)
+        self.wait_for_text(f"Older turns left out: {preview['olderTurnsOmitted']}.", within=dialog)
+        self.wait_for_text(f"Recalled into memories: {len(preview['recalledTurns'])}", within=dialog)
+        self.wait_for_text("left out: no room in the card budget", within=dialog)
+        dialog.send_keys(Keys.ESCAPE)
+        self.wait_for_role("tab", "Memory").click()
+        self.wait_until(lambda: self.driver.find_elements(By.CSS_SELECTOR, ".recalled-list li"), "the recalled turns listed")
+        self.assertTrue(all(item.text.startswith("[Turn ") for item in self.driver.find_elements(By.CSS_SELECTOR, ".recalled-list li")))
         self.assertEqual(self.page_errors(), [])
 
 
