@@ -30,19 +30,12 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
   const tablist = h('div', { class: 'side-tabs', role: 'tablist', 'aria-label': 'Adventure' }, tabs);
   tablist.addEventListener('keydown', (event) => {
     const position = tabs.indexOf(document.activeElement);
-    if (position < 0) return;
-    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
-    if (step) {
-      event.preventDefault();
-      const next = tabs[(position + step + tabs.length) % tabs.length];
-      select(next.textContent);
-      next.focus();
-    } else if (event.key === 'Home' || event.key === 'End') {
-      event.preventDefault();
-      const next = event.key === 'Home' ? tabs[0] : tabs[tabs.length - 1];
-      select(next.textContent);
-      next.focus();
-    }
+    const target = { ArrowRight: position + 1, ArrowLeft: position - 1, Home: 0, End: -1 }[event.key];
+    if (position < 0 || target === undefined) return;
+    event.preventDefault();
+    const next = tabs.at(target % tabs.length);
+    select(next.textContent);
+    next.focus();
   });
   const closeButton = h('button', { type: 'button', class: 'side-close', onclick: () => api.onCloseRequest?.() }, 'Close');
   const element = h('aside', { id: 'play-sidebar', class: 'sidebar', 'aria-label': 'Adventure details' },

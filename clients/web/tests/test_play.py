@@ -253,8 +253,10 @@ class SidebarAndContextTest(PlayTestCase):
         self.assertEqual(summary.get_attribute("value"), "You arrived at Morrow Rock.")
         self.screenshot("play-sidebar-memory")
 
-        # Info: turns and usage.
-        self.wait_for_role("tab", "Info").click()
+        # Info: turns and usage; the tabs follow the arrow keys too.
+        self.wait_for_role("tab", "Memory").send_keys(Keys.ARROW_RIGHT)
+        self.assertEqual(self.driver.switch_to.active_element.accessible_name, "Info")
+        self.assertEqual(self.wait_for_role("tab", "Info").get_attribute("aria-selected"), "true")
         self.wait_for_text(f"Turns {len(self.turns(adventure_id).turns)}")
         self.wait_for_text("offline/storyteller")
         self.screenshot("play-sidebar-info")
