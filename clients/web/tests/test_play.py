@@ -274,6 +274,7 @@ class SidebarAndContextTest(PlayTestCase):
         dialog.send_keys(Keys.ESCAPE)
         self.wait_until(lambda: not self.driver.find_elements(By.CSS_SELECTOR, "dialog[open]"), "the context viewer closed")
         self.assertEqual(self.alerts(), [])
+        self.assertEqual(self.csp_violations(), [], "the token bar is sized through CSSOM, which the CSP allows")
         self.assertEqual(self.page_errors(), [])
 
     def test_phone_sidebar_is_a_drawer(self):
