@@ -2,7 +2,7 @@
 // Cards (the adventure's cards), Memory (the summary with its versions, and what recall brought back) and
 // Info (name, scenario, turns, usage, model). On a phone it is a drawer over the story.
 import { h, replaceChildren, toast, describeError } from './dom.js';
-import { confirmDialog } from './play-dialogs.js';
+import { ask } from './home.js';
 
 const PLOT_FIELDS = [
   ['instructions', 'Instructions', 'How the storyteller should narrate: voice, tense, tone.'],
@@ -182,7 +182,8 @@ export function createSidebar({ ctx, adventureId, getAdventure, getTurnCount, on
           'aria-label': `Use summary version ${version.version + 1}`,
           onclick: async () => {
             if (summaryInput.value !== summaryBaseline &&
-              !(await confirmDialog('Replace your unsaved summary with this version?', { confirmLabel: 'Replace' }))) return;
+              await ask({ title: 'Replace your unsaved summary with this version?', body: 'What you typed has not been saved.',
+                confirm: 'Replace' }) !== 'yes') return;
             saveSummary(version.text);
           } }, 'Use this version'))));
     } catch (error) {

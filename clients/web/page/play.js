@@ -3,7 +3,7 @@
 // delete on every turn, the sidebar (Plot, Cards, Memory, Info) and the context viewer.
 import { h, replaceChildren, toast, describeError } from './dom.js';
 import { renderMarkdown } from './markdown.js';
-import { confirmDialog } from './play-dialogs.js';
+import { ask } from './home.js';
 import { createSidebar } from './play-sidebar.js';
 import { openContextViewer } from './play-context.js';
 
@@ -485,7 +485,8 @@ export function renderPlay(root, ctx, adventureId) {
       }
     };
     const cancel = async () => {
-      if (editor.value !== original && !(await confirmDialog('Discard your changes to this turn?', { confirmLabel: 'Discard' }))) {
+      if (editor.value !== original && await ask({ title: 'Discard your changes to this turn?',
+        body: 'What you typed here has not been saved.', confirm: 'Discard', danger: true }) !== 'yes') {
         editor.focus();
         return;
       }
@@ -504,7 +505,8 @@ export function renderPlay(root, ctx, adventureId) {
     const turn = turnElements.get(turnId)?.turn;
     if (!turn) return;
     const excerpt = turn.text.length > 80 ? `${turn.text.slice(0, 80)}…` : turn.text;
-    if (!(await confirmDialog(`Delete turn ${turn.index + 1}? “${excerpt}” Later turns move up. Undo cannot bring it back.`))) return;
+    if (await ask({ title: `Delete turn ${turn.index + 1}?`, body: [`“${excerpt}”`, 'Later turns move up; Undo cannot bring it back.'],
+      confirm: 'Delete', danger: true }) !== 'yes') return;
     try {
       await rpc.request('turn/delete', { id: turnId });
       state.editing.delete(turnId);
