@@ -283,7 +283,8 @@ export function renderPlay(root, ctx, adventureId) {
   async function useVersion(turnId, version) {
     try {
       const turn = await rpc.request('turn/useVersion', { id: turnId, version });
-      replaceTurn(turn);
+      upsertTurn(turn);
+      renderTurns();
       await refreshVersions();
       focusVersions(turnId);
     } catch (error) {
@@ -355,19 +356,19 @@ export function renderPlay(root, ctx, adventureId) {
     let outcome = 'done';
     try {
       const result = await rpc.request(`story/${kind}`, params, { onChunk, signal: controller.signal });
-      storeResult(kind, result.playerTurn, result.aiTurn);
+      storeResult(result.playerTurn, result.aiTurn);
       if (result.trimmed) status.textContent = 'The answer was cut back to its last complete sentence.';
       else status.textContent = '';
     } catch (error) {
       const kept = error.data ?? {};
       if (error.code === CANCELLED) {
         outcome = 'cancelled';
-        storeResult(kind, kept.playerTurn ?? null, kept.aiTurn ?? null);
+        storeResult(kept.playerTurn, kept.aiTurn);
         status.textContent = kept.aiTurn ? 'Stopped; what was written is kept.' : 'Stopped before anything was written.';
       } else {
         const stored = Boolean(kept.playerTurn || kept.aiTurn);
         outcome = stored ? 'failed' : 'failed-before-storing';
-        if (stored) storeResult(kind, kept.playerTurn ?? null, kept.aiTurn ?? null);
+        if (stored) storeResult(kept.playerTurn, kept.aiTurn);
         status.textContent = '';
         const what = error.code === PROVIDER_FAILED ? 'The model failed' : 'That did not work';
         toast(`${what}: ${describeError(error)}`, { kind: 'error', ms: 8000 });
@@ -392,7 +393,7 @@ export function renderPlay(root, ctx, adventureId) {
     return outcome;
   }
 
-  function storeResult(kind, playerTurn, aiTurn) {
+  function storeResult(playerTurn, aiTurn) {
     if (playerTurn) upsertTurn(playerTurn);
     if (aiTurn) upsertTurn(aiTurn);
     state.turnCount = Math.max(state.turnCount, (state.turns[state.turns.length - 1]?.index ?? -1) + 1);
@@ -403,11 +404,6 @@ export function renderPlay(root, ctx, adventureId) {
     if (position >= 0) state.turns[position] = turn;
     else state.turns.push(turn);
     state.turns.sort((a, b) => a.index - b.index);
-  }
-
-  function replaceTurn(turn) {
-    upsertTurn(turn);
-    renderTurns();
   }
 
   async function undo() {
