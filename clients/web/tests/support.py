@@ -19,8 +19,8 @@ API (kept small on purpose; every test file uses only this):
     self.driver: the selenium WebDriver; self.alerts() → alert() calls the page made (recorded, not shown)
     self.csp_violations() → Content-Security-Policy violations the page reported
 
-Binaries: $IMAGINAI_BIN (`imaginai`; its `web` subcommand starts `imaginai-web`), $IMAGINAI_WEB_BIN passed
-through to it if set. Chromium: $CHROMIUM_BIN (/usr/bin/chromium), $CHROMEDRIVER_BIN (/usr/bin/chromedriver).
+Binaries: $IMAGINAI_BIN (`imaginai`; its `web` subcommand starts the `imaginai-web` beside it), serving
+this checkout's clients/web/page/ (IMAGINAI_WEB_PAGE). Chromium: $CHROMIUM_BIN (/usr/bin/chromium), $CHROMEDRIVER_BIN (/usr/bin/chromedriver).
 Every test's server and browser are ended in cleanups that run whether the test passed or not.
 """
 from __future__ import annotations
@@ -77,9 +77,11 @@ class WebServer:
         self.log_path = pathlib.Path(tempfile.mkstemp(prefix="imaginai-web-", suffix=".log")[1])
         self.command = [imaginai_binary(), "web", "--port", "0", "--no-open", "--db", self.db, *extra_args]
         self._log = open(self.log_path, "wb")
+        # The page under test is this checkout's, whichever checkout built the binary (imaginai-web's default).
+        environment = {**os.environ, "IMAGINAI_WEB_PAGE": str(PAGE_DIR)}
         # Its own session, so stop() can end the whole tree (imaginai → imaginai-web → one serve per tab).
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        env=environment, start_new_session=True)
         self.stdout_lines: list[str] = []
         lines: queue.Queue[str | None] = queue.Queue()
 
