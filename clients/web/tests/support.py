@@ -128,6 +128,8 @@ class WebServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         self._log.close()
 
 
