@@ -110,7 +110,8 @@ class WebServer:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def log_tail(self, limit: int = 4000) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text("utf-8", "replace")[-limit:]
 
     def stop(self) -> None:

@@ -15,30 +15,42 @@ class ReloadAndTwoTabsTests(support.WebTestCase):
         self.scenario_id = scenario.id
 
     def act_in_page(self, text: str) -> None:
+        """Chooses Do, types `text` into Action and sends it. Typed in the second person, which the log
+        shows as typed (it words "I …" as "You …")."""
+        self.wait_for_button("Do").click()
         box = self.wait_for_label("Action")
         box.clear()
         box.send_keys(text)
-        self.wait_for_button("Do").click()
+        self.wait_for_button("Send").click()
 
     def turn_texts(self) -> list[str]:
         with self.daemon() as client:
             return [turn.text for turn in client.turn_list(self.adventure_id).turns]
 
+    def wait_until_stored(self, action_words: str) -> list[str]:
+        """The turns up to the player's action and the answer after it, once both are stored."""
+        def stored() -> list[str] | None:
+            texts = self.turn_texts()
+            for position, text in enumerate(texts[:-1]):
+                if action_words in text:
+                    return texts[: position + 2]
+            return None
+        return self.wait_until(stored, f"the daemon to store {action_words!r} and the answer to it")
+
     def test_a_turn_played_in_the_page_is_there_after_a_reload(self) -> None:
         self.open(f"#/play/{self.adventure_id}")
-        self.act_in_page("I climb the spiral stairs.")
+        self.act_in_page("You climb the spiral stairs.")
+        *_, player_text, answer_text = self.wait_until_stored("climb the spiral stairs")
         log = self.wait_for_role("log")
-        self.wait_for_text("I climb the spiral stairs.", within=log)
-        self.wait_until(lambda: len(self.turn_texts()) >= 3, "the daemon to store the player's turn and the answer")
-        stored = self.turn_texts()
-        self.assertTrue(any("I climb the spiral stairs." in text for text in stored), stored)
+        self.wait_for_text(player_text, within=log)
+        self.wait_for_text(answer_text, within=log)
 
         self.reload()
         self.assertIn(f"#/play/{self.adventure_id}", self.driver.current_url, "a reload stays in the same view")
         log = self.wait_for_role("log")
-        self.wait_for_text("I climb the spiral stairs.", within=log)
+        self.wait_for_text(player_text, within=log)
         # The storyteller's answer too, not only what the player typed.
-        self.wait_for_text(support.normalized(stored[-1])[:80], within=log)
+        self.wait_for_text(answer_text, within=log)
         self.assertEqual(self.page_errors(), [])
 
     def test_a_scenario_made_elsewhere_appears_in_both_tabs_without_a_reload(self) -> None:
@@ -61,12 +73,13 @@ class ReloadAndTwoTabsTests(support.WebTestCase):
         watcher = self.driver.current_window_handle
         self.wait_for_role("log")
         player = self.new_window(f"#/play/{self.adventure_id}")
-        self.act_in_page("I ring the fog bell twice.")
-        self.wait_for_text("I ring the fog bell twice.", within=self.wait_for_role("log"))
+        self.act_in_page("You ring the fog bell twice.")
+        *_, player_text, answer_text = self.wait_until_stored("ring the fog bell twice")
+        self.wait_for_text(answer_text, within=self.wait_for_role("log"))
 
         self.switch_to(watcher)
-        self.wait_for_text("I ring the fog bell twice.", within=self.wait_for_role("log"))
-        self.wait_until(lambda: len(self.turn_texts()) >= 3, "the answer to be stored")
-        self.wait_for_text(support.normalized(self.turn_texts()[-1])[:80], within=self.wait_for_role("log"))
+        log = self.wait_for_role("log")
+        self.wait_for_text(player_text, within=log)
+        self.wait_for_text(answer_text, within=log)
         self.switch_to(player)
         self.assertEqual(self.page_errors(), [])
