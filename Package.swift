@@ -29,11 +29,15 @@ let package = Package(
         .executable(name: "imaginai", targets: ["imaginai"]),
         .executable(name: "imaginai-bench", targets: ["imaginai-bench"]),
         .executable(name: "imaginai-fuzz", targets: ["imaginai-fuzz"]),
+        .executable(name: "imaginai-web", targets: ["imaginai-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Only imaginai-web uses these: the daemon itself never links an HTTP server.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // The leaf: wire types (one Codable struct per method), JSONValue, error codes, RequestType and the
@@ -91,6 +95,17 @@ let package = Package(
                 "JSONRPC", "ImaginAIProtocol", "ImaginAICore", "ImaginAIStore", "LLM", "ProviderTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
+        // The browser bridge behind `imaginai web`: serves clients/web/page and gives each WebSocket its own
+        // `imaginai serve` child. A separate executable so that the daemon never links Hummingbird and NIO.
+        .executableTarget(
+            name: "imaginai-web",
+            dependencies: [
+                "JSONRPC",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // libFuzzer target over framing and request decoding; a corpus replayer in a normal build. See scripts/fuzz.
         .executableTarget(name: "imaginai-fuzz", dependencies: ["JSONRPC", "ImaginAIProtocol"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "ImaginAIProtocol"]),
@@ -116,6 +131,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // `imaginai web` end to end: both executables as child processes, spoken to over raw sockets.
+        .testTarget(name: "WebBridgeTests", dependencies: ["imaginai", "imaginai-web"]),
     ],
     swiftLanguageModes: [.v6]
 )

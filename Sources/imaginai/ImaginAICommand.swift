@@ -12,7 +12,7 @@ struct ImaginAICommand: AsyncParsableCommand {
         commandName: "imaginai",
         abstract: "An interactive-fiction daemon: JSON-RPC 2.0 over stdio with LSP framing.",
         version: ServerVersion.version,
-        subcommands: [Serve.self, Play.self, Import.self, Export.self, List.self, Backup.self],
+        subcommands: [Serve.self, Play.self, Web.self, Import.self, Export.self, List.self, Backup.self],
         defaultSubcommand: Serve.self
     )
 }
