@@ -51,6 +51,11 @@ class ReloadAndTwoTabsTests(support.WebTestCase):
         self.wait_for_text(player_text, within=log)
         # The storyteller's answer too, not only what the player typed.
         self.wait_for_text(answer_text, within=log)
+        # And home, reloaded, lists the adventure with its turns (1 opening + the two played here).
+        self.driver.get(f"{self.server.base}/#/")
+        self.reload()
+        self.wait_for_text("Night Watch")
+        self.wait_for_text("3 turns")
         self.assertEqual(self.page_errors(), [])
 
     def test_a_scenario_made_elsewhere_appears_in_both_tabs_without_a_reload(self) -> None:
