@@ -108,7 +108,8 @@ export function renderCardsPanel(panel, { rpc, scenarioId, cards: initialCards, 
     gridButton.setAttribute('aria-pressed', String(layout === 'grid'));
     listButton.setAttribute('aria-pressed', String(layout === 'list'));
     const shown = matches();
-    count.textContent = shown.length === cards.length ? `${cards.length} cards` : `${shown.length} of ${cards.length} cards`;
+    const noun = cards.length === 1 ? 'card' : 'cards';
+    count.textContent = shown.length === cards.length ? `${cards.length} ${noun}` : `${shown.length} of ${cards.length} ${noun}`;
     const fragment = document.createDocumentFragment();
     if (layout === 'grid') {
       const grid = h('ul', { class: 'card-grid', 'aria-label': 'Cards' });
