@@ -28,10 +28,11 @@ struct WebServer: Sendable {
     var access: AccessGuard { AccessGuard(token: token, port: boundPort.value) }
 
     func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        webSocketRouter.ws("/rpc") { request, _ in
-            // A refused upgrade falls through to `respond`, which answers 401/403 with the reason.
-            access.check(request, isWebSocket: true) == .allowed ? .upgrade([:]) : .dontUpgrade
+        let webSocketRouter = Router(context: BridgeRequestContext.self)
+        webSocketRouter.ws("/rpc") { request, context in
+            let verdict = access.check(request, isWebSocket: true)
+            UpgradeRefusals.shared.note(verdict, on: context.channel)
+            return verdict == .allowed ? .upgrade([:]) : .dontUpgrade
         } onUpgrade: { inbound, outbound, _ in
             await bridge(inbound: inbound, outbound: outbound)
         }
@@ -39,7 +40,9 @@ struct WebServer: Sendable {
             responder: CallbackResponder<BasicRequestContext> { request, _ in respond(to: request) },
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
-                configuration: .init(ws: .init(maxFrameSize: maxMessageBytes))),
+                configuration: .init(
+                    http1: .init(additionalChannelHandlers: [RefusedUpgradeAnswer()]),
+                    ws: .init(maxFrameSize: maxMessageBytes))),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? requestedPort
@@ -92,14 +95,16 @@ struct WebServer: Sendable {
 
     /// On every answer. `no-store`: the page changes while it is being written, and nothing here is
     /// worth keeping on disk.
-    func securityHeaders() -> HTTPFields {
+    func securityHeaders() -> HTTPFields { Self.securityHeaders }
+
+    static let securityHeaders: HTTPFields = {
         [
             .contentSecurityPolicy: Self.contentSecurityPolicy,
             .xContentTypeOptions: "nosniff",
             Self.referrerPolicy: "no-referrer",
             .cacheControl: "no-store",
         ]
-    }
+    }()
 
     func textResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         var headers = securityHeaders()

@@ -42,12 +42,11 @@ struct WebBridgeTests {
         }
         let wrongQuery = try httpGet(port: server.port, "/?token=\(server.token.dropLast())")
         #expect(wrongQuery.status == 401)
-        // HummingbirdWebSocket answers every refused upgrade 400 with an empty body (see PROTOCOL.md);
-        // what matters is that no socket opens and no daemon starts.
         let socket = try WebSocketClient(port: server.port, cookieToken: nil, origin: origin)
-        #expect(socket.handshake.status == 400)
+        #expect(socket.handshake.status == 401)
+        #expect(socket.refusal?.contains("token") == true)
         let wrongSocket = try WebSocketClient(port: server.port, cookieToken: "0" + server.token.dropFirst(), origin: origin)
-        #expect(wrongSocket.handshake.status == 400)
+        #expect(wrongSocket.handshake.status == 401)
         #expect(server.childPIDs().isEmpty)
     }
 
@@ -112,7 +111,8 @@ struct WebBridgeTests {
             let result = try httpGet(port: server.port, "/", host: host, headers: cookie)
             #expect(result.status == 403, "Host \(host)")
             let socket = try WebSocketClient(port: server.port, cookieToken: server.token, origin: origin, host: host)
-            #expect(socket.handshake.status == 400, "WebSocket with Host \(host)")
+            #expect(socket.handshake.status == 403, "WebSocket with Host \(host)")
+            #expect(socket.refusal?.contains("Host") == true)
         }
         #expect(try httpGet(port: server.port, "/", host: "localhost:\(server.port)", headers: cookie).status == 200)
         #expect(server.childPIDs().isEmpty)
@@ -121,14 +121,16 @@ struct WebBridgeTests {
     @Test func aWebSocketFromAnotherOriginIsRefused() throws {
         for foreign in ["http://evil.example", "http://127.0.0.1:\(server.port + 1)", "https://127.0.0.1:\(server.port)", "null"] {
             let socket = try WebSocketClient(port: server.port, cookieToken: server.token, origin: foreign)
-            #expect(socket.handshake.status == 400, "Origin \(foreign)")
+            #expect(socket.handshake.status == 403, "Origin \(foreign)")
+            #expect(socket.refusal?.contains("Origin") == true)
+            #expect(socket.handshake["content-security-policy"] != nil)
             // Without the upgrade headers the same request gets the reason.
             let plain = try httpGet(port: server.port, "/rpc", headers: ["Cookie": "imaginai_token=\(server.token)", "Origin": foreign])
             #expect(plain.status == 403)
             #expect(plain.body.contains("Origin"))
         }
         let withoutOrigin = try WebSocketClient(port: server.port, cookieToken: server.token, origin: nil)
-        #expect(withoutOrigin.handshake.status == 400)
+        #expect(withoutOrigin.handshake.status == 403)
         #expect(server.childPIDs().isEmpty)
         let fromLocalhost = try WebSocketClient(port: server.port, cookieToken: server.token, origin: "http://localhost:\(server.port)", host: "localhost:\(server.port)")
         #expect(fromLocalhost.handshake.status == 101)
@@ -196,7 +198,7 @@ struct WebBridgeTests {
         #expect(await eventually(timeout: .seconds(5)) { server.childPIDs().isEmpty })
     }
 
-    @Test func aDaemonThatDiesClosesItsSocketWithAReason() throws {
+    @Test func aDaemonThatDiesClosesItsSocketWithAReason() async throws {
         let socket = try openSocket()
         _ = try socket.result("initialize")
         let daemon = try #require(server.childPIDs().first)
@@ -206,7 +208,8 @@ struct WebBridgeTests {
         guard case .close(let code, let reason) = frame else { Issue.record("expected a close frame, got \(frame)"); return }
         #expect(code == 1011)
         #expect(reason.contains("imaginai serve ended"))
-        #expect(server.log.text.contains("ended"))
+        // The log comes through a pipe read on another thread: wait for the line to arrive.
+        #expect(await eventually { server.log.text.contains("daemon \(daemon) ended") }, "log: \(server.log.text)")
     }
 
     @Test func aBinaryFrameIsAnsweredWithAJSONRPCError() throws {
