@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The HTTP side: the token-to-cookie redirect, the page's files, and `/rpc` upgraded to a WebSocket
@@ -42,7 +43,9 @@ struct WebServer: Sendable {
                 webSocketRouter: webSocketRouter,
                 configuration: .init(
                     http1: .init(additionalChannelHandlers: [RefusedUpgradeAnswer()]),
-                    ws: .init(maxFrameSize: maxMessageBytes))),
+                    // A page on loopback answers a close at once; one that does not (a frozen tab) must not
+                    // hold up Ctrl-C for the default 15 seconds.
+                    ws: .init(maxFrameSize: maxMessageBytes, closeTimeout: .seconds(1)))),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? requestedPort
@@ -125,13 +128,17 @@ struct WebServer: Sendable {
             return
         }
         logger.info("socket opened: daemon \(daemon.pid) on \(databasePath)")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await forwardDaemonMessages(daemon, to: outbound) }
-            group.addTask { await forwardSocketMessages(inbound, to: daemon, answeringOn: outbound) }
-            // Either side ending ends the bridge: a closed socket stops the daemon below, a dead daemon
-            // has closed the socket.
-            await group.next()
-            group.cancelAll()
+        // Ctrl-C (graceful shutdown) ends the bridge too: the server would otherwise wait for every page
+        // to answer its close.
+        try? await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await forwardDaemonMessages(daemon, to: outbound) }
+                group.addTask { await forwardSocketMessages(inbound, to: daemon, answeringOn: outbound) }
+                // Either side ending ends the bridge: a closed socket stops the daemon below, a dead
+                // daemon has closed the socket.
+                await group.next()
+                group.cancelAll()
+            }
         }
         let status = await daemon.stop()
         logger.info("socket closed: daemon \(daemon.pid) ended with status \(status)")

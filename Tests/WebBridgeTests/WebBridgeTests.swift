@@ -198,6 +198,18 @@ struct WebBridgeTests {
         #expect(await eventually(timeout: .seconds(5)) { server.childPIDs().isEmpty })
     }
 
+    @Test func ctrlCEndsTheServerAndItsDaemonsWhileASocketIsOpen() async throws {
+        // This client never answers the server's close frame, like a frozen tab.
+        let socket = try openSocket()
+        _ = try socket.result("initialize")
+        let daemons = server.childPIDs()
+        #expect(daemons.count == 1)
+        server.process.interrupt()
+        #expect(await eventually(timeout: .seconds(5)) { !server.process.isRunning }, "imaginai web still runs after SIGINT")
+        #expect(server.process.terminationStatus == 0)
+        for daemon in daemons { #expect(kill(daemon, 0) != 0, "daemon \(daemon) outlived the server") }
+    }
+
     @Test func aDaemonThatDiesClosesItsSocketWithAReason() async throws {
         let socket = try openSocket()
         _ = try socket.result("initialize")
