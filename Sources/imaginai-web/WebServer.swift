@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The HTTP side: the token-to-cookie redirect, the page's files, and `/rpc` upgraded to a WebSocket
@@ -28,10 +29,11 @@ struct WebServer: Sendable {
     var access: AccessGuard { AccessGuard(token: token, port: boundPort.value) }
 
     func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        webSocketRouter.ws("/rpc") { request, _ in
-            // A refused upgrade falls through to `respond`, which answers 401/403 with the reason.
-            access.check(request, isWebSocket: true) == .allowed ? .upgrade([:]) : .dontUpgrade
+        let webSocketRouter = Router(context: BridgeRequestContext.self)
+        webSocketRouter.ws("/rpc") { request, context in
+            let verdict = access.check(request, isWebSocket: true)
+            UpgradeRefusals.shared.note(verdict, on: context.channel)
+            return verdict == .allowed ? .upgrade([:]) : .dontUpgrade
         } onUpgrade: { inbound, outbound, _ in
             await bridge(inbound: inbound, outbound: outbound)
         }
@@ -39,7 +41,11 @@ struct WebServer: Sendable {
             responder: CallbackResponder<BasicRequestContext> { request, _ in respond(to: request) },
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
-                configuration: .init(ws: .init(maxFrameSize: maxMessageBytes))),
+                configuration: .init(
+                    http1: .init(additionalChannelHandlers: [RefusedUpgradeAnswer()]),
+                    // A page on loopback answers a close at once; one that does not (a frozen tab) must not
+                    // hold up Ctrl-C for the default 15 seconds.
+                    ws: .init(maxFrameSize: maxMessageBytes, closeTimeout: .seconds(1)))),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? requestedPort
@@ -92,14 +98,16 @@ struct WebServer: Sendable {
 
     /// On every answer. `no-store`: the page changes while it is being written, and nothing here is
     /// worth keeping on disk.
-    func securityHeaders() -> HTTPFields {
+    func securityHeaders() -> HTTPFields { Self.securityHeaders }
+
+    static let securityHeaders: HTTPFields = {
         [
             .contentSecurityPolicy: Self.contentSecurityPolicy,
             .xContentTypeOptions: "nosniff",
             Self.referrerPolicy: "no-referrer",
             .cacheControl: "no-store",
         ]
-    }
+    }()
 
     func textResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         var headers = securityHeaders()
@@ -120,13 +128,17 @@ struct WebServer: Sendable {
             return
         }
         logger.info("socket opened: daemon \(daemon.pid) on \(databasePath)")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await forwardDaemonMessages(daemon, to: outbound) }
-            group.addTask { await forwardSocketMessages(inbound, to: daemon, answeringOn: outbound) }
-            // Either side ending ends the bridge: a closed socket stops the daemon below, a dead daemon
-            // has closed the socket.
-            await group.next()
-            group.cancelAll()
+        // Ctrl-C (graceful shutdown) ends the bridge too: the server would otherwise wait for every page
+        // to answer its close.
+        try? await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await forwardDaemonMessages(daemon, to: outbound) }
+                group.addTask { await forwardSocketMessages(inbound, to: daemon, answeringOn: outbound) }
+                // Either side ending ends the bridge: a closed socket stops the daemon below, a dead
+                // daemon has closed the socket.
+                await group.next()
+                group.cancelAll()
+            }
         }
         let status = await daemon.stop()
         logger.info("socket closed: daemon \(daemon.pid) ended with status \(status)")

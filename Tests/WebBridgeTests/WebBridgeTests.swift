@@ -44,8 +44,10 @@ struct WebBridgeTests {
         #expect(wrongQuery.status == 401)
         let socket = try WebSocketClient(port: server.port, cookieToken: nil, origin: origin)
         #expect(socket.handshake.status == 401)
+        #expect(socket.refusal?.contains("token") == true)
         let wrongSocket = try WebSocketClient(port: server.port, cookieToken: "0" + server.token.dropFirst(), origin: origin)
         #expect(wrongSocket.handshake.status == 401)
+        #expect(server.childPIDs().isEmpty)
     }
 
     @Test func theAddressSetsAStrictCookieAndRedirectsToTheBareRoot() throws {
@@ -110,8 +112,10 @@ struct WebBridgeTests {
             #expect(result.status == 403, "Host \(host)")
             let socket = try WebSocketClient(port: server.port, cookieToken: server.token, origin: origin, host: host)
             #expect(socket.handshake.status == 403, "WebSocket with Host \(host)")
+            #expect(socket.refusal?.contains("Host") == true)
         }
         #expect(try httpGet(port: server.port, "/", host: "localhost:\(server.port)", headers: cookie).status == 200)
+        #expect(server.childPIDs().isEmpty)
     }
 
     @Test func aWebSocketFromAnotherOriginIsRefused() throws {
@@ -119,9 +123,15 @@ struct WebBridgeTests {
             let socket = try WebSocketClient(port: server.port, cookieToken: server.token, origin: foreign)
             #expect(socket.handshake.status == 403, "Origin \(foreign)")
             #expect(socket.refusal?.contains("Origin") == true)
+            #expect(socket.handshake["content-security-policy"] != nil)
+            // Without the upgrade headers the same request gets the reason.
+            let plain = try httpGet(port: server.port, "/rpc", headers: ["Cookie": "imaginai_token=\(server.token)", "Origin": foreign])
+            #expect(plain.status == 403)
+            #expect(plain.body.contains("Origin"))
         }
         let withoutOrigin = try WebSocketClient(port: server.port, cookieToken: server.token, origin: nil)
         #expect(withoutOrigin.handshake.status == 403)
+        #expect(server.childPIDs().isEmpty)
         let fromLocalhost = try WebSocketClient(port: server.port, cookieToken: server.token, origin: "http://localhost:\(server.port)", host: "localhost:\(server.port)")
         #expect(fromLocalhost.handshake.status == 101)
         #expect(server.childPIDs().count <= 1)
@@ -155,14 +165,18 @@ struct WebBridgeTests {
         _ = try second.result("initialize")
         let daemons = server.childPIDs()
         #expect(daemons.count == 2, "daemons: \(daemons)")
-        let created = try first.result("scenario/create", ["name": "Made in the first tab"])
+        let created = try first.result("scenario/create", ["scenario": ["name": "Made in the first tab"]])
         let id = try #require(created["id"] as? String)
         // The second daemon learns of the first one's commit through the shared file.
         while true {
             let message = try second.receiveJSON()
             guard message["method"] as? String == "library/changed" else { continue }
-            let changes = (message["params"] as? [String: Any])?["changes"] as? [[String: Any]] ?? []
-            if changes.contains(where: { $0["id"] as? String == id }) { break }
+            let change = message["params"] as? [String: Any]
+            if change?["id"] as? String == id {
+                #expect(change?["kind"] as? String == "scenario")
+                #expect(change?["change"] as? String == "created")
+                break
+            }
         }
     }
 
@@ -184,7 +198,19 @@ struct WebBridgeTests {
         #expect(await eventually(timeout: .seconds(5)) { server.childPIDs().isEmpty })
     }
 
-    @Test func aDaemonThatDiesClosesItsSocketWithAReason() throws {
+    @Test func ctrlCEndsTheServerAndItsDaemonsWhileASocketIsOpen() async throws {
+        // This client never answers the server's close frame, like a frozen tab.
+        let socket = try openSocket()
+        _ = try socket.result("initialize")
+        let daemons = server.childPIDs()
+        #expect(daemons.count == 1)
+        server.process.interrupt()
+        #expect(await eventually(timeout: .seconds(5)) { !server.process.isRunning }, "imaginai web still runs after SIGINT")
+        #expect(server.process.terminationStatus == 0)
+        for daemon in daemons { #expect(kill(daemon, 0) != 0, "daemon \(daemon) outlived the server") }
+    }
+
+    @Test func aDaemonThatDiesClosesItsSocketWithAReason() async throws {
         let socket = try openSocket()
         _ = try socket.result("initialize")
         let daemon = try #require(server.childPIDs().first)
@@ -194,7 +220,8 @@ struct WebBridgeTests {
         guard case .close(let code, let reason) = frame else { Issue.record("expected a close frame, got \(frame)"); return }
         #expect(code == 1011)
         #expect(reason.contains("imaginai serve ended"))
-        #expect(server.log.text.contains("ended"))
+        // The log comes through a pipe read on another thread: wait for the line to arrive.
+        #expect(await eventually { server.log.text.contains("daemon \(daemon) ended") }, "log: \(server.log.text)")
     }
 
     @Test func aBinaryFrameIsAnsweredWithAJSONRPCError() throws {
