@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,6 +60,17 @@ struct WebCommand: AsyncParsableCommand {
             token: token, requestedPort: port, page: PageFiles(folder: pageFolder), servePath: servePath,
             databasePath: db, maxMessageBytes: maxMessageBytes, logger: logger)
         let open = open
+        do {
+            try await serve(server, token: token, open: open, logger: logger)
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            // Not through ArgumentParser's error printing: that adds the usage, and this is no usage mistake.
+            FileHandle.standardError.write(Data(
+                "imaginai web: port \(port) on 127.0.0.1 is already in use (another imaginai web?). Choose another with --port N, or --port 0 for any free one.\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func serve(_ server: WebServer, token: String, open: Bool, logger: Logger) async throws {
         try await server.run { boundPort in
             let address = "http://127.0.0.1:\(boundPort)/?token=\(token)"
             // Unbuffered: whoever started us waits for this line on a pipe.

@@ -264,6 +264,28 @@ struct WebBridgeLimitTests {
         #expect(server.process.isRunning, "the server must survive an oversized message")
     }
 
+    @Test func aPortInUseIsNamedWithWhatToDo() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imaginai-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let first = try WebServerProcess(database: folder.appendingPathComponent("library.sqlite").path)
+        defer { first.stop() }
+        let second = Process()
+        second.executableURL = WebServerProcess.productsFolder.appendingPathComponent("imaginai")
+        second.arguments = ["web", "--db", folder.appendingPathComponent("library.sqlite").path, "--port", String(first.port), "--no-open"]
+        let output = Pipe()
+        let errors = Pipe()
+        second.standardOutput = output
+        second.standardError = errors
+        try second.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 1)
+        #expect(printed.isEmpty, "nothing on stdout but the address line, and there is none")
+        #expect(message.contains("port \(first.port) on 127.0.0.1 is already in use"))
+        #expect(message.contains("--port 0"))
+    }
+
     @Test func theImaginaiWebCommandSaysHowToBuildAMissingServer() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imaginai-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
